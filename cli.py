@@ -1,0 +1,145 @@
+"""`glotip`: the command line of the GLOTIP submissions pipeline.
+
+Heavy imports (Prefect above all) happen inside the commands that need them, so that
+`glotip validate` and `glotip sql` start fast and never start Prefect.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Receive, validate and warehouse GLOTIP submissions.", no_args_is_help=True,
+                  add_completion=False)
+console = Console()
+
+DEFAULT_DB = Path("var/glotip.duckdb")
+DEFAULT_REPORTS = Path("var/reports")
+STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "red",
+                "failed": "red", "duplicate": "dim", "validated": "green"}
+
+
+@app.command()
+def ingest(
+    inbox: Path = typer.Argument(Path("sample_submissions"), help="Folder of submissions."),
+    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file (created if absent)."),
+    reports: Path = typer.Option(DEFAULT_REPORTS, help="Where each submission's report is written."),
+) -> None:
+    """Run the Prefect ingestion flow over INBOX."""
+    if not inbox.is_dir():
+        console.print(f"[red]No inbox folder at {inbox}[/red]")
+        raise typer.Exit(2)
+    from flows.ingest import ingest_submissions
+
+    outcomes = ingest_submissions(str(inbox), str(db), str(reports))
+    table = Table(title=f"Ingestion of {inbox} into {db}")
+    for column in ("file", "submission", "status", "rows loaded", "errors", "warnings", "report"):
+        table.add_column(column, justify="right" if column in ("rows loaded", "errors", "warnings") else "left")
+    for o in outcomes:
+        style = STATUS_STYLE.get(o["status"], "")
+        report = f"{o['report']}/report.html" if o["report"] else o["note"]
+        table.add_row(o["file_name"], o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
+                      str(o["rows_loaded"]), str(o["errors"]), str(o["warnings"]), report)
+    console.print(table)
+    totals = {}
+    for o in outcomes:
+        totals[o["status"]] = totals.get(o["status"], 0) + 1
+    console.print(f"{len(outcomes)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items()))
+                  + f"; {sum(o['rows_loaded'] for o in outcomes)} rows loaded.")
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="A submission: .xlsx, .zip of CSVs, or a folder of CSVs."),
+    reports: Path = typer.Option(DEFAULT_REPORTS, help="Where the report is written."),
+) -> None:
+    """Validate one submission without loading it, and write its report."""
+    from reporting.render import ReportSummary, write_reports
+    from schemas.findings import outcome
+    from schemas.validate import validate_submission
+    from transforms.prepare import prepare_submission
+    from warehouse.load import submission_id_for
+
+    if not file.exists():
+        console.print(f"[red]No such file: {file}[/red]")
+        raise typer.Exit(2)
+    parsed = prepare_submission(file)
+    result = validate_submission(parsed)
+    status = outcome(result.findings)
+    country = result.info.get("country") if result.info else None
+    country = country if isinstance(country, str) and len(country) == 3 else None
+    submission_id = submission_id_for(country, parsed.sha256)
+    summary = ReportSummary(submission_id=submission_id, file_name=file.name, sha256=parsed.sha256,
+                            status=status, country=country,
+                            year_from=result.info.get("year_from"), year_to=result.info.get("year_to"),
+                            rows={t: len(df) for t, df in result.tables.items()},
+                            note="Validated only: nothing was loaded into the warehouse.")
+    out = write_reports(reports / submission_id, summary, result.findings)
+    _print_findings(result.findings)
+    style = STATUS_STYLE.get(status, "")
+    console.print(f"[{style}]{status}[/{style}]: {sum(f.severity == 'error' for f in result.findings)} errors, "
+                  f"{sum(f.severity == 'warning' for f in result.findings)} warnings. Report: {out}/report.html")
+    raise typer.Exit(1 if status == "rejected" else 0)
+
+
+def _print_findings(findings, limit: int = 30) -> None:
+    if not findings:
+        return
+    table = Table(title=f"Findings ({len(findings)}{', first ' + str(limit) if len(findings) > limit else ''})")
+    for column in ("where", "severity", "rule", "message"):
+        table.add_column(column)
+    for f in findings[:limit]:
+        table.add_row(f.location, f.severity, f.rule, f.message)
+    console.print(table)
+
+
+@app.command()
+def template(path: Path = typer.Argument(Path("glotip_template.xlsx"), help="Where to write it.")) -> None:
+    """Write the blank Excel submission template."""
+    from transforms.template import write_template
+
+    console.print(f"Template written to {write_template(path)}")
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="A SQL query (read-only)."),
+    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
+    format: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+) -> None:
+    """Run a read-only SQL query against the warehouse."""
+    import duckdb
+
+    from warehouse.load import query as run_query
+
+    if not db.exists():
+        console.print(f"[red]No warehouse at {db}; run `glotip ingest` first.[/red]")
+        raise typer.Exit(2)
+    try:
+        frame = run_query(db, query)
+    except duckdb.Error as problem:
+        console.print(f"[red]{type(problem).__name__}: {problem}[/red]")
+        raise typer.Exit(1)
+    if format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif format == "json":
+        sys.stdout.write(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")),
+                                    indent=2, ensure_ascii=False) + "\n")
+    else:
+        table = Table()
+        for column in frame.columns:
+            table.add_column(str(column))
+        for row in frame.itertuples(index=False):
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+        console.print(f"{len(frame)} rows")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,94 @@
+"""Bring submitted text to canonical codes before validation.
+
+Labels and codes are both accepted, in any case and with stray spaces: `Female`, ` female `
+and `FEMALE` all become `female`; a country name becomes its ISO3 code. A value that cannot be
+mapped is left exactly as submitted, so that validation reports it as the person typed it.
+Work is done once per distinct value, which keeps a million-row table fast.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pandas as pd
+
+from schemas import codelists as cl
+from schemas.countries import resolve_country
+from schemas.findings import ParsedSubmission, TableFrame
+from schemas.tables import LIST_SEPARATOR, TABLES, TableSpec
+
+# `1,757`, `1 757` and `1.757,0`-free forms: thousands separators between groups of three.
+THOUSANDS = re.compile(r"^-?\d{1,3}([, \u00a0\u202f]\d{3})+$")
+INTEGRAL_DECIMAL = re.compile(r"^(-?\d+)[.,]0+$")
+
+
+def normalise_submission(parsed: ParsedSubmission) -> ParsedSubmission:
+    for name, frame in parsed.tables.items():
+        normalise_table(TABLES[name], frame)
+    return parsed
+
+
+def normalise_table(spec: TableSpec, frame: TableFrame) -> TableFrame:
+    data = frame.data
+    for column in spec.columns:
+        if column not in data.columns:
+            continue
+        meta = spec.column_meta(column)
+        if str(spec.schema.columns[column].dtype) == "Int64":
+            mapper = _integer_text
+        elif meta.get("codelist"):
+            mapper = _code_mapper(meta["codelist"])
+        elif meta.get("country"):
+            mapper = _country_mapper(meta.get("special"))
+        elif meta.get("list_of"):
+            mapper = _list_mapper(meta["list_of"])
+        else:
+            continue
+        data[column] = _map_distinct(data[column], mapper)
+    return frame
+
+
+def _map_distinct(series: pd.Series, mapper) -> pd.Series:
+    distinct = series.dropna().unique()
+    mapping = {value: mapper(value) for value in distinct}
+    return series.map(mapping, na_action="ignore").astype("str")
+
+
+def _integer_text(text: str) -> str:
+    text = text.strip()
+    if THOUSANDS.match(text):
+        return re.sub(r"[, \u00a0\u202f]", "", text)
+    integral = INTEGRAL_DECIMAL.match(text)
+    return integral.group(1) if integral else text
+
+
+@cache
+def _code_mapper(codelist_name: str):
+    lookup = cl.code_lookup(cl.CODELISTS[codelist_name])
+    return lambda text: lookup.get(cl.match_key(text), text)
+
+
+@cache
+def _country_mapper(special: str | None):
+    special_lookup = cl.code_lookup(cl.CITIZENSHIP_SPECIAL) if special else {}
+
+    def to_code(text: str) -> str:
+        key = cl.match_key(text)
+        if key in special_lookup:
+            return special_lookup[key]
+        resolution = resolve_country(text)
+        return resolution.iso3 if resolution.kind == "country" and resolution.iso3 else text
+
+    return to_code
+
+
+@cache
+def _list_mapper(list_of: str):
+    item_mapper = _country_mapper(cl.CITIZENSHIP_SPECIAL.name) if list_of == "country" else _code_mapper(list_of)
+
+    def to_codes(text: str) -> str:
+        items = [item.strip() for item in re.split(r"[;,\n]", text) if item.strip()]
+        return LIST_SEPARATOR.join(item_mapper(item) for item in items)
+
+    return to_codes

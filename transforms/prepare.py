@@ -1,0 +1,36 @@
+"""From a file in the inbox to normalised frames, ready for validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemas.findings import ParsedSubmission
+from transforms.normalise import normalise_submission
+from transforms.readers import read_submission
+
+SUBMISSION_SUFFIXES = {".xlsx", ".xlsm", ".zip", ".csv"}
+
+
+def prepare_submission(path: str | Path) -> ParsedSubmission:
+    return normalise_submission(read_submission(path))
+
+
+def discover(inbox: str | Path) -> list[Path]:
+    """Submissions in an inbox: workbooks, zips, lone CSVs and folders of CSVs.
+
+    Hidden files, temporary Office lock files (`~$...`) and notes (README, .md, .txt) are not
+    submissions. Any other file is returned too, so that it gets a report saying why it cannot
+    be read instead of being silently ignored.
+    """
+    inbox = Path(inbox)
+    found = []
+    for entry in sorted(inbox.iterdir()):
+        name = entry.name
+        if name.startswith((".", "~$", "_")) or name.lower().startswith("readme"):
+            continue
+        if entry.is_dir():
+            if any(p.suffix.lower() == ".csv" for p in entry.iterdir()):
+                found.append(entry)
+        elif entry.suffix.lower() not in (".md", ".txt"):
+            found.append(entry)
+    return found

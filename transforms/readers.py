@@ -1,0 +1,319 @@
+"""Read a submitted file into `TableFrame`s of strings that remember where each value was.
+
+Accepted forms: the Excel template (.xlsx), or the same tables as CSV files named after the
+tables (`victims.csv`, ...) in a folder or a .zip. Whatever goes wrong while reading becomes a
+finding (`unreadable-file`, `missing-header`, ...), never an exception: the caller always gets
+a `ParsedSubmission` it can report on.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from schemas import codelists as cl
+from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
+from schemas.tables import TABLES
+
+MAX_FILE_BYTES = 300 * 1024**2  # a submission file, as received
+MAX_UNPACKED_BYTES = 1024**3  # everything inside an .xlsx or .zip, unpacked
+MAX_COMPRESSION_RATIO = 200  # a zip bomb packs far tighter than any spreadsheet
+HEADER_SEARCH_ROWS = 20
+# Sheets of our own template that hold no data.
+TEMPLATE_SHEETS = {"instructions", "lists", "codelists", "read me", "readme"}
+TOTALS_ROW_WORDS = {"total", "totals", "sum", "grand total", "subtotal"}
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be read at all; its message is shown to the submitter."""
+
+
+def read_submission(path: str | Path) -> ParsedSubmission:
+    path = Path(path)
+    parsed = ParsedSubmission(
+        path=str(path), file_name=path.name, sha256=sha256_of(path),
+        file_format="unknown", size_bytes=size_of(path),
+    )
+    try:
+        if parsed.size_bytes > MAX_FILE_BYTES:
+            parsed.read_findings.append(make_finding(
+                "file-too-large", detail=_megabytes(parsed.size_bytes), limit=_megabytes(MAX_FILE_BYTES)))
+            return parsed
+        if path.is_dir():
+            parsed.file_format = "csv-folder"
+            files = {p.name: p.read_bytes for p in sorted(path.iterdir()) if p.suffix.lower() == ".csv"}
+            _read_csv_tables(parsed, files)
+        else:
+            kind = sniff(path)
+            parsed.file_format = kind
+            if kind == "xlsx":
+                _check_zip(path)
+                _read_workbook(parsed, path)
+            elif kind == "csv-zip":
+                _read_csv_tables(parsed, _zip_members(path))
+            elif kind == "csv":
+                _read_csv_tables(parsed, {path.name: path.read_bytes})
+            else:
+                raise UnreadableFile(_describe_unknown(path))
+    except UnreadableFile as problem:
+        parsed.tables.clear()
+        parsed.read_findings.append(make_finding("unreadable-file", detail=str(problem)))
+    except Exception as problem:  # noqa: BLE001 - a broken file must yield a report, not a traceback
+        parsed.tables.clear()
+        parsed.read_findings.append(make_finding(
+            "unreadable-file", detail=f"{type(problem).__name__}: {str(problem)[:300]}"))
+    return parsed
+
+
+# -- identifying the file ---------------------------------------------------------------------
+
+def sniff(path: Path) -> str:
+    """What a file is, from its content first and its name second."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile as problem:
+            raise UnreadableFile(f"the file looks like a zip or .xlsx but is damaged ({problem}); "
+                                 "it may have been cut short while copying") from problem
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        return "csv-zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableFile("the workbook is password-protected or in the old .xls format; "
+                             "save it as an unprotected .xlsx workbook")
+    if path.suffix.lower() in (".csv", ".txt"):
+        return "csv"
+    return "unknown"
+
+
+def _describe_unknown(path: Path) -> str:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return "the file has an .xlsx name but is not an Excel workbook (its content is not a " \
+               "workbook); save it again from Excel as .xlsx"
+    return f"files of type `{path.suffix or 'without an extension'}` are not accepted"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(member.relative_to(path).as_posix().encode())
+            digest.update(hashlib.sha256(member.read_bytes()).digest())
+        return digest.hexdigest()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def size_of(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024**2:,.1f} MB"
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse zip bombs before anything unpacks them."""
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    unpacked = sum(info.file_size for info in infos)
+    packed = max(1, sum(info.compress_size for info in infos))
+    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO and unpacked > 50 * 1024**2:
+        raise UnreadableFile(f"the archive unpacks to {_megabytes(unpacked)} from {_megabytes(packed)}, "
+                             "beyond the limits for a submission")
+
+
+def _zip_members(path: Path) -> dict:
+    """CSV members of a zip, by base name (folders inside the zip, and `..`, are ignored)."""
+    _check_zip(path)
+    archive = zipfile.ZipFile(path)
+    members = {}
+    for info in archive.infolist():
+        name = PurePosixPath(info.filename.replace("\\", "/")).name
+        if info.is_dir() or not name.lower().endswith(".csv") or name.startswith("."):
+            continue
+        members[name] = (lambda info=info: archive.read(info))
+    return members
+
+
+# -- matching names ---------------------------------------------------------------------------
+
+def table_for_name(name: str) -> str | None:
+    key = cl.match_key(Path(name).stem if name.lower().endswith(".csv") else name)
+    for table, spec in TABLES.items():
+        if key in (cl.match_key(table), cl.match_key(spec.title)):
+            return table
+    return None
+
+
+def _header_lookup(table: str) -> dict[str, str]:
+    spec = TABLES[table]
+    lookup = {}
+    for column in spec.columns:
+        lookup[cl.match_key(column)] = column
+        title = spec.schema.columns[column].title
+        if title:
+            lookup[cl.match_key(title)] = column
+    return lookup
+
+
+# -- Excel ------------------------------------------------------------------------------------
+
+def _read_workbook(parsed: ParsedSubmission, path: Path) -> None:
+    from python_calamine import CalamineWorkbook  # heavy: only when a workbook arrives
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    for sheet_name in workbook.sheet_names:
+        table = table_for_name(sheet_name)
+        if table is None:
+            if cl.match_key(sheet_name) not in TEMPLATE_SHEETS:
+                rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=True)
+                if any(any(_text(v) for v in row) for row in rows):
+                    parsed.read_findings.append(make_finding("unknown-table", detail=sheet_name))
+            continue
+        if table in parsed.tables:
+            continue
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        _add_table(parsed, table, sheet_name, "sheet", [[_text(v) for v in row] for row in rows], first_line=1)
+
+
+def _text(value) -> str | None:
+    """A cell as the text a person would read in it (12.0 -> "12")."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+def _read_csv_tables(parsed: ParsedSubmission, files: dict) -> None:
+    if not files:
+        raise UnreadableFile("no CSV files were found; name them after the tables "
+                             f"({', '.join(t + '.csv' for t in TABLES)})")
+    for file_name, read_bytes in files.items():
+        table = table_for_name(file_name)
+        if table is None:
+            parsed.read_findings.append(make_finding("unknown-table", detail=file_name))
+            continue
+        raw = read_bytes()
+        text, encoding_finding = decode_text(raw, file_name)
+        if encoding_finding:
+            parsed.read_findings.append(encoding_finding)
+        rows = _csv_rows(text)
+        _add_table(parsed, table, file_name, "csv", rows, first_line=1)
+
+
+def decode_text(raw: bytes, file_name: str) -> tuple[str, Finding | None]:
+    """UTF-8 (with or without BOM) or UTF-16; anything else is read as Windows-1252."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), None
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), None
+
+
+def _csv_rows(text: str) -> list[list[str | None]]:
+    """Rows by physical line: row i is line i + 1 (a quoted line break keeps the count right)."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str | None]] = []
+    for record in reader:
+        while len(rows) < reader.line_num - 1:  # lines taken up by quoted line breaks
+            rows.append([])
+        rows.append([value.strip() or None for value in record])
+    return rows
+
+
+# -- shared -----------------------------------------------------------------------------------
+
+def _add_table(parsed, table: str, source: str, kind: str, rows: list[list], first_line: int) -> None:
+    lookup = _header_lookup(table)
+    header_index = _find_header(rows, lookup)
+    if header_index is None:
+        if any(any(row) for row in rows):
+            parsed.read_findings.append(make_finding("missing-header", table=table))
+        else:
+            parsed.tables[table] = TableFrame(table, source, kind, _frame({}, []))
+        return
+    header = rows[header_index]
+    positions: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    frame_stub = TableFrame(table, source, kind, pd.DataFrame())
+    for position, label in enumerate(header, start=1):
+        if not label:
+            continue
+        column = lookup.get(cl.match_key(label))
+        if column is None or column in positions:
+            frame_stub.column_positions[label] = position
+            parsed.read_findings.append(make_finding(
+                "unknown-column", frame=frame_stub, line=header_index + first_line,
+                column=label, value=label))
+            continue
+        positions[column] = position
+        labels[column] = label
+    data_rows, lines = [], []
+    for offset, row in enumerate(rows[header_index + 1:], start=header_index + 1 + first_line):
+        values = [row[p - 1] if p - 1 < len(row) else None for p in positions.values()]
+        if not any(values):
+            continue
+        if _is_totals_row(row, positions):
+            frame_stub.column_positions.update(positions)
+            parsed.read_findings.append(make_finding(
+                "totals-row", frame=frame_stub, line=offset, column=next(iter(positions)),
+                value=row[0]))
+            continue
+        data_rows.append(values)
+        lines.append(offset)
+    columns = dict(zip(positions, zip(*data_rows))) if data_rows else {c: () for c in positions}
+    parsed.tables[table] = TableFrame(
+        table, source, kind, _frame(columns, lines), column_positions=positions,
+        header_labels=labels, header_line=header_index + first_line)
+
+
+def _frame(columns: dict, lines: list[int]) -> pd.DataFrame:
+    data = {name: pd.array(list(values), dtype="str") for name, values in columns.items()}
+    data[LINE] = pd.array(lines, dtype="int64")
+    return pd.DataFrame(data)
+
+
+def _find_header(rows: list[list], lookup: dict[str, str]) -> int | None:
+    needed = min(2, len(set(lookup.values())))
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        matches = {lookup[key] for key in (cl.match_key(v) for v in row if v) if key in lookup}
+        if len(matches) >= needed:
+            return index
+    return None
+
+
+def _is_totals_row(row: list, positions: dict[str, int]) -> bool:
+    """A row someone typed a sum into: its first cell says total and the year is not a year."""
+    first = row[0] if row else None
+    if first is None or cl.match_key(first) not in TOTALS_ROW_WORDS:
+        return False
+    year_position = positions.get("year")
+    year = row[year_position - 1] if year_position and year_position - 1 < len(row) else None
+    return year is None or not str(year).strip().isdigit()

@@ -1,0 +1,112 @@
+"""Write the blank Excel submission template, generated from the table models and codelists.
+
+Nothing here is written by hand twice: sheet names, header rows, column notes, dropdown lists
+and the instructions all come from `schemas.tables` and `schemas.codelists`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from schemas import codelists as cl
+from schemas.tables import TABLES, TEMPLATE_VERSION
+
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+DATA_ROWS_WITH_DROPDOWNS = 5000
+LISTS_SHEET = "lists"
+
+
+def write_template(path: str | Path) -> Path:
+    path = Path(path)
+    workbook = Workbook()
+    instructions = workbook.active
+    instructions.title = "instructions"
+    _write_instructions(instructions)
+    list_ranges = _write_lists(workbook)
+    for name, spec in TABLES.items():
+        sheet = workbook.create_sheet(name)
+        for position, column in enumerate(spec.columns, start=1):
+            schema_column = spec.schema.columns[column]
+            cell = sheet.cell(row=1, column=position, value=column)
+            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+            required = "Required." if not schema_column.nullable else "Optional."
+            cell.comment = Comment(f"{schema_column.title}: {schema_column.description} {required}",
+                                   "GLOTIP template", width=300, height=120)
+            sheet.column_dimensions[get_column_letter(position)].width = max(14, len(column) + 4)
+            codelist = (schema_column.metadata or {}).get("codelist")
+            if codelist:
+                letter = get_column_letter(position)
+                validation = DataValidation(
+                    type="list", formula1=list_ranges[codelist], allow_blank=True,
+                    showErrorMessage=True, errorStyle="warning",
+                    error=f"Choose a value from the list ({', '.join(cl.CODELISTS[codelist].codes)}).")
+                validation.add(f"{letter}2:{letter}{DATA_ROWS_WITH_DROPDOWNS}")
+                sheet.add_data_validation(validation)
+        sheet.freeze_panes = "A2"
+        if name == "submission":
+            version_column = spec.columns.index("template_version") + 1
+            sheet.cell(row=2, column=version_column, value=TEMPLATE_VERSION)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def _write_lists(workbook: Workbook) -> dict[str, str]:
+    """One column per codelist on a hidden sheet; dropdowns refer to these ranges."""
+    sheet = workbook.create_sheet(LISTS_SHEET)
+    sheet.sheet_state = "hidden"
+    ranges = {}
+    for position, codelist in enumerate(cl.CODELISTS.values(), start=1):
+        letter = get_column_letter(position)
+        sheet.cell(row=1, column=position, value=codelist.name).font = Font(bold=True)
+        for row, code in enumerate(codelist.codes, start=2):
+            sheet.cell(row=row, column=position, value=code)
+        ranges[codelist.name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(codelist.codes) + 1}"
+    return ranges
+
+
+def instructions_rows() -> list[tuple[str, ...]]:
+    """The instructions, as rows: shared by the template and the docs."""
+    rows: list[tuple[str, ...]] = [
+        ("GLOTIP data submission template", f"version {TEMPLATE_VERSION}"),
+        ("Fill in one row per cell of each breakdown. A dimension you do not break down is "
+         "`total`; a category you do not know is `unknown`. Give exact counts (never `<5`). "
+         "Codes or the English labels below are both accepted. Do not enter names or any "
+         "detail that identifies a person.",),
+        (),
+    ]
+    for name, spec in TABLES.items():
+        rows.append((f"Sheet `{name}`", spec.title, "required" if spec.required else "optional",
+                     spec.description))
+        for column in spec.columns:
+            schema_column = spec.schema.columns[column]
+            meta = schema_column.metadata or {}
+            allowed = ""
+            if meta.get("codelist"):
+                allowed = "; ".join(f"{code} = {label}" for code, label in cl.CODELISTS[meta["codelist"]].items)
+            elif meta.get("country") or meta.get("list_of") == "country":
+                allowed = "ISO 3166-1 alpha-3 code (e.g. NGA) or English name"
+            elif meta.get("list_of"):
+                allowed = "; ".join(cl.CODELISTS[meta["list_of"]].codes) + " (several separated by ;)"
+            rows.append(("", column, "required" if not schema_column.nullable else "optional",
+                         schema_column.description, allowed, meta.get("example", "")))
+        rows.append(())
+    return rows
+
+
+def _write_instructions(sheet) -> None:
+    for row in instructions_rows():
+        sheet.append(list(row))
+    sheet["A1"].font = Font(bold=True, size=14)
+    for letter, width in zip("ABCDEF", (22, 28, 10, 70, 60, 24)):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")

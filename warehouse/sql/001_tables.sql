@@ -1,0 +1,131 @@
+-- The warehouse's tables. Every statement is idempotent: the pipeline runs this file on
+-- every connection. No primary or foreign keys: DuckDB's constraint checks are over-eager on
+-- updates, so uniqueness (one row per file sha256) is enforced by the loader inside its
+-- transaction, and references are checked by validation.
+
+-- One row per run of the ingestion flow.
+CREATE TABLE IF NOT EXISTS ingestion_runs (
+    run_id                  VARCHAR NOT NULL,
+    flow_run_id             VARCHAR,
+    started_at              TIMESTAMP NOT NULL,
+    finished_at             TIMESTAMP,
+    inbox                   VARCHAR,
+    files_seen              INTEGER,
+    accepted                INTEGER,
+    accepted_with_warnings  INTEGER,
+    rejected                INTEGER,
+    duplicates              INTEGER,
+    failed                  INTEGER,
+    rows_loaded             BIGINT,
+    status                  VARCHAR          -- running, completed
+);
+
+CREATE SEQUENCE IF NOT EXISTS submission_load_seq START 1;
+
+-- The register: one row per distinct file received, whatever its outcome.
+CREATE TABLE IF NOT EXISTS submissions (
+    submission_id     VARCHAR NOT NULL,     -- <country or UNK>-<first 12 hex of sha256>
+    load_seq          BIGINT NOT NULL,      -- order of arrival; later wins for the same years
+    source            VARCHAR NOT NULL,     -- member_state (a submission) or published (dataUNODC)
+    country           VARCHAR,              -- ISO 3166-1 alpha-3; NULL when unreadable
+    year_from         INTEGER,
+    year_to           INTEGER,
+    file_name         VARCHAR NOT NULL,
+    file_format       VARCHAR,
+    sha256            VARCHAR NOT NULL,
+    size_bytes        BIGINT,
+    received_at       TIMESTAMP NOT NULL,
+    run_id            VARCHAR,
+    status            VARCHAR NOT NULL,     -- accepted, accepted_with_warnings, rejected
+    institution       VARCHAR,
+    contact_email     VARCHAR,
+    language          VARCHAR,
+    template_version  VARCHAR,
+    rows_loaded       BIGINT NOT NULL,
+    errors            INTEGER NOT NULL,
+    warnings          INTEGER NOT NULL,
+    supersedes        VARCHAR[],            -- earlier submissions whose years this one replaces
+    superseded_by     VARCHAR,              -- set once every year of this one is replaced
+    superseded_at     TIMESTAMP,
+    report_dir        VARCHAR
+);
+
+-- Which (country, year) each accepted submission covers: the basis of the current views.
+CREATE TABLE IF NOT EXISTS submission_years (
+    submission_id  VARCHAR NOT NULL,
+    country        VARCHAR NOT NULL,
+    year           INTEGER NOT NULL,
+    load_seq       BIGINT NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- Fact tables: the submitted tables as loaded, each row with its submission and its line in
+-- the submitter's file. Codes as in schemas/codelists.py.
+CREATE TABLE IF NOT EXISTS fact_victims (
+    submission_id  VARCHAR NOT NULL,
+    source_line    INTEGER,
+    year           INTEGER NOT NULL,
+    sex            VARCHAR NOT NULL,
+    age            VARCHAR NOT NULL,
+    form           VARCHAR NOT NULL,
+    citizenship    VARCHAR NOT NULL,
+    count          BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS fact_offenders (
+    submission_id  VARCHAR NOT NULL,
+    source_line    INTEGER,
+    year           INTEGER NOT NULL,
+    stage          VARCHAR NOT NULL,
+    sex            VARCHAR NOT NULL,
+    age            VARCHAR NOT NULL,
+    citizenship    VARCHAR NOT NULL,
+    form           VARCHAR NOT NULL,
+    count          BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS fact_repatriated (
+    submission_id         VARCHAR NOT NULL,
+    source_line           INTEGER,
+    year                  INTEGER NOT NULL,
+    country_of_detection  VARCHAR NOT NULL,
+    sex                   VARCHAR NOT NULL,
+    age                   VARCHAR NOT NULL,
+    count                 BIGINT NOT NULL
+);
+
+-- One row per case; no names or personal identifiers (validation rejects them).
+CREATE TABLE IF NOT EXISTS fact_organ_removal_cases (
+    submission_id                   VARCHAR NOT NULL,
+    source_line                     INTEGER,
+    case_reference                  VARCHAR NOT NULL,
+    year                            INTEGER NOT NULL,
+    stage                           VARCHAR NOT NULL,
+    victims_total                   BIGINT NOT NULL,
+    victims_female                  BIGINT,
+    victims_male                    BIGINT,
+    victims_children                BIGINT,
+    victims_citizenship             VARCHAR[],
+    material_removed                VARCHAR[],
+    recruitment_countries           VARCHAR[],
+    removal_countries               VARCHAR[],
+    recipient_countries             VARCHAR[],
+    medical_professionals_involved  VARCHAR,
+    court_decision_reference        VARCHAR,
+    summary                         VARCHAR
+);
+
+-- Every finding of every submission, as its report shows it.
+CREATE TABLE IF NOT EXISTS validation_findings (
+    submission_id  VARCHAR NOT NULL,
+    run_id         VARCHAR,
+    severity       VARCHAR NOT NULL,
+    rule           VARCHAR NOT NULL,
+    table_name     VARCHAR,
+    source         VARCHAR,
+    line           INTEGER,
+    column_name    VARCHAR,
+    cell           VARCHAR,
+    value          VARCHAR,
+    message        VARCHAR NOT NULL
+);
