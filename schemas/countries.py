@@ -92,9 +92,13 @@ def load_countries() -> pd.DataFrame:
 
 
 @cache
-def load_aliases() -> pd.DataFrame:
-    """Curated alias texts: alias, iso3 (empty = deliberately unresolved), note."""
+def _aliases() -> pd.DataFrame:
     return pd.read_csv(ALIASES_CSV, dtype=str, keep_default_na=False)
+
+
+def load_aliases() -> pd.DataFrame:
+    """Curated alias texts: alias, iso3 (empty = deliberately unresolved), note. A copy."""
+    return _aliases().copy()
 
 
 @cache
@@ -152,7 +156,8 @@ def _english_names(row) -> list[str]:
 
 def _pycountry_names(iso3: str) -> list[str]:
     country = pycountry.countries.get(alpha_3=iso3)
-    return [getattr(country, f) for f in ("name", "official_name", "common_name") if hasattr(country, f)]
+    fields = ("name", "official_name", "common_name")
+    return [getattr(country, field) for field in fields if hasattr(country, field)]
 
 
 class _Tier:
@@ -176,7 +181,7 @@ def _index() -> dict[str, _Match]:
     index: dict[str, _Match] = {
         key: _Match(kind, None, "keyword") for key, kind in KEYWORD_KINDS.items()
     }
-    for alias in load_aliases().itertuples(index=False):
+    for alias in _aliases().itertuples(index=False):
         key = normalise_name(alias.alias)
         if key and key not in index:
             iso3 = alias.iso3 or None
@@ -205,7 +210,7 @@ def _index() -> dict[str, _Match]:
             if key in index:
                 continue
             if len(methods) == 1:
-                (iso3, method), = methods.items()
+                [(iso3, method)] = methods.items()
                 index[key] = _Match("country", iso3, method)
             else:
                 index[key] = _Match("unresolved", None, "ambiguous")
@@ -251,8 +256,8 @@ def _wildcard(text: str) -> _Match | None:
     # Only real targets count: a key known to be ambiguous or deliberately unresolved
     # ("PERO") must not make "PER" + U+FFFD (PERÚ) ambiguous.
     targets = {
-        (match.kind, match.iso3) for key, match in _index().items()
-        if match.kind != "unresolved" and pattern.fullmatch(key)
+        (match.kind, match.iso3) for known, match in _index().items()
+        if match.kind != "unresolved" and pattern.fullmatch(known)
     }
     if len(targets) != 1:
         return None
@@ -280,7 +285,9 @@ def _is_missing(text) -> bool:
     return text is None or (not isinstance(text, str) and pd.isna(text))
 
 
-def resolve_country(text: str | None, *, detecting_country: str | None = None) -> CountryResolution:
+def resolve_country(
+    text: str | None, *, detecting_country: str | None = None
+) -> CountryResolution:
     """Resolve one free-text country name.
 
     kind: "country" (iso3 set), "nationals" (iso3 = detecting_country, None if not given),
@@ -293,12 +300,16 @@ def resolve_country(text: str | None, *, detecting_country: str | None = None) -
     match = _resolve_text(text)
     iso3 = match.iso3
     if match.kind == "nationals":
-        detecting = (detecting_country or "").strip().upper()
+        missing = _is_missing(detecting_country)
+        detecting = "" if missing else str(detecting_country).strip().upper()
         iso3 = detecting if detecting in country_codes() else None
     return CountryResolution(match.kind, iso3, text, match.method)
 
 
-def resolve_many(texts: Iterable[str | None], detecting_country: str | Iterable[str | None] | None = None) -> pd.DataFrame:
+def resolve_many(
+    texts: Iterable[str | None],
+    detecting_country: str | Iterable[str | None] | None = None,
+) -> pd.DataFrame:
     """Resolve many texts at once (each distinct text is resolved once).
 
     detecting_country: one code for all texts, or one per text (e.g. the Iso3_code column).

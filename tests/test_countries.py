@@ -135,6 +135,7 @@ def test_nationals_resolve_to_the_detecting_country():
     no_detecting = resolve_country("Nationals")
     assert (no_detecting.kind, no_detecting.iso3) == ("nationals", None)
     assert resolve_country("Nationals", detecting_country="XXX").iso3 is None
+    assert resolve_country("Nationals", detecting_country=float("nan")).iso3 is None
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -250,7 +251,7 @@ def test_aliases_do_not_contradict_names(monkeypatch):
     empty = aliases.iloc[0:0]
     for cached in (countries._index, countries._resolve_text):
         cached.cache_clear()
-    monkeypatch.setattr(countries, "load_aliases", lambda: empty)
+    monkeypatch.setattr(countries, "_aliases", lambda: empty)
     try:
         for alias in aliases.itertuples():
             without = countries._resolve_text(alias.alias)
