@@ -119,6 +119,57 @@ _RULES = (
          "The organ-removal cases of {detail} count {value} victims, more than the {limit} "
          "victims of trafficking for removal of organs reported in `victims`.",
          "Check that every victim of the cases is counted in `victims` under removal of organs."),
+    # -- import of the published dataUNODC GLOTIP export (`glotip import-published`) ---------
+    # Errors are rows that are not loaded (quarantined); warnings are rows loaded with a note.
+    Rule("published-missing-header", ERROR, "Export header row not found",
+         "No row with the columns of the dataUNODC GLOTIP export was found in `{table}` "
+         "(missing: {detail}).",
+         "Import the export as downloaded from dataUNODC (.xlsx or .csv), with its header row "
+         "`Iso3_code, Country, ..., txtVALUE`."),
+    Rule("published-questionnaire-code", ERROR, "Questionnaire cell code instead of data",
+         "`{value}` in `{column}` is a questionnaire cell code (such as Q6.1_21s_2020), not "
+         "data; the row was not loaded.",
+         "Nothing to do in the warehouse: the row is a leak from the questionnaire into the "
+         "published export. Report it to the dataUNODC team."),
+    Rule("published-missing-iso3", ERROR, "Country code missing",
+         "The row for `{value}` has no `Iso3_code`; it was not loaded.",
+         "Only rows with an ISO 3166-1 alpha-3 country code are loaded. Territories without "
+         "one (e.g. Sark) stay out of the warehouse."),
+    Rule("published-unknown-iso3", ERROR, "Country code not recognised",
+         "`{value}` in `Iso3_code` is not an ISO 3166-1 alpha-3 code; the row was not loaded.",
+         "Check the code against the ISO 3166-1 list; an aggregate or a retired code cannot "
+         "be loaded as a country."),
+    Rule("published-country-mismatch", ERROR, "Country name and code disagree",
+         "`Iso3_code` `{value}` is {detail}, but `Country` names {limit}; the row was not "
+         "loaded.",
+         "One of the two columns is wrong in the export; the row cannot be attributed safely."),
+    Rule("published-unknown-label", ERROR, "Label not recognised",
+         "`{value}` is not a known `{column}` of the export{detail}; the row was not loaded.",
+         "A new label in a newer export needs a mapping in transforms/published.py."),
+    Rule("published-invalid-value", ERROR, "Value not valid",
+         "`{value}` in `{column}` is not {detail}; the row was not loaded.",
+         "Values are whole numbers (thousands separators allowed) or `<5`; years have four "
+         "digits."),
+    Rule("published-unresolved-text", WARNING, "Country text not resolved",
+         "The {column} text `{value}` ({detail} rows) matches no country; its rows were loaded "
+         "with the code `unresolved` and the text kept.",
+         "If the text names one country, add it to schemas/reference/country_aliases.csv and "
+         "import the export again with --force."),
+    Rule("published-duplicate-summed", WARNING, "Repeated rows summed",
+         "{detail} rows repeat the key {key}; they were summed to {value} ({reason}).",
+         "Nothing to do: the export repeats this cell once per unlabelled part."),
+    Rule("published-exact-duplicate", ERROR, "Row repeated exactly",
+         "This row repeats line {detail} exactly ({key}); only that line was loaded.",
+         "Nothing to do: the figure is loaded once."),
+    Rule("published-conflicting-values", ERROR, "Repeated key with different values",
+         "The key {key} is repeated with different values ({detail}); none of them was "
+         "loaded.",
+         "The export gives two figures for one cell; check the figure with the dataUNODC team."),
+    Rule("published-parts-exceed-total", WARNING, "Published parts exceed the total",
+         "The {dimension} categories ({parts}) add up to at least {parts_sum}, more than the "
+         "total of {total} for {context}.",
+         "An inconsistency in the published data itself (suppressed `<5` values counted as 1); "
+         "both figures were loaded as published."),
 )
 
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in _RULES}
