@@ -119,6 +119,25 @@ _RULES = (
          "The organ-removal cases of {detail} count {value} victims, more than the {limit} "
          "victims of trafficking for removal of organs reported in `victims`.",
          "Check that every victim of the cases is counted in `victims` under removal of organs."),
+    Rule("repatriated-from-own-country", WARNING, "Repatriated from the submitting country",
+         "These victims repatriated to {country} are reported as detected in {value}, the "
+         "submitting country itself.",
+         "Repatriated victims are nationals identified abroad: enter the country where they "
+         "were identified, or count them in `victims` if they were identified at home."),
+    Rule("year-without-data", WARNING, "Year of the period without data",
+         "The reporting period {detail} includes {value}, but `{table}` has no row for that year.",
+         "Add the rows of that year (a count of 0 where no victim was detected), or correct "
+         "`year_from` / `year_to` on the submission sheet."),
+    # -- against history: figures already held in the warehouse -----------------------------
+    Rule("differs-from-history", WARNING, "Far from the figure already held",
+         "{value} differs from the {previous} already held for this breakdown in {year} "
+         "(submission {held_from}).",
+         "Confirm that the new figure is right (it will replace the one held), or correct it."),
+    Rule("jump-in-series", WARNING, "Unusual change from the previous year",
+         "{value} in {year} against {previous} in {previous_year} ({change}), out of line with "
+         "the country's series.",
+         "Confirm the figure, or correct it; a short explanation of the change helps the "
+         "analysts."),
     # -- import of the published dataUNODC GLOTIP export (`glotip import-published`) ---------
     # Errors are rows that are not loaded (quarantined); warnings are rows loaded with a note.
     Rule("published-missing-header", ERROR, "Export header row not found",

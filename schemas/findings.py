@@ -66,6 +66,8 @@ class Finding:
     value: str | None
     message: str
     hint: str
+    # the values the message was filled with, so a report can say it again in another language
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def location(self) -> str:
@@ -108,7 +110,20 @@ def make_finding(
         value=text_value,
         message=entry.message.format_map(_Blank(fields)),
         hint=entry.hint.format_map(_Blank(fields)),
+        params={key: _plain(item) for key, item in fields.items()},
     )
+
+
+def _plain(item: Any) -> Any:
+    """A JSON-friendly copy of a message value (numpy integers and the like become int/str)."""
+    if isinstance(item, (str, int, float, bool)) or item is None:
+        return item
+    if isinstance(item, (list, tuple)):
+        return [_plain(part) for part in item]
+    try:
+        return int(item) if float(item).is_integer() else str(item)
+    except (TypeError, ValueError):
+        return str(item)
 
 
 class _Blank(dict):

@@ -58,7 +58,22 @@ def validate_submission(parsed: ParsedSubmission) -> ValidationResult:
         result.tables[name] = typed
     findings.extend(_submission_rules(result))
     findings.extend(_organ_cases_against_victims(result))
+    result.findings = one_per_cell(findings)
     return result
+
+
+def one_per_cell(findings: list[Finding]) -> list[Finding]:
+    """Keep the first finding on each cell: a cell wrong for one reason is not re-reported."""
+    seen: set[tuple] = set()
+    kept = []
+    for finding in findings:
+        if finding.line is not None and finding.column is not None:
+            cell = (finding.table, finding.line, finding.column)
+            if cell in seen:
+                continue
+            seen.add(cell)
+        kept.append(finding)
+    return kept
 
 
 def validate_table(spec: TableSpec, frame: TableFrame) -> tuple[list[Finding], pd.DataFrame]:
@@ -221,7 +236,7 @@ def _personal_data(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> l
 def _parts_against_totals(spec, frame, typed, findings) -> list[Finding]:
     """Within a table, the categories of each dimension against that dimension's `total` row."""
     count = "count"
-    if count not in typed.columns or not spec.key:
+    if count not in typed.columns or not spec.key or not set(spec.key) <= set(typed.columns):
         return []
     bad_lines = {f.line for f in findings if f.severity == "error"}
     valid = typed[typed[count].notna() & ~typed[LINE].isin(bad_lines)]
