@@ -91,7 +91,8 @@ def validate_table(spec: TableSpec, frame: TableFrame) -> tuple[list[Finding], p
         if schema.unique and set(schema.unique) & set(missing):
             schema.unique = None
     if data.empty:
-        findings.append(make_finding("empty-table", frame=frame))
+        if spec.required:  # an optional table left empty in the template is normal
+            findings.append(make_finding("empty-table", frame=frame))
         return findings, _empty_typed(spec)
 
     type_findings, typed = _coerce_types(spec, frame, data)

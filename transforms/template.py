@@ -89,12 +89,13 @@ def instructions_rows() -> list[tuple[str, ...]]:
             schema_column = spec.schema.columns[column]
             meta = schema_column.metadata or {}
             allowed = ""
-            if meta.get("codelist"):
-                allowed = "; ".join(f"{code} = {label}" for code, label in cl.CODELISTS[meta["codelist"]].items)
+            codelist = cl.CODELISTS.get(meta.get("codelist") or meta.get("list_of") or "")
+            if codelist:
+                allowed = "; ".join(f"{code} = {label}" for code, label in codelist.items)
             elif meta.get("country") or meta.get("list_of") == "country":
                 allowed = "ISO 3166-1 alpha-3 code (e.g. NGA) or English name"
-            elif meta.get("list_of"):
-                allowed = "; ".join(cl.CODELISTS[meta["list_of"]].codes) + " (several separated by ;)"
+            if meta.get("list_of"):
+                allowed += " (several separated by ;)"
             rows.append(("", column, "required" if not schema_column.nullable else "optional",
                          schema_column.description, allowed, meta.get("example", "")))
         rows.append(())

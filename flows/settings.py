@@ -1,0 +1,81 @@
+"""Ingestion settings: one config file (`glotip.toml`), then `GLOTIP_*` environment variables.
+
+Precedence, last wins: built-in defaults (the demo's: `glotip ingest` on sample_submissions),
+the `[ingest]` table of the config file, for the scheduled deployment its `[deployment]` table,
+then environment variables. The config file is `glotip.toml` in the current folder, or the
+file named by `GLOTIP_CONFIG`; a missing file means the defaults.
+
+`move_processed` is off by default: the demo inbox (sample_submissions/) must never be
+emptied. The deployment turns it on for its own inbox.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+CONFIG_FILE = Path("glotip.toml")
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    inbox: str = "sample_submissions"
+    db: str = "var/glotip.duckdb"
+    reports: str = "var/reports"
+    archive: str = "var/archive"
+    move_processed: bool = False  # delete an entry from the inbox once its outcome is recorded
+    settle_seconds: float = 2.0  # an entry must be unchanged this long before it is read
+    lock_wait_seconds: float = 0.0  # how long a second run waits for the first; then it exits
+    # the scheduled deployment (`glotip serve`)
+    deployment_name: str = "scheduled-ingestion"
+    cron: str = "*/15 * * * *"
+    timezone: str = "UTC"
+
+    def flow_parameters(self) -> dict:
+        return {"inbox": self.inbox, "db_path": self.db, "reports_dir": self.reports,
+                "archive_dir": self.archive, "move_processed": self.move_processed,
+                "settle_seconds": self.settle_seconds, "lock_wait_seconds": self.lock_wait_seconds}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_settings(deployment: bool = False, config: str | Path | None = None,
+                  environ: dict | None = None) -> IngestSettings:
+    environ = os.environ if environ is None else environ
+    path = Path(config or environ.get("GLOTIP_CONFIG") or CONFIG_FILE)
+    table: dict = {}
+    if path.is_file():
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        table.update(document.get("ingest", {}))
+        if deployment:
+            table.update(document.get("deployment", {}))
+    settings = IngestSettings()
+    known = {f.name: f for f in fields(IngestSettings)}
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(known)}")
+    values = {name: _typed(known[name].type, value, name) for name, value in table.items()}
+    for name in known:
+        variable = f"GLOTIP_{name.upper()}"
+        if variable in environ:
+            values[name] = _typed(known[name].type, environ[variable], variable)
+    return replace(settings, **values)
+
+
+def _typed(kind: str, value, name: str):
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"{name}: `{value}` is not true or false")
+    if kind == "float":
+        return float(value)
+    return str(value)

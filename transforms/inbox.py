@@ -1,0 +1,197 @@
+"""The inbox as an unattended run sees it: settled files, a raw archive, one run at a time.
+
+- A file still being copied in is not touched: an entry is *settled* once nothing in it has
+  changed for `settle_seconds` (size and modification time of the file, or of every file of a
+  folder submission).
+- Every settled entry is archived as received, content-addressed by its sha256, before anything
+  else reads it, so that any submission can be re-run from the archive whatever its outcome.
+  The copy is written under a temporary name and renamed, so a crash never leaves a half copy
+  under the final name.
+- One ingestion at a time per warehouse: an exclusive `flock` on a file next to it. The kernel
+  drops the lock when its process dies, even by SIGKILL, so a crash never leaves it stale.
+- The inbox is cleaned (when asked) only after the outcome is recorded, and only inside the
+  inbox.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from transforms.readers import sha256_of
+
+PARTIAL_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".filepart")
+
+
+class FileStillBeingWritten(Exception):
+    """The entry changed within the settle time: someone is still copying it in."""
+
+
+class NotARegularSubmission(Exception):
+    """A symbolic link, a pipe or a device in the inbox: never opened."""
+
+
+class IngestionAlreadyRunning(Exception):
+    """Another ingestion holds the warehouse's lock."""
+
+
+# -- settled files ----------------------------------------------------------------------------
+
+def check_entry(path: str | Path) -> None:
+    """Refuse what must never be opened: links (they may point anywhere), pipes, devices."""
+    path = Path(path)
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        raise NotARegularSubmission(f"{path.name} is a symbolic link; links are not followed, "
+                                    "copy the file itself into the inbox")
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise NotARegularSubmission(f"{path.name} is not a regular file or folder")
+    if stat.S_ISDIR(mode):
+        for member in path.rglob("*"):
+            if member.is_symlink() or not (member.is_file() or member.is_dir()):
+                raise NotARegularSubmission(f"{path.name} holds {member.name}, which is not a "
+                                            "regular file (links are not followed)")
+
+
+def fingerprint(path: str | Path) -> tuple:
+    """(name, size, mtime) of the file, or of every file in a folder."""
+    path = Path(path)
+    members = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return tuple((str(p.relative_to(path.parent)), p.stat().st_size, p.stat().st_mtime_ns)
+                 for p in members)
+
+
+def check_settled(path: str | Path, settle_seconds: float, now: float | None = None) -> None:
+    """Raise FileStillBeingWritten unless the entry has been quiet for `settle_seconds`.
+
+    Two looks, `settle_seconds` apart at most, catch a copy that is slow but steady; the age of
+    the newest modification catches the one that has just started.
+    """
+    path = Path(path)
+    if path.name.lower().endswith(PARTIAL_SUFFIXES):
+        raise FileStillBeingWritten(f"{path.name} has the name of a partial download")
+    before = fingerprint(path)
+    newest = max((mtime for _, _, mtime in before), default=0) / 1e9
+    age = (now if now is not None else time.time()) - newest
+    if age < settle_seconds:
+        time.sleep(min(settle_seconds - age, settle_seconds))
+        after = fingerprint(path)
+        if after != before:
+            raise FileStillBeingWritten(f"{path.name} changed in the last {settle_seconds:g} s; "
+                                        "it is still being written")
+
+
+# -- the raw archive --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ArchivedFile:
+    sha256: str
+    path: Path  # the archived copy: <archive>/<sha[:2]>/<sha>/<original name>
+    created: bool  # False when the same content was archived before
+
+
+def archive_path(archive_root: str | Path, sha256: str, name: str) -> Path:
+    return Path(archive_root) / sha256[:2] / sha256 / Path(name).name
+
+
+def archive_raw(path: str | Path, archive_root: str | Path) -> ArchivedFile:
+    """Copy the entry, as received, to the content-addressed archive (once per content)."""
+    path = Path(path)
+    sha256 = sha256_of(path)
+    target = archive_path(archive_root, sha256, path.name)
+    if target.exists():
+        return ArchivedFile(sha256, target, created=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.incoming")
+    _remove(temporary)
+    try:
+        if path.is_dir():
+            shutil.copytree(path, temporary, symlinks=True)
+        else:
+            shutil.copyfile(path, temporary)
+            with temporary.open("rb") as handle:
+                os.fsync(handle.fileno())
+        if sha256_of(temporary) != sha256:
+            raise FileStillBeingWritten(f"{path.name} changed while it was archived")
+        os.replace(temporary, target)
+    except BaseException:
+        _remove(temporary)
+        raise
+    return ArchivedFile(sha256, target, created=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def remove_from_inbox(path: str | Path, inbox: str | Path) -> None:
+    """Delete a processed entry; only ever something directly inside the inbox."""
+    path, inbox = Path(path), Path(inbox)
+    if path.parent.resolve() != inbox.resolve():
+        raise ValueError(f"{path} is not directly inside the inbox {inbox}")
+    _remove(path)
+
+
+def describe_os_error(problem: OSError, doing: str) -> str:
+    """A sentence for the run summary: what failed, and what to do."""
+    if problem.errno == errno.ENOSPC:
+        return f"the disk is full while {doing} ({problem.filename or ''}); free space and rerun"
+    if problem.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied while {doing} ({problem.filename or ''})"
+    if problem.errno == errno.ENOENT:
+        return f"the file disappeared while {doing} ({problem.filename or ''})"
+    return f"{problem.strerror or problem} while {doing} ({problem.filename or ''})"
+
+
+# -- one run at a time ------------------------------------------------------------------------
+
+class IngestionLock:
+    """An exclusive lock on `<warehouse>.ingest.lock`; the holder's pid is written into it."""
+
+    def __init__(self, db_path: str | Path):
+        self.path = Path(f"{db_path}.ingest.lock")
+        self._handle = None
+
+    def acquire(self, wait_seconds: float = 0.0) -> "IngestionLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown"
+                    handle.close()
+                    raise IngestionAlreadyRunning(
+                        f"another ingestion ({holder}) is running against this warehouse; "
+                        "this run did nothing and exits") from None
+                time.sleep(0.5)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing drops the flock
+            self._handle = None
+
+    def __enter__(self) -> "IngestionLock":
+        return self.acquire() if self._handle is None else self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
