@@ -141,5 +141,68 @@ def sql(
         console.print(f"{len(frame)} rows")
 
 
+@app.command("import-published")
+def import_published(
+    file: Path = typer.Argument(..., help="The dataUNODC GLOTIP export: .xlsx or .csv."),
+    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file (created if absent)."),
+    reports: Path = typer.Option(DEFAULT_REPORTS, help="Where the import report is written."),
+    export_date: Optional[str] = typer.Option(
+        None, help="The export's date (YYYY-MM-DD), when neither the file's preamble nor its "
+        "name gives it; overrides both."),
+    force: bool = typer.Option(False, "--force", help="Import again a file already imported, or "
+                               "replace the figures of an export date already imported."),
+) -> None:
+    """Import the published dataUNODC GLOTIP export into the warehouse (Prefect flow)."""
+    import datetime as dt
+    import time
+
+    from rich.markup import escape
+
+    if not file.is_file():
+        console.print(f"[red]No such file: {file}[/red]")
+        raise typer.Exit(2)
+    try:
+        date = dt.date.fromisoformat(export_date) if export_date else None
+    except ValueError:
+        console.print(f"[red]--export-date must be YYYY-MM-DD, not {export_date}[/red]")
+        raise typer.Exit(2)
+    from flows.import_published import import_published as run_import
+
+    started = time.perf_counter()
+    result = run_import(str(file), str(db), str(reports), export_date=date, force=force)
+    elapsed = time.perf_counter() - started
+    status = result["status"]
+    if status != "loaded":
+        style = "dim" if status == "duplicate" else "red"
+        console.print(f"[{style}]{escape(file.name)}: {status}[/{style}]: {escape(result['note'])}")
+        raise typer.Exit(0 if status == "duplicate" else 1)
+    table = Table(title=f"Import of {escape(file.name)} (export of {result['export_date']}) as "
+                        f"{result['import_id']} into {db}")
+    table.add_column("what")
+    table.add_column("rows", justify="right")
+    table.add_row("read", f"{result['rows_read']:,}")
+    table.add_row("loaded", f"{result['rows_loaded']:,}")
+    table.add_row("quarantined", f"{result['rows_quarantined']:,}")
+    for rule, n in result["quarantined_by_reason"].items():
+        table.add_row(f"  {rule}", f"{n:,}")
+    for name, n in result["fact_rows"].items():
+        table.add_row(f"fact_{name}", f"{n:,}")
+    console.print(table)
+    for key, label in (("citizenship", "citizenship"), ("repatriation", "country of repatriation")):
+        item = result[key]
+        if item["rows"]:
+            console.print(f"{label}: {item['rows_country']:,} of {item['rows']:,} rows "
+                          f"({item['share_resolved_to_country']:.1%}) resolved to a country; "
+                          f"{item['rows_unresolved']:,} rows unresolved "
+                          f"({item['texts_unresolved']} texts, listed in the report)")
+    repeated = result["repeated_keys"]
+    console.print(f"repeated keys: {repeated['summed_keys']:,} summed, "
+                  f"{repeated['exact_duplicate_rows']:,} exact duplicates, "
+                  f"{repeated['conflicting_keys']:,} conflicting; parts exceeding their total "
+                  f"in the published data: {result['parts_exceed_total']:,}")
+    console.print(f"{result['submissions']} country pseudo-submissions; import {result['seconds']:.1f} s "
+                  f"(command {elapsed:.1f} s, with Prefect's start). Report: {result['report']}/report.html")
+
+
 if __name__ == "__main__":
     app()

@@ -129,3 +129,32 @@ CREATE TABLE IF NOT EXISTS validation_findings (
     value          VARCHAR,
     message        VARCHAR NOT NULL
 );
+
+-- Columns added for the published dataUNODC import (warehouse/published.py,
+-- docs/published-data.md). They sit here rather than in 003_published.sql because the views of
+-- 002_views.sql read them and DuckDB binds a view when it is created. ADD COLUMN IF NOT EXISTS
+-- brings an older warehouse up to date; member-state rows get the defaults (not suppressed,
+-- bounds NULL: the views read them as the exact count).
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS published_as_of DATE;  -- export date; published only
+
+ALTER TABLE fact_victims ALTER COLUMN count DROP NOT NULL;              -- NULL when not exact (`<5`)
+ALTER TABLE fact_victims ADD COLUMN IF NOT EXISTS suppressed BOOLEAN DEFAULT false;
+ALTER TABLE fact_victims ADD COLUMN IF NOT EXISTS count_min BIGINT;     -- bounds of a suppressed
+ALTER TABLE fact_victims ADD COLUMN IF NOT EXISTS count_max BIGINT;     -- count (`<5`: 1 and 4)
+ALTER TABLE fact_victims ADD COLUMN IF NOT EXISTS category_text VARCHAR; -- published Category text
+
+ALTER TABLE fact_offenders ALTER COLUMN count DROP NOT NULL;
+ALTER TABLE fact_offenders ADD COLUMN IF NOT EXISTS suppressed BOOLEAN DEFAULT false;
+ALTER TABLE fact_offenders ADD COLUMN IF NOT EXISTS count_min BIGINT;
+ALTER TABLE fact_offenders ADD COLUMN IF NOT EXISTS count_max BIGINT;
+ALTER TABLE fact_offenders ADD COLUMN IF NOT EXISTS category_text VARCHAR;
+
+-- Published repatriation rows name the other country of the repatriation but not its
+-- direction: country_of_detection stays NULL for them, country_of_repatriation holds it.
+ALTER TABLE fact_repatriated ALTER COLUMN count DROP NOT NULL;
+ALTER TABLE fact_repatriated ALTER COLUMN country_of_detection DROP NOT NULL;
+ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS country_of_repatriation VARCHAR;
+ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS suppressed BOOLEAN DEFAULT false;
+ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS count_min BIGINT;
+ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS count_max BIGINT;
+ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS category_text VARCHAR;

@@ -1,0 +1,665 @@
+"""Read the published dataUNODC GLOTIP export and map it onto the warehouse's tables.
+
+Plain functions: no Prefect, no database. `read_export` finds the header row of an .xlsx or
+.csv export (with or without its preamble rows, wherever the header is) and returns the rows as
+text with their physical lines. `prepare_export` checks every row, quarantines those that cannot
+be right, maps `Indicator` / `Dimension` / `Category` / `Sex` / `Age` onto our codes, resolves
+the free-text countries, settles repeated keys and checks the published parts against their
+totals. Each decision is a finding of a `published-*` catalogue rule, so the import report says
+what happened to every row. docs/published-data.md explains the choices.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from schemas import codelists as cl
+from schemas.countries import country_codes, load_countries, resolve_many
+from schemas.findings import Finding, TableFrame, make_finding
+from schemas.tables import MAX_YEAR, MIN_YEAR
+from transforms.readers import decode_text, sha256_of, sniff, UnreadableFile, _text
+
+LINE = "line"
+HEADER_SEARCH_ROWS = 50
+
+# The export's columns: matching key of the header label (schemas.codelists.match_key) -> ours.
+COLUMNS = {
+    "iso3 code": "iso3", "iso3": "iso3", "country": "country_name", "region": "region",
+    "subregion": "subregion", "indicator": "indicator", "dimension": "dimension",
+    "category": "category", "sex": "sex", "age": "age", "year": "year",
+    "unit of measurement": "unit", "unit": "unit", "txtvalue": "value", "value": "value",
+    "source": "source",
+}
+REQUIRED = ("iso3", "indicator", "dimension", "category", "sex", "age", "year", "value")
+LABELS = {"iso3": "Iso3_code", "country_name": "Country", "indicator": "Indicator",
+          "dimension": "Dimension", "category": "Category", "sex": "Sex", "age": "Age",
+          "year": "Year", "unit": "Unit of measurement", "value": "txtVALUE"}
+
+# Indicator -> (warehouse table, offenders' stage).
+INDICATORS = {
+    "detected trafficking victims": ("victims", None),
+    "persons brought into formal contact": ("offenders", "suspected"),
+    "persons prosecuted": ("offenders", "prosecuted"),
+    "persons convicted": ("offenders", "convicted"),
+    "offences of trafficking in persons": ("offences", None),
+}
+DIMENSIONS = {"total": "total", "by form of exploitation": "form",
+              "by citizenship": "citizenship", "by country of repatriation": "repatriation"}
+# Which dimensions each table can hold; repatriation rows go to `repatriated`.
+ALLOWED_DIMENSIONS = {"victims": {"total", "form", "citizenship", "repatriation"},
+                      "offenders": {"total", "form", "citizenship"},
+                      "offences": {"total", "form"}}
+UNITS = {"counts", "count", "number"}
+
+SEX = cl.code_lookup(cl.SEX)
+AGE = cl.code_lookup(cl.AGE)
+FORM = cl.code_lookup(cl.FORM)  # "Other forms of exploitation" -> other (organ removal included)
+
+# Published citizenship / country-of-repatriation codes besides ISO3 (schemas/codelists.py).
+KIND_CODE = {"unknown": cl.UNKNOWN, "abroad": "abroad", "unresolved": "unresolved",
+             "empty": "unresolved"}
+
+EXACT = re.compile(r"^\d{1,3}(?:[,\u00a0\u202f ]\d{3})+$|^\d+$")
+SUPPRESSED = re.compile(r"^<\s*(\d+)$")
+QUESTIONNAIRE_CODE = re.compile(r"^Q\d+(?:\.\d+)*_\w+$", re.IGNORECASE)
+DATE_DMY = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
+DATE_ISO = re.compile(r"\b(\d{4})-?(\d{2})-?(\d{2})\b")
+
+RESOLVED_COLUMNS = ("citizenship", "country of repatriation")
+
+# Where each table's figures go and which of its columns form a cell's key.
+TABLE_COLUMNS = {
+    "victims": ["year", "sex", "age", "form", "citizenship"],
+    "offenders": ["year", "stage", "sex", "age", "citizenship", "form"],
+    "repatriated": ["year", "country_of_repatriation", "sex", "age"],
+    "offences": ["year", "form"],
+}
+COUNT_COLUMNS = ["count", "suppressed", "count_min", "count_max"]
+# The dimensions whose categories are checked against their `total` row.
+DIMENSION_COLUMNS = {"victims": ["sex", "age", "form", "citizenship"],
+                     "offenders": ["sex", "age", "form", "citizenship"],
+                     "offences": ["form"], "repatriated": []}
+NOT_A_PART = {"citizenship": {"unresolved"}}  # a text we could not place may be a total
+
+
+class ExportError(Exception):
+    """The file is not a dataUNODC GLOTIP export; carries the finding for the report."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+@dataclass
+class ExportFile:
+    """What `read_export` found: the rows as text, where they are, and the export's date."""
+
+    path: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    file_format: str  # xlsx or csv
+    sheet: str | None
+    header_line: int
+    export_date: dt.date | None
+    export_date_from: str | None  # preamble, file name, option
+    rows: pd.DataFrame  # our column names (see COLUMNS), text or NA, plus LINE
+    frame: TableFrame  # for findings: sheet or file name and each column's position
+
+
+@dataclass
+class PreparedExport:
+    export: ExportFile
+    tables: dict[str, pd.DataFrame]  # warehouse columns + `country` + `source_line`
+    findings: list[Finding]
+    finding_countries: list[str | None]  # the country each finding belongs to (None: none)
+    stats: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------- reading
+
+def read_export(path: str | Path, export_date: dt.date | None = None) -> ExportFile:
+    """Read an .xlsx or .csv export. `export_date` overrides the date the file states."""
+    path = Path(path)
+    try:
+        kind = sniff(path)
+    except UnreadableFile as problem:
+        raise ExportError(make_finding("unreadable-file", detail=str(problem))) from problem
+    if kind == "xlsx":
+        sheet, rows, header_index = _xlsx_rows(path)
+    elif kind == "csv":
+        sheet, (rows, header_index) = None, _csv_rows(path)
+    else:
+        raise ExportError(make_finding(
+            "unreadable-file", detail=f"`{path.name}` is neither an .xlsx workbook nor a .csv file"))
+    header = rows[header_index]
+    positions = {}
+    labels = {}
+    for position, label in enumerate(header, start=1):
+        name = COLUMNS.get(cl.match_key(label)) if label else None
+        if name and name not in positions:
+            positions[name] = position
+            labels[name] = str(label)
+    frame = _rows_frame(rows[header_index + 1:], positions, first_line=header_index + 2)
+    stated, stated_from = _date_in_preamble(rows[:header_index])
+    if stated is None:
+        stated, stated_from = _date_in_name(path.name)
+    cells = {labels[n]: p for n, p in positions.items()}
+    for name in RESOLVED_COLUMNS:  # findings on a resolved country point at its Category cell
+        cells[name] = positions["category"]
+    table_frame = TableFrame(
+        table="published", source=sheet or path.name, kind="sheet" if sheet else "csv",
+        data=pd.DataFrame(), column_positions=cells, header_labels=labels,
+        header_line=header_index + 1)
+    return ExportFile(
+        path=str(path), file_name=path.name, sha256=sha256_of(path), size_bytes=path.stat().st_size,
+        file_format=kind, sheet=sheet, header_line=header_index + 1,
+        export_date=export_date or stated, export_date_from="option" if export_date else stated_from,
+        rows=frame, frame=table_frame)
+
+
+def _header_index(rows: list[list]) -> int | None:
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        names = {COLUMNS.get(cl.match_key(v)) for v in row if isinstance(v, str) and v.strip()}
+        if set(REQUIRED) <= names:
+            return index
+    return None
+
+
+def _missing_header(where: str, rows: list[list]) -> ExportError:
+    best = set()
+    for row in rows[:HEADER_SEARCH_ROWS]:
+        names = {COLUMNS.get(cl.match_key(v)) for v in row if isinstance(v, str) and v.strip()}
+        if len(names & set(REQUIRED)) > len(best):
+            best = names & set(REQUIRED)
+    missing = ", ".join(LABELS.get(n, n) for n in REQUIRED if n not in best)
+    return ExportError(make_finding("published-missing-header", table=where, detail=missing))
+
+
+def _xlsx_rows(path: Path) -> tuple[str, list[list], int]:
+    from python_calamine import CalamineWorkbook  # heavy: only when a workbook is read
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    first_rows = None
+    for name in workbook.sheet_names:
+        sheet = workbook.get_sheet_by_name(name)
+        head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
+        first_rows = first_rows or head
+        if _header_index(head) is not None:
+            rows = sheet.to_python(skip_empty_area=False)
+            return name, rows, _header_index(rows)
+    raise _missing_header(workbook.sheet_names[0] if workbook.sheet_names else path.name,
+                          first_rows or [])
+
+
+def _csv_rows(path: Path) -> tuple[list[list], int]:
+    """Rows by physical line (row i is line i + 1); the delimiter is the header line's."""
+    text, _ = decode_text(path.read_bytes(), path.name)
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    delimiter = ","
+    for line in lines:
+        for candidate in (",", ";", "\t", "|"):
+            fields = next(csv.reader([line], delimiter=candidate))
+            if _header_index([fields]) == 0:
+                delimiter = candidate
+                break
+        else:
+            continue
+        break
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list] = []
+    for record in reader:
+        while len(rows) < reader.line_num - 1:  # lines taken up by quoted line breaks
+            rows.append([])
+        rows.append(record)
+    index = _header_index(rows)
+    if index is None:
+        raise _missing_header(path.name, rows)
+    return rows, index
+
+
+def _rows_frame(rows: list[list], positions: dict[str, int], first_line: int) -> pd.DataFrame:
+    """The data rows as text (NA when empty), one column per export column, plus LINE."""
+    width = max(positions.values())
+    padded = [row[:width] + [None] * (width - len(row)) if len(row) < width else row[:width]
+              for row in rows]
+    raw = pd.DataFrame(padded, columns=range(1, width + 1)) if padded else pd.DataFrame(
+        columns=range(1, width + 1))
+    frame = pd.DataFrame({name: _as_text(raw[position]) for name, position in positions.items()})
+    frame[LINE] = np.arange(first_line, first_line + len(raw), dtype="int64")
+    blank = frame.drop(columns=LINE).isna().all(axis=1)
+    return frame[~blank].reset_index(drop=True)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """A column as the text a person reads in it: 2010.0 -> "2010", "" -> NA."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        values = values.map(_text, na_action="ignore")
+    text = values.astype("str").str.strip()
+    return text.mask(text.eq("") | values.isna())
+
+
+def _date_in_preamble(rows: list[list]) -> tuple[dt.date | None, str | None]:
+    for row in rows:
+        for value in row:
+            if isinstance(value, dt.datetime):
+                return value.date(), "preamble"
+            if isinstance(value, dt.date):
+                return value, "preamble"
+            if isinstance(value, str):
+                found = _parse_date(value)
+                if found:
+                    return found, "preamble"
+    return None, None
+
+
+def _date_in_name(name: str) -> tuple[dt.date | None, str | None]:
+    found = _parse_date(name)
+    return (found, "file name") if found else (None, None)
+
+
+def _parse_date(text: str) -> dt.date | None:
+    """dd/mm/yyyy (dataUNODC's preamble) or yyyy-mm-dd / yyyymmdd (file names)."""
+    for pattern, order in ((DATE_DMY, (3, 2, 1)), (DATE_ISO, (1, 2, 3))):
+        for match in pattern.finditer(text):
+            try:
+                return dt.date(*(int(match.group(i)) for i in order))
+            except ValueError:
+                continue
+    return None
+
+
+# ------------------------------------------------------------------------------ preparing
+
+def prepare_export(export: ExportFile) -> PreparedExport:
+    """Check, map, resolve and settle the export's rows; nothing touches the warehouse."""
+    rows = export.rows.copy()
+    for name in LABELS:
+        if name not in rows.columns:
+            rows[name] = pd.Series(pd.NA, index=rows.index, dtype="str")
+    findings = _Findings(export.frame, rows)
+
+    reason = _quarantine_reasons(rows, findings)
+    valid = rows[reason.isna()].copy()
+    mapped = _map_rows(valid)
+    resolution = _resolve_countries(mapped, findings)
+    settled = _settle_repeated_keys(mapped, findings)
+    tables = _tables(settled)
+    parts = _parts_against_totals(tables, findings)
+
+    quarantined = Counter(f.rule for f in findings.items if f.severity == "error")
+    stats = {
+        "rows_read": int(len(rows)),
+        "rows_loaded": int(len(rows) - sum(quarantined.values())),
+        "rows_quarantined": int(sum(quarantined.values())),
+        "quarantined_by_reason": dict(sorted(quarantined.items())),
+        "fact_rows": {name: int(len(frame)) for name, frame in tables.items()},
+        "countries": int(pd.concat([t["country"] for t in tables.values()]).nunique()) if tables else 0,
+        "years": _year_range(tables),
+        **resolution,
+        "repeated_keys": settled.attrs["repeated"],
+        "parts_exceed_total": parts,
+    }
+    return PreparedExport(export, tables, findings.items, findings.countries, stats)
+
+
+class _Findings:
+    """Collects findings with the country each belongs to (by the row's line)."""
+
+    def __init__(self, frame: TableFrame, rows: pd.DataFrame):
+        self.frame = frame
+        iso3 = rows["iso3"].str.upper()
+        known = iso3.isin(country_codes())
+        self.line_country = dict(zip(rows[LINE], iso3.where(known, None)))
+        self.items: list[Finding] = []
+        self.countries: list[str | None] = []
+
+    def add(self, code: str, line: int | None, column: str | None = None, country=None, **details):
+        label = LABELS.get(column, column) if column else None
+        self.items.append(make_finding(code, frame=self.frame, line=line, column=label, **details))
+        self.countries.append(country or self.line_country.get(line))
+
+
+def _quarantine_reasons(rows: pd.DataFrame, findings: _Findings) -> pd.Series:
+    """One reason per row that cannot be right (the first that applies), as a finding each."""
+    reason = pd.Series(None, index=rows.index, dtype="object")
+    iso3 = rows["iso3"].fillna("").str.strip().str.upper()
+    digits = rows["value"].fillna("").str.replace(r"[,\u00a0\u202f ]", "", regex=True)
+    value_is_code = (digits.str.fullmatch(r"\d{7,}") & digits.str[-4:].isin(
+        [str(y) for y in range(1990, 2040)]))
+    indicator = rows["indicator"].pipe(_keys)
+    dimension = rows["dimension"].pipe(_keys)
+    target = indicator.map({k: table for k, (table, _) in INDICATORS.items()})
+    dim = dimension.map(DIMENSIONS, na_action="ignore")
+    category = rows["category"].fillna("")
+    category_key = category.pipe(_keys)
+    unit_ok = rows["unit"].isna() | rows["unit"].pipe(_keys).isin(UNITS)
+    allowed = (target.fillna("") + "|" + dim.fillna("")).isin(
+        {f"{t}|{d}" for t, dims in ALLOWED_DIMENSIONS.items() for d in dims})
+    names = _country_name_targets(rows)
+
+    checks = [
+        ("published-questionnaire-code", "category", category.str.match(QUESTIONNAIRE_CODE), {}),
+        ("published-questionnaire-code", "value", value_is_code, {}),
+        ("published-missing-iso3", "iso3", iso3.eq(""), {"value_from": "country_name"}),
+        ("published-unknown-iso3", "iso3", ~iso3.isin(country_codes()), {}),
+        ("published-country-mismatch", "iso3", names.notna() & names.ne(iso3), {}),
+        ("published-unknown-label", "indicator", target.isna(), {}),
+        ("published-unknown-label", "dimension", dim.isna(), {}),
+        ("published-unknown-label", "dimension", ~allowed,
+         {"detail_from": "indicator", "detail": " for {}"}),
+        ("published-unknown-label", "unit", ~unit_ok, {}),
+        ("published-unknown-label", "sex", ~rows["sex"].pipe(_keys).isin(SEX), {}),
+        ("published-unknown-label", "age", ~rows["age"].pipe(_keys).isin(AGE), {}),
+        ("published-unknown-label", "category", dim.eq("total") & category_key.ne("total"),
+         {"detail": " for the dimension Total"}),
+        ("published-unknown-label", "category", dim.eq("form") & ~category_key.isin(FORM),
+         {"detail": " for a form of exploitation"}),
+        ("published-invalid-value", "value",
+         ~rows["value"].fillna("").str.match(EXACT) & ~rows["value"].fillna("").str.match(SUPPRESSED),
+         {"detail": "a count (a whole number or `<5`)"}),
+        ("published-invalid-value", "year",
+         ~pd.to_numeric(rows["year"], errors="coerce").between(MIN_YEAR, MAX_YEAR)
+         | ~rows["year"].fillna("").str.fullmatch(r"\d{4}"),
+         {"detail": f"a year from {MIN_YEAR} to {MAX_YEAR}"}),
+    ]
+    for code, column, failed, how in checks:
+        hits = failed.fillna(True).astype(bool) & reason.isna()
+        if not hits.any():
+            continue
+        reason[hits] = code
+        for index in rows.index[hits]:
+            row = rows.loc[index]
+            value = row[how.get("value_from", column)]
+            detail = how.get("detail", "")
+            if "detail_from" in how:
+                detail = detail.format(row[how["detail_from"]])
+            extra = {}
+            if code == "published-country-mismatch":
+                detail = _country_name(iso3[index])
+                extra = {"limit": f"{_country_name(names[index])} ({names[index]})"}
+            findings.add(code, int(row[LINE]), column, value="" if pd.isna(value) else value,
+                         detail=detail, **extra)
+    return reason
+
+
+def _keys(values: pd.Series) -> pd.Series:
+    """schemas.codelists.match_key of each value, computed once per distinct value."""
+    return values.map({v: cl.match_key(v) for v in values.dropna().unique()})
+
+
+def _country_name(iso3: str) -> str:
+    return load_countries().set_index("iso3")["name"].get(iso3, iso3)
+
+
+def _country_name_targets(rows: pd.DataFrame) -> pd.Series:
+    """The ISO3 a row's `Country` name resolves to, where it names one country."""
+    if rows["country_name"].isna().all():
+        return pd.Series(None, index=rows.index, dtype="object")
+    pairs = rows[["country_name"]].drop_duplicates()
+    resolved = resolve_many(pairs["country_name"])
+    lookup = dict(zip(pairs["country_name"], resolved["iso3"].where(resolved["kind"] == "country")))
+    return rows["country_name"].map(lookup)
+
+
+def _map_rows(valid: pd.DataFrame) -> pd.DataFrame:
+    """Our codes for every valid row, and its value as count / suppressed / bounds."""
+    indicator = valid["indicator"].pipe(_keys)
+    dim = valid["dimension"].pipe(_keys).map(DIMENSIONS)
+    table = indicator.map({k: table for k, (table, _) in INDICATORS.items()})
+    mapped = pd.DataFrame({
+        LINE: valid[LINE],
+        "country": valid["iso3"].str.strip().str.upper(),
+        "year": valid["year"].astype("int64"),
+        "dimension": dim,
+        "table": table.mask(dim.eq("repatriation"), "repatriated"),
+        "stage": indicator.map({k: stage or "" for k, (_, stage) in INDICATORS.items()}),
+        "sex": valid["sex"].pipe(_keys).map(SEX),
+        "age": valid["age"].pipe(_keys).map(AGE),
+        "form": np.where(dim.eq("form"), valid["category"].pipe(_keys).map(FORM), cl.TOTAL),
+        "category_text": valid["category"].where(dim.isin(["citizenship", "repatriation"])),
+        "value": valid["value"],
+    }, index=valid.index)
+    mapped["other"] = cl.TOTAL  # citizenship or country of repatriation, set by the resolver
+    suppressed = valid["value"].str.extract(SUPPRESSED)[0]
+    exact = pd.to_numeric(valid["value"].str.replace(r"[,\u00a0\u202f ]", "", regex=True)
+                          .where(suppressed.isna()), errors="coerce").astype("Int64")
+    mapped["suppressed"] = suppressed.notna()
+    mapped["count"] = exact
+    mapped["count_min"] = exact.where(suppressed.isna(), 1).astype("Int64")
+    mapped["count_max"] = exact.where(
+        suppressed.isna(), pd.to_numeric(suppressed, errors="coerce") - 1).astype("Int64")
+    return mapped
+
+
+def _resolve_countries(mapped: pd.DataFrame, findings: _Findings) -> dict:
+    """Citizenship and country-of-repatriation texts to ISO3 (or unknown / abroad /
+    unresolved); one warning per unresolved text and country, with its row count."""
+    stats = {}
+    for dim, label in (("citizenship", "citizenship"), ("repatriation", "country of repatriation")):
+        rows = mapped[mapped["dimension"] == dim]
+        resolved = resolve_many(rows["category_text"], rows["country"])
+        code = resolved["iso3"].where(resolved["iso3"].notna(), resolved["kind"].map(KIND_CODE))
+        mapped.loc[rows.index, "other"] = code.fillna("unresolved")
+        unresolved = resolved["kind"].isin(["unresolved", "empty"]) | (
+            resolved["kind"].eq("nationals") & resolved["iso3"].isna())
+        kinds = resolved["kind"].where(~unresolved, "unresolved").value_counts()
+        texts = resolved.assign(country=rows["country"], line=rows[LINE])
+        listing = []
+        for (text, country), group in texts[unresolved].groupby(["text", "country"], sort=True):
+            shown = text if text else "(empty)"
+            findings.add("published-unresolved-text", int(group["line"].min()), label,
+                         country=country, value=shown, detail=len(group))
+            listing.append({"text": shown, "country": country, "rows": int(len(group))})
+        distinct = resolved.assign(unresolved=unresolved).drop_duplicates("text")
+        stats[dim] = {
+            "rows": int(len(rows)),
+            "rows_country": int(kinds.get("country", 0) + kinds.get("nationals", 0)),
+            "rows_nationals": int(kinds.get("nationals", 0)),
+            "rows_unknown": int(kinds.get("unknown", 0)),
+            "rows_abroad": int(kinds.get("abroad", 0)),
+            "rows_unresolved": int(kinds.get("unresolved", 0)),
+            "share_resolved_to_country": round(
+                (kinds.get("country", 0) + kinds.get("nationals", 0)) / len(rows), 4) if len(rows) else None,
+            "texts": int(len(distinct)),
+            "texts_resolved": int((~distinct["unresolved"]).sum()),
+            "texts_unresolved": int(distinct["unresolved"].sum()),
+            "unresolved": sorted(listing, key=lambda item: (-item["rows"], item["text"])),
+        }
+    return {"citizenship": stats["citizenship"], "repatriation": stats["repatriation"]}
+
+
+KEY = ["table", "country", "year", "stage", "sex", "age", "form", "other", "text_key"]
+SUM_SUB_FORMS = "one row per unlabelled sub-form of Other forms of exploitation"
+SUM_AGE_GROUPS = "one row per unlabelled age group: the values are this sex's rows by age"
+
+
+def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> pd.DataFrame:
+    """One row per cell. Repeated keys, decided from the data:
+    - `Other forms of exploitation` repeated: one row per unlabelled sub-form: summed;
+    - a sex's `Total`-age row repeated (dimension Total) whose values are exactly that sex's
+      values by age group: one row per unlabelled age group: summed;
+    - otherwise the same value repeated: kept once; different values: none loaded."""
+    mapped = mapped.assign(
+        text_key=np.where(mapped["other"].eq("unresolved"), mapped["category_text"].fillna(""), ""),
+        bound=mapped["count_min"].astype("str") + "-" + mapped["count_max"].astype("str"))
+    repeated = mapped.duplicated(KEY, keep=False)
+    counts = {"summed_keys": 0, "summed_rows": 0, "exact_duplicate_rows": 0,
+              "conflicting_keys": 0, "conflicting_rows": 0, "by_reason": {}}
+    if not repeated.any():
+        mapped.attrs["repeated"] = counts
+        return mapped.drop(columns="bound")
+    rep = mapped[repeated].sort_values(LINE)
+    rep["group"] = rep.groupby(KEY, sort=False).ngroup()
+    rep["in_form"] = rep["dimension"].eq("form")
+    rep["in_total"] = rep["dimension"].eq("total")
+    groups = rep.groupby("group").agg(
+        **{c: (c, "first") for c in KEY}, first_line=(LINE, "min"), rows=(LINE, "size"),
+        values=("bound", "nunique"), all_form=("in_form", "all"), all_total=("in_total", "all"))
+    sub_forms = groups["all_form"] & groups["form"].eq("other")
+    # a sex's Total-age row repeated: are its values exactly that sex's values by age group?
+    age_key = ["table", "country", "year", "stage", "sex"]
+    candidates = groups[groups["all_total"] & groups["sex"].ne(cl.TOTAL) & groups["age"].eq(cl.TOTAL)]
+    age_parts = mapped[mapped["dimension"].eq("total") & mapped["age"].ne(cl.TOTAL)].merge(
+        candidates[age_key], on=age_key)
+    signature = _signatures(rep[rep["group"].isin(candidates.index)], ["group"])
+    by_age = candidates.join(_signatures(age_parts, age_key).rename("by_age"), on=age_key)["by_age"]
+    age_groups = groups.index.isin(candidates.index[signature.reindex(candidates.index).eq(by_age)])
+    groups["reason"] = np.select([sub_forms, age_groups], [SUM_SUB_FORMS, SUM_AGE_GROUPS], "")
+    groups["action"] = np.select([groups["reason"].ne(""), groups["values"].eq(1)],
+                                 ["sum", "exact"], "conflict")
+    rep = rep.join(groups[["action", "first_line"]], on="group").drop(columns=["in_form", "in_total"])
+
+    summed = _sum_groups(rep[rep["action"] == "sum"])
+    described = _described_keys(rep, groups)
+    for group, row in groups[groups["action"] == "sum"].iterrows():
+        total = summed.loc[group]
+        findings.add("published-duplicate-summed", int(row["first_line"]), "value",
+                     value=_display(total), detail=int(row["rows"]), key=described[group],
+                     reason=row["reason"])
+        counts["by_reason"][row["reason"]] = counts["by_reason"].get(row["reason"], 0) + 1
+    extra = rep[(rep["action"] == "exact") & (rep[LINE] != rep["first_line"])]
+    for line, first, value, group in extra[[LINE, "first_line", "value", "group"]].itertuples(index=False):
+        findings.add("published-exact-duplicate", int(line), "value", value=value,
+                     detail=int(first), key=described[group])
+    conflicts = rep[rep["action"] == "conflict"]
+    shown = conflicts.groupby("group").apply(
+        lambda g: ", ".join(f"{v} (line {n})" for v, n in zip(g["value"], g[LINE])))
+    for line, value, group in conflicts[[LINE, "value", "group"]].itertuples(index=False):
+        findings.add("published-conflicting-values", int(line), "value", value=value,
+                     detail=shown[group], key=described[group])
+
+    keep = ~repeated
+    keep[rep.index[(rep["action"] == "exact") & (rep[LINE] == rep["first_line"])]] = True
+    settled = pd.concat([mapped[keep], summed], ignore_index=True).drop(columns="bound")
+    action = groups["action"].value_counts()
+    counts.update(summed_keys=int(action.get("sum", 0)),
+                  summed_rows=int(groups.loc[groups["action"] == "sum", "rows"].sum()),
+                  exact_duplicate_rows=int(len(extra)), conflicting_keys=int(action.get("conflict", 0)),
+                  conflicting_rows=int(len(conflicts)))
+    settled.attrs["repeated"] = counts
+    return settled
+
+
+def _signatures(rows: pd.DataFrame, key: list[str]) -> pd.Series:
+    """The sorted values of each group, as one comparable text."""
+    return rows.sort_values("bound").groupby(key)["bound"].agg("|".join)
+
+
+def _sum_groups(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per group: the first row's columns, the counts summed (bounds when suppressed)."""
+    if rows.empty:
+        return rows.drop(columns=["group", "action", "first_line"]).set_index(pd.Index([], name="group"))
+    grouped = rows.groupby("group")
+    first = grouped.first()
+    first[LINE] = grouped[LINE].min()
+    first["suppressed"] = grouped["suppressed"].any()
+    first["count_min"] = grouped["count_min"].sum().astype("Int64")
+    first["count_max"] = grouped["count_max"].sum().astype("Int64")
+    first["count"] = grouped["count"].sum().astype("Int64").mask(first["suppressed"])
+    first["value"] = [_display(row) for _, row in first.iterrows()]
+    return first.drop(columns=["action", "first_line"])
+
+
+def _display(row) -> str:
+    """A count as the report shows it: `12`, `<5`, or `13 to 16` for a sum with `<5` parts."""
+    if not row["suppressed"]:
+        return f"{int(row['count']):,}"
+    low, high = int(row["count_min"]), int(row["count_max"])
+    return f"<{high + 1}" if low == 1 and high <= 4 else f"{low:,} to {high:,}"
+
+
+def _described_keys(rep: pd.DataFrame, groups: pd.DataFrame) -> pd.Series:
+    """Each repeated key in words: `ARG, 2019, victims, sex other, age total, form total`."""
+    texts = rep[rep["category_text"].notna()].groupby("group")["category_text"].agg(
+        lambda t: " / ".join(f"`{x}`" for x in t.unique()))
+    described = {}
+    for group, cells in zip(groups.index, groups.to_dict("records")):
+        parts = [cells["country"], str(cells["year"]), cells["table"]]
+        if cells["stage"]:
+            parts.append(cells["stage"])
+        parts += [f"{column} {cells[column]}" for column in ("sex", "age", "form")]
+        if group in texts.index:
+            name = "country of repatriation" if cells["table"] == "repatriated" else "citizenship"
+            parts.append(f"{name} {cells['other']} ({texts[group]})")
+        described[group] = ", ".join(parts)
+    return pd.Series(described, dtype="object")
+
+
+def _tables(settled: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The warehouse's frames: our columns, `country` and `source_line`, sorted by line."""
+    tables = {}
+    settled = settled.sort_values(LINE)
+    for name, columns in TABLE_COLUMNS.items():
+        rows = settled[settled["table"] == name]
+        frame = pd.DataFrame({"country": rows["country"], "source_line": rows[LINE].astype("int64")})
+        for column in columns:
+            source = "other" if column in ("citizenship", "country_of_repatriation") else column
+            frame[column] = rows[source]
+        for column in COUNT_COLUMNS:
+            frame[column] = rows[column].astype("boolean" if column == "suppressed" else "Int64")
+        if name != "offences":
+            frame["category_text"] = rows["category_text"]
+        tables[name] = frame.reset_index(drop=True)
+    return tables
+
+
+PARTS_LISTED = 8
+
+
+def _parts_against_totals(tables: dict[str, pd.DataFrame], findings: _Findings) -> dict:
+    """Each dimension's categories against its `total` row, with `<5` as 1 to 4: a warning
+    where the parts add up to more than the total can be (the smallest sum of the parts
+    exceeds the largest total). Absent rows are no evidence (the export drops zeros)."""
+    found: dict[str, dict] = {}
+    for name, frame in tables.items():
+        key = ["country"] + TABLE_COLUMNS[name]
+        for dimension in DIMENSION_COLUMNS[name]:
+            others = [c for c in key if c != dimension]
+            is_total = frame[dimension] == cl.TOTAL
+            parts = frame[~is_total & ~frame[dimension].isin(NOT_A_PART.get(dimension, ()))]
+            if parts.empty:
+                continue
+            sums = parts.groupby(others).agg(parts_min=("count_min", "sum"),
+                                             parts_suppressed=("suppressed", "sum"))
+            joined = frame[is_total].join(sums, on=others, how="inner")
+            over = joined[joined["parts_min"] > joined["count_max"]]
+            if over.empty:
+                continue
+            listed = (parts.merge(over[others], on=others).sort_values(dimension)
+                      .groupby(others)[dimension].agg(_listing))
+            over = over.join(listed.rename("names"), on=others)
+            for row in over.to_dict("records"):
+                context = ", ".join(f"{c} {row[c]}" for c in others if c not in ("country", "year"))
+                findings.add("published-parts-exceed-total", int(row["source_line"]), "value",
+                             country=row["country"], value=_display(row), dimension=dimension,
+                             parts=row["names"], parts_sum=f"{int(row['parts_min']):,}",
+                             total=_display(row),
+                             context=f"{name} of {row['country']} in {row['year']} ({context})")
+            exact = over["parts_suppressed"].eq(0) & ~over["suppressed"].astype(bool)
+            fits_with_zero = (over["parts_min"] - over["parts_suppressed"]) <= over["count_max"]
+            found[f"{name}: {dimension}"] = {
+                "cases": int(len(over)), "exact_figures_only": int(exact.sum()),
+                "would_fit_if_suppressed_could_be_0": int(fits_with_zero.sum())}
+    return dict(sorted(found.items()))
+
+
+def _listing(categories: pd.Series) -> str:
+    names = list(categories)
+    if len(names) <= PARTS_LISTED:
+        return ", ".join(names)
+    return ", ".join(names[:PARTS_LISTED]) + f" and {len(names) - PARTS_LISTED} more"
+
+
+def _year_range(tables: dict[str, pd.DataFrame]) -> list[int] | None:
+    years = pd.concat([t["year"] for t in tables.values()]) if tables else pd.Series(dtype="int64")
+    return [int(years.min()), int(years.max())] if len(years) else None

@@ -1,0 +1,250 @@
+"""Load a prepared dataUNODC export into the warehouse, in one transaction.
+
+The export is registered as one pseudo-submission per country (`PUB-20250414-THA`, source
+`published`, `published_as_of` = the export date) with its country-years in
+`submission_years`, so the current views need nothing special: a later Member State
+submission for the same years wins, and among exports the newest export date wins
+(002_views.sql). Older figures stay in the fact tables, queryable with the
+`published_*_as_of(date)` macros (003_published.sql).
+
+The same file (by sha256) is imported once: importing it again changes nothing. Another file
+with an export date already imported (say the .csv of an .xlsx already loaded) is refused
+unless `force`, which replaces that date's figures; `force` also re-imports the same file
+(after an alias was added to the country resolver, say).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from transforms.published import PreparedExport
+from warehouse.load import now
+
+SOURCE = "published"
+INSTITUTION = "UNODC (dataUNODC: Global Report on Trafficking in Persons data)"
+FACT_TABLES = ("victims", "offenders", "repatriated", "offences")
+
+
+class AlreadyImported(Exception):
+    """Another file with the same export date is in the warehouse (use force to replace it)."""
+
+
+@dataclass
+class ImportOutcome:
+    import_id: str
+    status: str  # loaded, duplicate
+    export_date: dt.date
+    load_seq: int | None = None
+    submissions: int = 0
+    rows_loaded: dict[str, int] = field(default_factory=dict)
+    replaced: list[str] = field(default_factory=list)  # import ids replaced (force)
+    supersedes: list[str] = field(default_factory=list)  # earlier submissions now superseded
+    note: str = ""
+
+
+def import_id_for(export_date: dt.date) -> str:
+    return f"PUB-{export_date:%Y%m%d}"
+
+
+def find_import(connection, sha256: str) -> tuple[str, dt.date] | None:
+    rows = connection.execute(
+        "SELECT import_id, export_date FROM published_imports WHERE sha256 = ?", [sha256]).fetchall()
+    return rows[0] if rows else None
+
+
+def files_imported_for(connection, export_date: dt.date) -> list[str]:
+    """The files already imported for an export date."""
+    rows = connection.execute("SELECT file_name FROM published_imports WHERE import_id = ?",
+                              [import_id_for(export_date)]).fetchall()
+    return [row[0] for row in rows]
+
+
+def load_export(
+    connection: duckdb.DuckDBPyConnection,
+    prepared: PreparedExport,
+    *,
+    force: bool = False,
+    run_id: str | None = None,
+    flow_run_id: str | None = None,
+    report_dir: str | None = None,
+    imported_at: dt.datetime | None = None,
+) -> ImportOutcome:
+    """Register the export, its findings and its figures: all or nothing."""
+    export = prepared.export
+    if export.export_date is None:
+        raise ValueError("the export date is unknown: give it (--export-date)")
+    import_id = import_id_for(export.export_date)
+    imported_at = imported_at or now()
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        same_file = find_import(connection, export.sha256)
+        if same_file and not force:
+            connection.execute("ROLLBACK")
+            return ImportOutcome(same_file[0], "duplicate", same_file[1],
+                                 note=f"this file was already imported as {same_file[0]}")
+        earlier = files_imported_for(connection, export.export_date)
+        if earlier and not force:
+            raise AlreadyImported(
+                f"an export dated {export.export_date} is already in the warehouse (from "
+                f"{', '.join(earlier)}); import with force to replace its figures")
+        replaced = _delete_import(connection, import_id) if earlier or same_file else []
+        if same_file and same_file[0] != import_id:
+            replaced += _delete_import(connection, same_file[0])
+        load_seq = connection.execute("SELECT nextval('submission_load_seq')").fetchall()[0][0]
+        register = _register(prepared, import_id, load_seq, imported_at, run_id, report_dir)
+        rows_loaded = {}
+        for table in FACT_TABLES:
+            frame = prepared.tables.get(table)
+            if frame is not None and not frame.empty:
+                rows_loaded[table] = _insert_facts(connection, table, frame, import_id)
+        _insert(connection, "submissions", register)
+        _insert(connection, "submission_years", _years(prepared, import_id, load_seq, imported_at))
+        _insert(connection, "validation_findings", _findings(prepared, import_id, run_id,
+                                                             set(register["country"])))
+        supersedes = _supersede(connection, list(register["submission_id"]), imported_at)
+        _insert(connection, "published_imports", pd.DataFrame([{
+            "import_id": import_id, "export_date": export.export_date,
+            "export_date_from": export.export_date_from, "file_name": export.file_name,
+            "file_format": export.file_format, "sheet": export.sheet,
+            "header_line": export.header_line, "sha256": export.sha256,
+            "size_bytes": export.size_bytes, "imported_at": imported_at, "run_id": run_id,
+            "flow_run_id": flow_run_id, "load_seq": load_seq,
+            "rows_read": prepared.stats["rows_read"], "rows_loaded": prepared.stats["rows_loaded"],
+            "rows_quarantined": prepared.stats["rows_quarantined"],
+            "fact_rows": sum(rows_loaded.values()), "countries": len(register),
+            "stats": json.dumps(prepared.stats, default=str), "report_dir": report_dir}]))
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return ImportOutcome(import_id, "loaded", export.export_date, load_seq, len(register),
+                         rows_loaded, sorted(set(replaced)), supersedes)
+
+
+def pseudo_submission_id(import_id: str, country: str) -> str:
+    return f"{import_id}-{country}"
+
+
+def _register(prepared: PreparedExport, import_id: str, load_seq: int, imported_at: dt.datetime,
+              run_id: str | None, report_dir: str | None) -> pd.DataFrame:
+    """One accepted pseudo-submission per country with loaded rows."""
+    export = prepared.export
+    facts = pd.concat([frame[["country", "year"]].assign(table=name)
+                       for name, frame in prepared.tables.items()], ignore_index=True)
+    per_country = facts.groupby("country").agg(year_from=("year", "min"), year_to=("year", "max"),
+                                               rows_loaded=("year", "size"))
+    severity = pd.DataFrame({"country": prepared.finding_countries,
+                             "severity": [f.severity for f in prepared.findings]})
+    counts = severity.pivot_table(index="country", columns="severity", aggfunc="size",
+                                  fill_value=0).reindex(columns=["error", "warning"], fill_value=0)
+    per_country = per_country.join(counts).fillna(0)
+    register = pd.DataFrame({
+        "submission_id": [pseudo_submission_id(import_id, c) for c in per_country.index],
+        "load_seq": load_seq, "source": SOURCE, "country": per_country.index,
+        "year_from": per_country["year_from"].astype("int64"),
+        "year_to": per_country["year_to"].astype("int64"),
+        "file_name": export.file_name, "file_format": export.file_format, "sha256": export.sha256,
+        "size_bytes": export.size_bytes, "received_at": imported_at, "run_id": run_id,
+        "status": ["accepted_with_warnings" if (e or w) else "accepted"
+                   for e, w in zip(per_country["error"], per_country["warning"])],
+        "institution": INSTITUTION, "language": "en",
+        "rows_loaded": per_country["rows_loaded"].astype("int64"),
+        "errors": per_country["error"].astype("int64"),
+        "warnings": per_country["warning"].astype("int64"),
+        "report_dir": report_dir, "published_as_of": export.export_date,
+    })
+    return register.reset_index(drop=True)
+
+
+def _years(prepared: PreparedExport, import_id: str, load_seq: int,
+           imported_at: dt.datetime) -> pd.DataFrame:
+    years = pd.concat([frame[["country", "year"]] for frame in prepared.tables.values()])
+    years = years.drop_duplicates().sort_values(["country", "year"])
+    return pd.DataFrame({
+        "submission_id": [pseudo_submission_id(import_id, c) for c in years["country"]],
+        "country": years["country"].to_numpy(), "year": years["year"].astype("int64").to_numpy(),
+        "load_seq": load_seq, "loaded_at": imported_at})
+
+
+def _insert_facts(connection, table: str, frame: pd.DataFrame, import_id: str) -> int:
+    staged = frame.drop(columns="country").copy()
+    staged.insert(0, "submission_id", import_id + "-" + frame["country"])
+    _insert(connection, f"fact_{table}", staged)
+    return len(staged)
+
+
+def _findings(prepared: PreparedExport, import_id: str, run_id: str | None,
+              countries: set[str]) -> pd.DataFrame:
+    """Each finding under its country's pseudo-submission, or under the import's id."""
+    owner = [pseudo_submission_id(import_id, c) if c in countries else import_id
+             for c in prepared.finding_countries]
+    frame = pd.DataFrame(
+        [(o, run_id, f.severity, f.rule, f.table, f.source, f.line, f.column, f.cell, f.value,
+          f.message) for o, f in zip(owner, prepared.findings)],
+        columns=["submission_id", "run_id", "severity", "rule", "table_name", "source", "line",
+                 "column_name", "cell", "value", "message"])
+    frame["line"] = frame["line"].astype("Int64")
+    return frame
+
+
+def _insert(connection, table: str, frame: pd.DataFrame) -> None:
+    """INSERT ... SELECT from a registered frame, by column name (never row by row)."""
+    if frame.empty:
+        return
+    connection.register("staged_frame", frame)
+    try:
+        names = ", ".join(f'"{c}"' for c in frame.columns)
+        connection.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM staged_frame")
+    finally:
+        connection.unregister("staged_frame")
+
+
+def _supersede(connection, new_ids: list[str], at: dt.datetime) -> list[str]:
+    """Record which earlier submissions each new one replaces for some year, and mark those
+    none of whose years is current any more as superseded."""
+    connection.execute(
+        """
+        UPDATE submissions AS s SET supersedes = r.earlier
+        FROM (
+            SELECT c.submission_id, list(DISTINCT sy.submission_id ORDER BY sy.submission_id) AS earlier
+            FROM current_country_years AS c
+            JOIN submission_years AS sy
+              ON sy.country = c.country AND sy.year = c.year AND sy.submission_id <> c.submission_id
+            JOIN submissions AS e ON e.submission_id = sy.submission_id
+            WHERE list_contains(?, c.submission_id) AND e.superseded_by IS NULL
+              AND e.status IN ('accepted', 'accepted_with_warnings')
+            GROUP BY c.submission_id
+        ) AS r
+        WHERE s.submission_id = r.submission_id
+        """, [new_ids])
+    rows = connection.execute(
+        """
+        UPDATE submissions AS s SET superseded_by = r.submission_id, superseded_at = ?
+        FROM (SELECT submission_id, unnest(supersedes) AS earlier FROM submissions
+              WHERE list_contains(?, submission_id)) AS r
+        WHERE s.submission_id = r.earlier AND s.superseded_by IS NULL
+          AND s.submission_id NOT IN (SELECT submission_id FROM current_country_years)
+        RETURNING s.submission_id
+        """, [at, new_ids]).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def _delete_import(connection, import_id: str) -> list[str]:
+    """Remove one export's figures, register rows and findings (force); undo what it superseded."""
+    ids = [row[0] for row in connection.execute(
+        "SELECT submission_id FROM submissions WHERE source = ? AND starts_with(submission_id, ?)",
+        [SOURCE, import_id + "-"]).fetchall()]
+    every = ids + [import_id]
+    for table in [f"fact_{t}" for t in FACT_TABLES] + ["submission_years", "validation_findings"]:
+        connection.execute(f"DELETE FROM {table} WHERE list_contains(?, submission_id)", [every])
+    connection.execute(
+        "UPDATE submissions SET superseded_by = NULL, superseded_at = NULL "
+        "WHERE list_contains(?, superseded_by)", [ids])
+    connection.execute("DELETE FROM submissions WHERE list_contains(?, submission_id)", [ids])
+    connection.execute("DELETE FROM published_imports WHERE import_id = ?", [import_id])
+    return [import_id]
