@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(help="Receive, validate and warehouse GLOTIP submissions.", no_args_is_help=True,
@@ -27,24 +28,40 @@ STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "reject
 
 @app.command()
 def ingest(
-    inbox: Path = typer.Argument(Path("sample_submissions"), help="Folder of submissions."),
+    inbox: Optional[Path] = typer.Argument(None, help="Folder of submissions [default: sample_submissions, or glotip.toml / GLOTIP_INBOX]."),
     db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file (created if absent)."),
     reports: Path = typer.Option(DEFAULT_REPORTS, help="Where each submission's report is written."),
+    archive: Optional[Path] = typer.Option(None, help="Raw archive, by sha256 [default: var/archive]."),
+    move_processed: Optional[bool] = typer.Option(
+        None, "--move-processed/--keep-processed",
+        help="Remove each entry from the inbox once its outcome is recorded [default: keep]."),
 ) -> None:
     """Run the Prefect ingestion flow over INBOX."""
+    from flows.settings import load_settings
+
+    settings = load_settings()
+    inbox = inbox or Path(settings.inbox)
+    db = Path(settings.db) if db == DEFAULT_DB else db
+    reports = Path(settings.reports) if reports == DEFAULT_REPORTS else reports
     if not inbox.is_dir():
         console.print(f"[red]No inbox folder at {inbox}[/red]")
         raise typer.Exit(2)
     from flows.ingest import ingest_submissions
 
-    outcomes = ingest_submissions(str(inbox), str(db), str(reports))
+    outcomes = ingest_submissions(
+        str(inbox), str(db), str(reports), archive_dir=str(archive or settings.archive),
+        move_processed=settings.move_processed if move_processed is None else move_processed,
+        settle_seconds=settings.settle_seconds, lock_wait_seconds=settings.lock_wait_seconds)
+    if not outcomes:
+        console.print(f"[yellow]Nothing ingested: another ingestion holds {db}, or {inbox} is "
+                      "empty (see the log above).[/yellow]")
     table = Table(title=f"Ingestion of {inbox} into {db}")
     for column in ("file", "submission", "status", "rows loaded", "errors", "warnings", "report"):
         table.add_column(column, justify="right" if column in ("rows loaded", "errors", "warnings") else "left")
     for o in outcomes:
         style = STATUS_STYLE.get(o["status"], "")
         report = f"{o['report']}/report.html" if o["report"] else o["note"]
-        table.add_row(o["file_name"], o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
+        table.add_row(escape(o["file_name"]), o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
                       str(o["rows_loaded"]), str(o["errors"]), str(o["warnings"]), report)
     console.print(table)
     totals = {}
@@ -95,7 +112,8 @@ def _print_findings(findings, limit: int = 30) -> None:
     for column in ("where", "severity", "rule", "message"):
         table.add_column(column)
     for f in findings[:limit]:
-        table.add_row(f.location, f.severity, f.rule, f.message)
+        # submitted text may hold [brackets] that rich would read as markup
+        table.add_row(escape(f.location), f.severity, f.rule, escape(f.message))
     console.print(table)
 
 
@@ -109,21 +127,48 @@ def template(path: Path = typer.Argument(Path("glotip_template.xlsx"), help="Whe
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="A SQL query (read-only)."),
+    query: Optional[str] = typer.Argument(None, help="A SQL query (read-only); or --query NAME."),
     db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+    named: Optional[str] = typer.Option(None, "--query", "-q",
+                                        help="Run a standard query of warehouse/queries/ (see --list)."),
+    param: Optional[list[str]] = typer.Option(None, "--param", "-p",
+                                              help="A standard query's parameter, key=value (repeatable)."),
+    list_queries: bool = typer.Option(False, "--list", help="List the standard queries and their questions."),
+    as_of: Optional[str] = typer.Option(None, "--as-of",
+                                        help="See the data as it was current then (e.g. 2025-01-31)."),
+    live: bool = typer.Option(False, "--live", help="Read the warehouse itself, not the analysts' "
+                              "snapshot (waits for, and can hold up, ingestion)."),
 ) -> None:
-    """Run a read-only SQL query against the warehouse."""
+    """Run a read-only SQL query (or a standard query) against the analysts' snapshot."""
     import duckdb
 
-    from warehouse.load import query as run_query
+    from warehouse.publish import snapshot_path, use_as_of
+    from warehouse.queries import load_query, parse_params, query_names, run_standard_query
 
-    if not db.exists():
-        console.print(f"[red]No warehouse at {db}; run `glotip ingest` first.[/red]")
+    if list_queries:
+        for name in query_names():
+            standard = load_query(name)
+            params = ", ".join(f"{k}={v or ''}" for k, v in standard.defaults.items())
+            console.print(f"[bold]{name}[/bold] ({params}): {standard.question}")
+        return
+    if (query is None) == (named is None):
+        console.print("[red]Give either a SQL query or --query NAME.[/red]")
+        raise typer.Exit(2)
+    source = db if live else snapshot_path(db)
+    if not source.exists():
+        console.print(f"[red]No {'warehouse' if live else 'snapshot'} at {source}; run `glotip ingest` "
+                      f"(or `glotip publish`) first.[/red]")
         raise typer.Exit(2)
     try:
-        frame = run_query(db, query)
-    except duckdb.Error as problem:
+        with duckdb.connect(str(source), read_only=True) as connection:
+            if as_of:
+                use_as_of(connection, as_of)
+            if named:
+                frame = run_standard_query(connection, named, parse_params(param or []))
+            else:
+                frame = connection.execute(query).df()
+    except (duckdb.Error, KeyError, ValueError) as problem:
         console.print(f"[red]{type(problem).__name__}: {problem}[/red]")
         raise typer.Exit(1)
     if format == "csv":
@@ -136,9 +181,36 @@ def sql(
         for column in frame.columns:
             table.add_column(str(column))
         for row in frame.itertuples(index=False):
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*("" if v is None else escape(str(v)) for v in row))
         console.print(table)
         console.print(f"{len(frame)} rows")
+
+
+@app.command()
+def serve(
+    config: Optional[Path] = typer.Option(None, help="Config file [default: glotip.toml, or GLOTIP_CONFIG]."),
+) -> None:
+    """Serve the scheduled ingestion deployment until stopped (Ctrl-C).
+
+    Needs `prefect server start` running and PREFECT_API_URL pointing at it
+    (docs/operations.md).
+    """
+    import os
+
+    from flows.settings import load_settings
+
+    settings = load_settings(deployment=True, config=config)
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("[yellow]PREFECT_API_URL is not set: start `prefect server start` and "
+                      "export PREFECT_API_URL=http://127.0.0.1:4200/api, or nothing will be "
+                      "scheduled once this process stops.[/yellow]")
+    Path(settings.inbox).mkdir(parents=True, exist_ok=True)
+    from flows.deployment import deployment_name, serve_ingestion
+
+    console.print(f"Serving {deployment_name(settings)}: {settings.cron} ({settings.timezone}), "
+                  f"inbox {settings.inbox}, warehouse {settings.db}, reports {settings.reports}, "
+                  f"move_processed={settings.move_processed}")
+    serve_ingestion(settings)
 
 
 @app.command("import-published")

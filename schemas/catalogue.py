@@ -189,6 +189,29 @@ _RULES = (
          "total of {total} for {context}.",
          "An inconsistency in the published data itself (suppressed `<5` values counted as 1); "
          "both figures were loaded as published."),
+    # -- the inbox and damaged or unusual files ---------------------------------------------
+    Rule("file-still-being-written", WARNING, "File still being written",
+         "`{detail}` was still changing when the run looked at it; it was left in the inbox "
+         "and will be read by a later run.",
+         "Nothing to do if the copy finishes; otherwise copy the file into the inbox again."),
+    Rule("hidden-sheet", WARNING, "Hidden sheet",
+         "The sheet `{detail}` is hidden in the workbook; it was read like any other sheet.",
+         "Unhide the sheet and check its content, or delete it if it should not be sent."),
+    Rule("merged-cells", WARNING, "Merged cells",
+         "The cells {detail} of `{table}` are merged: only the first cell keeps the value, the "
+         "others are read as empty.",
+         "Unmerge the cells and repeat the value in every row it applies to."),
+    Rule("formula-without-value", ERROR, "Formula without a calculated value",
+         "The cell holds a formula (`{value}`) whose result was never calculated and saved.",
+         "Open the workbook in Excel, let it calculate, and save it again; or type the number."),
+    Rule("encoding-replaced", WARNING, "Characters that could not be read",
+         "`{detail}` is not valid {limit} text: characters that could not be decoded were "
+         "replaced by `\ufffd`.",
+         "Save the file as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)."),
+    Rule("archive-entry-path", WARNING, "Folder path inside the archive",
+         "The entry `{detail}` of the archive has a folder path; it was read as `{value}` and "
+         "nothing was written to disk.",
+         "Put the CSV files at the top level of the .zip, without folders."),
 )
 
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in _RULES}

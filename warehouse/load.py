@@ -228,17 +228,26 @@ def start_run(connection, run_id: str, inbox: str, flow_run_id: str | None = Non
         [run_id, flow_run_id, now(), inbox])
 
 
-def finish_run(connection, run_id: str, counts: dict[str, int]) -> None:
+def finish_run(connection, run_id: str, counts: dict[str, int], summary: str | None = None) -> None:
     connection.execute(
         """
         UPDATE ingestion_runs SET finished_at = ?, files_seen = ?, accepted = ?,
             accepted_with_warnings = ?, rejected = ?, duplicates = ?, failed = ?, rows_loaded = ?,
-            status = 'completed'
+            deferred = ?, summary = ?, status = 'completed'
         WHERE run_id = ?
         """,
         [now(), counts.get("files_seen", 0), counts.get("accepted", 0),
          counts.get("accepted_with_warnings", 0), counts.get("rejected", 0),
-         counts.get("duplicate", 0), counts.get("failed", 0), counts.get("rows_loaded", 0), run_id])
+         counts.get("duplicate", 0), counts.get("failed", 0), counts.get("rows_loaded", 0),
+         counts.get("deferred", 0), summary, run_id])
+
+
+def mark_interrupted_runs(connection) -> list[str]:
+    """Runs left `running` by a process that died; call only while holding the ingestion lock."""
+    rows = connection.execute(
+        "UPDATE ingestion_runs SET status = 'interrupted' WHERE status = 'running' RETURNING run_id"
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def now() -> dt.datetime:

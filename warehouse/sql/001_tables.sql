@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS ingestion_runs (
     duplicates              INTEGER,
     failed                  INTEGER,
     rows_loaded             BIGINT,
-    status                  VARCHAR          -- running, completed
+    status                  VARCHAR          -- running, completed, interrupted (killed)
 );
 
 CREATE SEQUENCE IF NOT EXISTS submission_load_seq START 1;

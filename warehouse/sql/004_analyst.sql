@@ -101,7 +101,7 @@ SELECT perspective, year, destination_region, origin_region,
        count(DISTINCT destination) AS destination_countries,
        sum(count) / sum(sum(count)) OVER (PARTITION BY perspective, year, destination_region) AS share
 FROM flows
-GROUP BY ALL;
+GROUP BY perspective, year, destination_region, origin_region;
 
 -- As of a past moment: the (country, year) -> submission that was current then. Shadow the
 -- current view in a session to see every view as it was (warehouse/publish.py `use_as_of`):

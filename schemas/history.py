@@ -1,0 +1,188 @@
+"""Rules against history: a submission's figures next to those the warehouse already holds.
+
+The warehouse hands over what it holds for the submitting country as one plain DataFrame
+(`warehouse.history.held_figures`): one row per held cell, with the columns `table`, `year`,
+the breakdown columns of that table, `count` and `submission_id`. Nothing here reads the
+warehouse; the flow (or `glotip validate --db`) passes the frame in.
+
+Two warnings ask the submitter to confirm a figure; both show both numbers:
+- `differs-from-history`: a cell far from the figure held for the same year and breakdown;
+- `jump-in-series`: a table's grand total far from the previous year's (submitted or held).
+A resubmission also gets the list of what changed against the data it replaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from schemas import codelists as cl
+from schemas.findings import LINE, Finding, TableFrame, make_finding
+from schemas.tables import TABLES
+
+HISTORY_TABLES = ("victims", "offenders", "repatriated")  # tables with one count per breakdown
+# "Far": at least this many persons apart AND at least this ratio apart (either way).
+FAR_MIN_DIFFERENCE = 10
+FAR_RATIO = 2.0
+JUMP_MIN_DIFFERENCE = 20
+JUMP_RATIO = 3.0
+
+
+@dataclass
+class Change:
+    table: str
+    year: int
+    breakdown: dict[str, str]  # column -> code, the table's key without the year
+    kind: str  # added, removed, changed
+    old: int | None
+    new: int | None
+    held_from: str | None  # the submission the old figure came from
+    line: int | None = None  # where the new figure is in the submitter's file
+
+    def to_dict(self) -> dict:
+        return {"table": self.table, "year": self.year, "breakdown": self.breakdown,
+                "kind": self.kind, "old": self.old, "new": self.new,
+                "held_from": self.held_from, "line": self.line}
+
+
+@dataclass
+class HistoryCheck:
+    findings: list[Finding] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    compared_with: list[str] = field(default_factory=list)  # submissions whose figures were held
+
+
+def breakdown_columns(table: str) -> list[str]:
+    return [c for c in TABLES[table].key if c != "year"]
+
+
+def check_against_history(
+    tables: dict[str, pd.DataFrame],
+    frames: dict[str, TableFrame],
+    history: pd.DataFrame | None,
+    existing: list[Finding],
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> HistoryCheck:
+    """Findings and changes for typed submitted `tables` against the `history` frame."""
+    check = HistoryCheck()
+    if history is None or history.empty:
+        return check
+    taken = {(f.table, f.line, f.column) for f in existing if f.line is not None}
+    bad_lines = {(f.table, f.line) for f in existing if f.severity == "error" and f.line}
+    for table in HISTORY_TABLES:
+        submitted = tables.get(table)
+        held = history[history["table"] == table]
+        if submitted is None or held.empty and submitted.empty:
+            continue
+        columns = breakdown_columns(table)
+        held = held[["year", *columns, "count", "submission_id"]].dropna(subset=["year", "count"])
+        held = held.astype({"year": "int64", "count": "int64"})
+        new = submitted[submitted["count"].notna()][["year", *columns, "count", LINE]]
+        new = new[new["year"].notna()].astype({"year": "int64", "count": "int64"})
+        new = new.rename(columns={LINE: "line"})
+        frame = frames.get(table)
+        for finding in _far_from_held(table, frame, new, held, columns, taken, bad_lines):
+            taken.add((finding.table, finding.line, finding.column))
+            check.findings.append(finding)
+        for finding in _jumps(table, frame, new, held, columns, taken, bad_lines):
+            taken.add((finding.table, finding.line, finding.column))
+            check.findings.append(finding)
+        years = set(new["year"])
+        if year_from is not None and year_to is not None:
+            years |= set(range(int(year_from), int(year_to) + 1))
+        check.changes.extend(_changes(table, new, held[held["year"].isin(years)], columns))
+        check.compared_with.extend(held[held["year"].isin(years)]["submission_id"].unique())
+    check.compared_with = sorted(set(check.compared_with))
+    return check
+
+
+def _far_from_held(table, frame, new, held, columns, taken, bad_lines) -> list[Finding]:
+    joined = new.merge(held, on=["year", *columns], suffixes=("", "_held"))
+    findings = []
+    for row in joined.to_dict("records"):
+        line = int(row["line"])
+        if (table, line, "count") in taken or (table, line) in bad_lines:
+            continue
+        value, previous = int(row["count"]), int(row["count_held"])
+        if _far(value, previous, FAR_MIN_DIFFERENCE, FAR_RATIO):
+            findings.append(make_finding(
+                "differs-from-history", frame=frame, table=table, line=line, column="count",
+                value=value, previous=previous, year=int(row["year"]),
+                held_from=row["submission_id"]))
+    return findings
+
+
+def _grand_totals(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows where every dimension is `total` (offenders keep one series per stage)."""
+    dims = [c for c in columns if c != "stage"]
+    mask = pd.Series(True, index=rows.index)
+    for column in dims:
+        mask &= rows[column] == cl.TOTAL
+    return rows[mask]
+
+
+def _jumps(table, frame, new, held, columns, taken, bad_lines) -> list[Finding]:
+    series_key = [c for c in columns if c == "stage"]
+    submitted_totals = _grand_totals(new, columns)
+    held_totals = _grand_totals(held, columns)
+    findings = []
+    for row in submitted_totals.to_dict("records"):
+        line = int(row["line"])
+        if (table, line, "count") in taken or (table, line) in bad_lines:
+            continue
+        key = {c: row[c] for c in series_key}
+        previous_year = int(row["year"]) - 1
+        previous = _value_for(submitted_totals, previous_year, key)
+        if previous is None:
+            previous = _value_for(held_totals, previous_year, key)
+        if previous is None:
+            continue
+        value = int(row["count"])
+        if _far(value, previous, JUMP_MIN_DIFFERENCE, JUMP_RATIO):
+            change = f"{(value - previous) / previous:+.0%}" if previous else f"+{value}"
+            findings.append(make_finding(
+                "jump-in-series", frame=frame, table=table, line=line, column="count",
+                value=value, year=int(row["year"]), previous=previous,
+                previous_year=previous_year, change=change))
+    return findings
+
+
+def _value_for(totals: pd.DataFrame, year: int, key: dict) -> int | None:
+    match = totals[totals["year"] == year]
+    for column, code in key.items():
+        match = match[match[column] == code]
+    return int(match["count"].iloc[0]) if len(match) else None
+
+
+def _far(value: int, previous: int, min_difference: int, ratio: float) -> bool:
+    if abs(value - previous) < min_difference:
+        return False
+    low, high = sorted((value, previous))
+    return low == 0 or high / low >= ratio
+
+
+def _changes(table, new, held, columns) -> list[Change]:
+    """Cells added, removed and changed, against the held figures of the same years."""
+    key = ["year", *columns]
+    merged = new.merge(held, on=key, how="outer", suffixes=("", "_held"), indicator="side")
+    changes = []
+    for row in merged.to_dict("records"):
+        breakdown = {c: str(row[c]) for c in columns}
+        old = None if pd.isna(row["count_held"]) else int(row["count_held"])
+        value = None if pd.isna(row["count"]) else int(row["count"])
+        line = None if pd.isna(row["line"]) else int(row["line"])
+        held_from = None if pd.isna(row["submission_id"]) else str(row["submission_id"])
+        if row["side"] == "left_only":
+            kind = "added"
+        elif row["side"] == "right_only":
+            kind = "removed"
+        elif old != value:
+            kind = "changed"
+        else:
+            continue
+        changes.append(Change(table, int(row["year"]), breakdown, kind, old, value, held_from, line))
+    order = {"changed": 0, "added": 1, "removed": 2}
+    changes.sort(key=lambda c: (order[c.kind], c.table, c.year, list(c.breakdown.values())))
+    return changes

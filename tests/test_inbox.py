@@ -1,0 +1,270 @@
+"""The inbox of unattended runs: settling, the raw archive, the lock, cleaning, and faults.
+
+Plain functions first (no Prefect), then the real flow in-process on real files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.settings import load_settings
+from tests.synthetic import write_csv_folder, write_csv_zip, write_workbook
+from transforms import inbox as inbox_files
+from transforms.readers import sha256_of
+
+
+def scalar(db, sql, params=None):
+    with duckdb.connect(str(db), read_only=True) as connection:
+        return connection.execute(sql, params or []).fetchall()[0][0]
+
+
+# -- plain functions --------------------------------------------------------------------------
+
+def test_archive_is_content_addressed_atomic_and_written_once(tmp_path):
+    source = write_csv_zip(tmp_path / "in" / "NGA.zip", "NGA", rows=40)
+    first = inbox_files.archive_raw(source, tmp_path / "archive")
+    sha = sha256_of(source)
+    assert first.created and first.sha256 == sha
+    assert first.path == tmp_path / "archive" / sha[:2] / sha / "NGA.zip"
+    assert first.path.read_bytes() == source.read_bytes()
+    again = inbox_files.archive_raw(source, tmp_path / "archive")
+    assert not again.created and again.path == first.path
+    # no temporary copy is left behind
+    assert [p.name for p in first.path.parent.iterdir()] == ["NGA.zip"]
+
+
+def test_archive_of_a_folder_submission(tmp_path):
+    folder = write_csv_folder(tmp_path / "in" / "GHA_2022", "GHA", rows=30)
+    archived = inbox_files.archive_raw(folder, tmp_path / "archive")
+    assert sorted(p.name for p in archived.path.iterdir()) == ["submission.csv", "victims.csv"]
+    assert sha256_of(archived.path) == archived.sha256 == sha256_of(folder)
+
+
+def test_a_file_being_written_is_not_settled(tmp_path):
+    path = tmp_path / "growing.csv"
+    path.write_text("year,sex\n")
+    stop = threading.Event()
+
+    def keep_writing():
+        with path.open("a") as handle:
+            while not stop.is_set():
+                handle.write("2021,female\n")
+                handle.flush()
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        with pytest.raises(inbox_files.FileStillBeingWritten):
+            inbox_files.check_settled(path, settle_seconds=0.5)
+    finally:
+        stop.set()
+        writer.join()
+    inbox_files.check_settled(path, settle_seconds=0.3)  # quiet now: settled after one look
+    with pytest.raises(inbox_files.FileStillBeingWritten):
+        inbox_files.check_settled(tmp_path / "copy.xlsx.part", settle_seconds=0)
+
+
+def test_links_pipes_and_links_inside_folders_are_refused(tmp_path):
+    target = write_csv_zip(tmp_path / "elsewhere" / "NGA.zip")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "link.zip").symlink_to(target)
+    (inbox / "dangling.xlsx").symlink_to(tmp_path / "nowhere.xlsx")
+    os.mkfifo(inbox / "pipe.csv")
+    folder = write_csv_folder(inbox / "folder")
+    (folder / "offenders.csv").symlink_to("/etc/passwd")
+    for name in ("link.zip", "dangling.xlsx", "pipe.csv", "folder"):
+        with pytest.raises(inbox_files.NotARegularSubmission):
+            inbox_files.check_entry(inbox / name)
+
+
+def test_lock_excludes_a_second_holder_and_is_released(tmp_path):
+    db = tmp_path / "w.duckdb"
+    first = inbox_files.IngestionLock(db).acquire()
+    with pytest.raises(inbox_files.IngestionAlreadyRunning, match=f"pid {os.getpid()}"):
+        inbox_files.IngestionLock(db).acquire(wait_seconds=0.6)
+    first.release()
+    inbox_files.IngestionLock(db).acquire().release()
+
+
+def test_lock_of_a_killed_process_is_free(tmp_path):
+    db = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from transforms.inbox import IngestionLock; "
+         f"lock = IngestionLock({str(db)!r}).acquire(); print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(inbox_files.IngestionAlreadyRunning):
+            inbox_files.IngestionLock(db).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    inbox_files.IngestionLock(db).acquire().release()
+
+
+def test_cleaning_never_leaves_the_inbox(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    outside = write_csv_zip(tmp_path / "outside.zip")
+    with pytest.raises(ValueError):
+        inbox_files.remove_from_inbox(outside, inbox)
+    assert outside.exists()
+
+
+def test_settings_file_then_environment(tmp_path):
+    config = tmp_path / "glotip.toml"
+    config.write_text('[ingest]\ninbox = "in"\nsettle_seconds = 5\n'
+                      '[deployment]\nmove_processed = true\ncron = "0 * * * *"\n')
+    demo = load_settings(config=config, environ={})
+    assert (demo.inbox, demo.settle_seconds, demo.move_processed) == ("in", 5.0, False)
+    scheduled = load_settings(deployment=True, config=config, environ={"GLOTIP_DB": "x.duckdb"})
+    assert (scheduled.move_processed, scheduled.cron, scheduled.db) == (True, "0 * * * *", "x.duckdb")
+    defaults = load_settings(config=tmp_path / "absent.toml", environ={})
+    assert (defaults.inbox, defaults.db, defaults.reports, defaults.move_processed) == (
+        "sample_submissions", "var/glotip.duckdb", "var/reports", False)
+    config.write_text("[ingest]\ninbox_folder = 'x'\n")
+    with pytest.raises(ValueError, match="inbox_folder"):
+        load_settings(config=config, environ={})
+
+
+# -- the flow, in-process ---------------------------------------------------------------------
+
+def run_flow(inbox, tmp_path, **options):
+    from flows.ingest import ingest_submissions
+
+    options.setdefault("settle_seconds", 0)
+    return ingest_submissions(str(inbox), str(tmp_path / "w.duckdb"), str(tmp_path / "reports"),
+                              archive_dir=str(tmp_path / "archive"), **options)
+
+
+def test_demo_keeps_the_inbox_and_archives_before_anything(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    write_csv_zip(inbox / "NGA.zip", "NGA", rows=60)
+    write_workbook(inbox / "KEN.xlsx", "KEN", rows=60)
+    before = sorted(p.name for p in inbox.iterdir())
+    outcomes = run_flow(inbox, tmp_path)
+    assert {o["status"] for o in outcomes} == {"accepted"}
+    assert sorted(p.name for p in inbox.iterdir()) == before  # move_processed is off
+    for name in before:
+        sha = sha256_of(inbox / name)
+        assert (tmp_path / "archive" / sha[:2] / sha / name).read_bytes() == (inbox / name).read_bytes()
+    summary = scalar(tmp_path / "w.duckdb", "SELECT summary FROM ingestion_runs")
+    assert "| NGA.zip | NGA-" in summary and "| accepted | 60 |" in summary
+
+
+def test_scheduled_mode_cleans_recorded_entries_and_defers_a_growing_file(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    write_csv_zip(inbox / "NGA.zip", "NGA", rows=30)
+    write_csv_zip(inbox / "bad.zip", "GHA", rows=0, victims_text="year,sex,age,form,citizenship,count\n"
+                  "2000,female,total,total,total,many\n")
+    write_csv_zip(inbox / "THA.zip.part", "THA", rows=30)  # a copy in progress
+    outcomes = {o["file_name"]: o for o in run_flow(inbox, tmp_path, move_processed=True)}
+    assert outcomes["NGA.zip"]["status"] == "accepted"
+    assert outcomes["bad.zip"]["status"] == "rejected"
+    assert outcomes["THA.zip.part"]["status"] == "deferred"
+    assert "left in the inbox" in outcomes["THA.zip.part"]["note"]
+    # recorded outcomes leave the inbox (the archive keeps them); the partial copy stays
+    assert [p.name for p in inbox.iterdir()] == ["THA.zip.part"]
+    db = tmp_path / "w.duckdb"
+    assert scalar(db, "SELECT deferred FROM ingestion_runs") == 1
+    rejected = outcomes["bad.zip"]["submission_id"]
+    archived = list((tmp_path / "archive").rglob("bad.zip"))
+    assert len(archived) == 1 and scalar(db, "SELECT sha256 FROM submissions WHERE submission_id = ?",
+                                         [rejected]) == archived[0].parent.name
+
+
+def test_second_run_exits_cleanly_while_one_holds_the_warehouse(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    write_csv_zip(inbox / "NGA.zip")
+    with inbox_files.IngestionLock(tmp_path / "w.duckdb"):
+        assert run_flow(inbox, tmp_path, move_processed=True) == []
+    assert not (tmp_path / "w.duckdb").exists()  # nothing was touched
+    assert (inbox / "NGA.zip").exists()
+    assert [o["status"] for o in run_flow(inbox, tmp_path)] == ["accepted"]
+
+
+def test_links_and_pipes_fail_with_a_message_and_the_others_go_on(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    write_csv_zip(inbox / "NGA.zip")
+    (inbox / "passwords.csv").symlink_to("/etc/passwd")
+    os.mkfifo(inbox / "pipe.csv")
+    outcomes = {o["file_name"]: o for o in run_flow(inbox, tmp_path, move_processed=True)}
+    assert outcomes["NGA.zip"]["status"] == "accepted"
+    assert outcomes["passwords.csv"]["status"] == "failed"
+    assert "symbolic link" in outcomes["passwords.csv"]["note"]
+    assert "not a regular file" in outcomes["pipe.csv"]["note"]
+    assert (inbox / "passwords.csv").is_symlink()  # failed entries stay for a person to see
+
+
+def test_a_report_lost_to_a_crash_is_written_by_the_next_run(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    write_csv_zip(inbox / "NGA.zip")
+    [first] = run_flow(inbox, tmp_path)
+    report_dir = tmp_path / "reports" / first["submission_id"]
+    for name in ("report.html", "report.json"):
+        (report_dir / name).unlink()  # as if the run died between the load and the report
+    [again] = run_flow(inbox, tmp_path)
+    assert again["status"] == "duplicate"
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["status"] == "accepted" and (report_dir / "report.html").exists()
+    assert scalar(tmp_path / "w.duckdb", "SELECT count(*) FROM fact_victims") == first["rows_loaded"]
+
+
+def test_a_warehouse_locked_by_a_reader_is_waited_for(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    write_csv_zip(inbox / "NGA.zip")
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+         "print('open', flush=True); time.sleep(3)"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "open"
+    started = time.monotonic()
+    [outcome] = run_flow(inbox, tmp_path)
+    holder.wait()
+    assert outcome["status"] == "accepted" and time.monotonic() - started > 1
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 256 KB filesystem: the archive fills it. Needs the right to mount (root here)."""
+    mount_point = tmp_path / "small_disk"
+    mount_point.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {result.stderr.strip()}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_a_full_disk_fails_one_submission_with_a_message_and_the_others_go_on(
+        prefect_server, tmp_path, full_disk):
+    inbox = tmp_path / "inbox"
+    write_csv_zip(inbox / "A_small.zip", "NGA", rows=20)
+    big = inbox / "B_big.csv"
+    big.write_bytes(os.urandom(600 * 1024))  # larger than the disk
+    write_csv_zip(inbox / "C_small.zip", "GHA", rows=20)
+    from flows.ingest import ingest_submissions
+
+    outcomes = {o["file_name"]: o for o in ingest_submissions(
+        str(inbox), str(tmp_path / "w.duckdb"), str(tmp_path / "reports"),
+        archive_dir=str(full_disk), move_processed=True, settle_seconds=0)}
+    assert outcomes["B_big.csv"]["status"] == "failed"
+    assert "disk is full" in outcomes["B_big.csv"]["note"]
+    assert outcomes["A_small.zip"]["status"] == outcomes["C_small.zip"]["status"] == "accepted"
+    assert big.exists() and not (inbox / "A_small.zip").exists()
+    assert not [p for p in full_disk.rglob("*") if ".incoming" in p.name]  # no half copy left
+    summary = scalar(tmp_path / "w.duckdb", "SELECT summary FROM ingestion_runs")
+    assert "disk is full" in summary

@@ -1,0 +1,304 @@
+"""Statistical disclosure control for published tables.
+
+Small counts (1 to 4 persons) are shown as `<5`, as UNODC does (primary suppression). That alone
+leaks: where a table also shows a total and the other categories, a hidden cell is the total
+minus the others. So we also hide the fewest extra cells we can (secondary suppression, shown
+as `x`) until an attacker who knows every published cell, every additive relation of the table
+(total = sum of its parts) and that a `<5` cell holds 1 to 4 cannot work out any hidden value
+exactly. `find_disclosures` is that attacker; `protect` runs it after each extra suppression,
+and `check_published` fails an export on any leak.
+
+The attack combines two exact methods: linear algebra (a hidden cell is determined when it is
+a fixed combination of the published cells under the relations: rank test per connected group
+of relations) and interval propagation (bounds 1-4 for `<5` and 0+ for `x`, tightened through
+each relation; a cell whose bounds meet is recovered, e.g. two `<5` cells adding up to 2).
+
+A table is a frame of cells plus its relations: (row of the total, [rows of its parts]) pairs,
+built with `additive_relations` (a dimension with a total category) and `hierarchy_relations`
+(areas inside larger areas). Internal analyst tables are not passed through here: they keep
+exact values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+SMALL_MIN, SMALL_MAX = 1, 4
+SMALL_LABEL = "<5"        # primary suppression, as in UNODC's published data
+SECONDARY_LABEL = "x"     # hidden so that a `<5` cell cannot be derived
+Relation = tuple[int, list[int]]  # (position of the total, positions of its parts)
+
+
+class DisclosureError(Exception):
+    """A table about to be published would reveal a suppressed value."""
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    position: int          # 0-based position of the cell in the table
+    value: float           # the value the attacker obtains
+    method: str            # "linear" or "bounds"
+
+
+@dataclass
+class ProtectedTable:
+    name: str
+    frame: pd.DataFrame                # the cells with `display` and `status` columns added
+    relations: list[Relation] = field(default_factory=list)
+
+    @property
+    def suppressed(self) -> int:
+        return int((self.frame["status"] != "published").sum())
+
+
+# ------------------------------------------------------------------ relations
+
+def additive_relations(frame: pd.DataFrame, dimension: str, total_code: str,
+                       other_columns: Sequence[str]) -> list[Relation]:
+    """For every combination of `other_columns`, the `total_code` cell of `dimension` is the sum
+    of that dimension's other cells."""
+    relations = []
+    positions = pd.Series(range(len(frame)), index=frame.index)
+    for _, group in frame.groupby(list(other_columns), sort=False, dropna=False):
+        is_total = group[dimension] == total_code
+        if is_total.sum() == 1 and (~is_total).any():
+            relations.append((int(positions[group.index[is_total]].iloc[0]),
+                              [int(p) for p in positions[group.index[~is_total]]]))
+    return relations
+
+
+def hierarchy_relations(frame: pd.DataFrame, column: str, parent_of: dict[str, str],
+                        other_columns: Sequence[str]) -> list[Relation]:
+    """Areas inside larger areas: the cell of a parent area is the sum of its children's cells
+    (for every combination of `other_columns`)."""
+    relations = []
+    positions = pd.Series(range(len(frame)), index=frame.index)
+    for _, group in frame.groupby(list(other_columns), sort=False, dropna=False):
+        by_area = {area: int(positions[index]) for area, index in zip(group[column], group.index)}
+        children: dict[str, list[int]] = {}
+        for area, position in by_area.items():
+            parent = parent_of.get(area)
+            if parent is not None and parent in by_area:
+                children.setdefault(parent, []).append(position)
+        relations.extend((by_area[parent], parts) for parent, parts in children.items())
+    return relations
+
+
+# ------------------------------------------------------------------ the attack
+
+def attacker_view(display: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a reader knows of each cell: its value if published, else bounds."""
+    display = [str(d) for d in display]
+    # An empty cell (nothing reported) is unknown, without bounds.
+    known = np.array([d not in (SMALL_LABEL, SECONDARY_LABEL, "") for d in display])
+    values = np.array([float(d.replace(",", "")) if k else np.nan for d, k in zip(display, known)])
+    low = np.where(known, values, np.where([d == SMALL_LABEL for d in display], SMALL_MIN, 0.0))
+    high = np.where(known, values, np.where([d == SMALL_LABEL for d in display], SMALL_MAX, np.inf))
+    return values, low.astype(float), high.astype(float)
+
+
+def find_disclosures(display: Sequence[str], relations: Sequence[Relation]) -> list[Disclosure]:
+    """Every hidden cell whose exact value follows from the published cells and relations."""
+    values, low, high = attacker_view(display)
+    hidden = np.isnan(values)
+    suppressed = {i for i, d in enumerate(display) if str(d) in (SMALL_LABEL, SECONDARY_LABEL)}
+    found: dict[int, Disclosure] = {}
+    for position, value in _linear_recoveries(values, hidden, relations).items():
+        found[position] = Disclosure(position, value, "linear")
+    for position, value in _interval_recoveries(low, high, hidden, relations).items():
+        found.setdefault(position, Disclosure(position, value, "bounds"))
+    return sorted((d for d in found.values() if d.position in suppressed), key=lambda d: d.position)
+
+
+def _equations(values, hidden, relations):
+    """Each relation as (coefficients over hidden cells, right-hand side): total - parts = 0."""
+    equations = []
+    for total, parts in relations:
+        coefficients: dict[int, float] = {}
+        constant = 0.0
+        for position, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+            if hidden[position]:
+                coefficients[position] = coefficients.get(position, 0.0) + sign
+            else:
+                constant -= sign * values[position]
+        if coefficients:
+            equations.append((coefficients, constant))
+    return equations
+
+
+def _linear_recoveries(values, hidden, relations) -> dict[int, float]:
+    equations = _equations(values, hidden, relations)
+    recovered = {}
+    for component in _components(equations):
+        unknowns = sorted({p for i in component for p in equations[i][0]})
+        column = {p: j for j, p in enumerate(unknowns)}
+        matrix = np.zeros((len(component), len(unknowns)))
+        rhs = np.zeros(len(component))
+        for row, i in enumerate(component):
+            for position, coefficient in equations[i][0].items():
+                matrix[row, column[position]] = coefficient
+            rhs[row] = equations[i][1]
+        rank = np.linalg.matrix_rank(matrix)
+        solution = np.linalg.lstsq(matrix, rhs, rcond=None)[0]
+        for position, j in column.items():
+            # x_j is determined iff dropping its column lowers the rank by one.
+            if np.linalg.matrix_rank(np.delete(matrix, j, axis=1)) < rank:
+                recovered[position] = float(round(solution[j], 6))
+    return recovered
+
+
+def _components(equations) -> list[list[int]]:
+    """Groups of equations linked by shared hidden cells (solved separately: small matrices)."""
+    parent = list(range(len(equations)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_equation_of: dict[int, int] = {}
+    for i, (coefficients, _) in enumerate(equations):
+        for position in coefficients:
+            if position in first_equation_of:
+                parent[root(i)] = root(first_equation_of[position])
+            else:
+                first_equation_of[position] = i
+    groups: dict[int, list[int]] = {}
+    for i in range(len(equations)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def _interval_recoveries(low, high, hidden, relations, max_rounds: int = 50) -> dict[int, float]:
+    low, high = low.copy(), high.copy()
+    for _ in range(max_rounds):
+        changed = False
+        for total, parts in relations:
+            # total = sum(parts): bound the total by the parts, and each part by the rest.
+            new_low = max(low[total], sum(low[p] for p in parts))
+            new_high = min(high[total], sum(high[p] for p in parts))
+            if (new_low, new_high) != (low[total], high[total]):
+                low[total], high[total], changed = new_low, new_high, True
+            for part in parts:
+                others = [p for p in parts if p != part]
+                part_low = max(low[part], low[total] - sum(high[p] for p in others))
+                part_high = min(high[part], high[total] - sum(low[p] for p in others))
+                if (part_low, part_high) != (low[part], high[part]):
+                    low[part], high[part], changed = part_low, part_high, True
+        if not changed:
+            break
+    return {int(p): float(low[p]) for p in np.flatnonzero(hidden) if low[p] == high[p]}
+
+
+# ------------------------------------------------------------------ protection
+
+def primary_display(counts: pd.Series) -> list[str]:
+    """UNODC's own rule alone: 1-4 shown as `<5`, everything else as is."""
+    return [SMALL_LABEL if SMALL_MIN <= c <= SMALL_MAX else _text(c) for c in counts]
+
+
+def protect(name: str, frame: pd.DataFrame, relations: list[Relation], count: str = "count",
+            totals: Iterable[int] = ()) -> ProtectedTable:
+    """Primary and secondary suppression of `frame[count]` (exact, non-negative integers;
+    missing values are shown empty and take no part). `totals` are the positions of margins,
+    hidden only when no inner cell can do (readers need the totals)."""
+    counts = frame[count].astype("float64").to_numpy()
+    if np.any(np.isnan(counts)):
+        # A missing cell breaks every relation it is in: drop those relations.
+        missing = set(np.flatnonzero(np.isnan(counts)).tolist())
+        relations = [(t, ps) for t, ps in relations if t not in missing and not missing & set(ps)]
+    status = np.where((counts >= SMALL_MIN) & (counts <= SMALL_MAX), "primary", "published").astype(object)
+    margins = set(totals) | {t for t, _ in relations}
+    # Cells linked by no relation cannot reveal each other: protect each linked block alone
+    # (small blocks keep the repeated attack cheap).
+    for cells, block_relations in _blocks(relations):
+        local = {cell: i for i, cell in enumerate(cells)}
+        local_relations = [(local[t], [local[p] for p in ps]) for t, ps in block_relations]
+        local_counts, local_status = counts[cells], status[cells]
+        local_margins = {local[c] for c in margins if c in local}
+        while True:
+            leaks = find_disclosures(_display(local_counts, local_status), local_relations)
+            if not leaks:
+                break
+            candidate = _secondary_candidate(leaks[0].position, local_counts, local_status,
+                                             local_relations, local_margins)
+            if candidate is None:
+                raise DisclosureError(f"{name}: cannot protect cell {cells[leaks[0].position]}: "
+                                      "every cell of its relations is already hidden")
+            local_status[candidate] = "secondary"
+        status[cells] = local_status
+    protected = frame.copy()
+    protected["display"] = _display(counts, status)
+    protected["status"] = status
+    return ProtectedTable(name, protected, list(relations))
+
+
+def _blocks(relations: Sequence[Relation]) -> list[tuple[list[int], list[Relation]]]:
+    """Relations grouped into blocks that share no cell, with each block's cells."""
+    parent: dict[int, int] = {}
+
+    def root(cell):
+        parent.setdefault(cell, cell)
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    for total, parts in relations:
+        for part in parts:
+            parent[root(part)] = root(total)
+    blocks: dict[int, tuple[set[int], list[Relation]]] = {}
+    for total, parts in relations:
+        cells, members = blocks.setdefault(root(total), (set(), []))
+        cells.update([total, *parts])
+        members.append((total, parts))
+    return [(sorted(cells), members) for cells, members in blocks.values()]
+
+
+def _secondary_candidate(position, counts, status, relations, margins) -> int | None:
+    """The cell to hide next. In the relations of the leaked cell (fewest hidden cells first):
+    the smallest published inner cell of 5 or more, else a published zero, else a published
+    margin. Failing that, a `<5` cell shown as `x` instead (its 1-4 bounds can be what pins the
+    others: four `<5` parts of a `<5` total are all 1). Failing that, the relations one step
+    further out."""
+    seen_relations: set[int] = set()
+    frontier = {position}
+    while frontier:
+        level = [i for i, (t, ps) in enumerate(relations)
+                 if i not in seen_relations and (t in frontier or frontier & set(ps))]
+        if not level:
+            return None
+        seen_relations.update(level)
+        cells_by_relation = [[relations[i][0], *relations[i][1]] for i in level]
+        cells_by_relation.sort(key=lambda cells: sum(status[c] != "published" for c in cells))
+        for wanted in ("published", "primary"):
+            for cells in cells_by_relation:
+                open_cells = [c for c in cells if status[c] == wanted]
+                if open_cells:
+                    if wanted == "published":
+                        return min(open_cells, key=lambda c: (c in margins, counts[c] < SMALL_MIN, counts[c]))
+                    return max(open_cells, key=lambda c: (c in margins, counts[c]))
+        frontier = {c for cells in cells_by_relation for c in cells}
+    return None
+
+
+def _display(counts, status) -> list[str]:
+    return [SMALL_LABEL if s == "primary" else SECONDARY_LABEL if s == "secondary" else _text(c)
+            for c, s in zip(counts, status)]
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(int(value))
+
+
+def check_published(table: ProtectedTable) -> None:
+    """Fail the export if any hidden cell of `table` can be worked out from what it shows."""
+    leaks = find_disclosures(list(table.frame["display"]), table.relations)
+    if leaks:
+        raise DisclosureError(f"{table.name}: {len(leaks)} suppressed cells can be recovered, "
+                              f"e.g. row {leaks[0].position} = {leaks[0].value:g} ({leaks[0].method})")
