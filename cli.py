@@ -228,8 +228,6 @@ def import_published(
     import datetime as dt
     import time
 
-    from rich.markup import escape
-
     if not file.is_file():
         console.print(f"[red]No such file: {file}[/red]")
         raise typer.Exit(2)

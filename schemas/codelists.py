@@ -130,6 +130,19 @@ CITIZENSHIP_SPECIAL = Codelist(
     ((TOTAL, "Total"), (UNKNOWN, "Unknown")),
 )
 
+# In the published dataUNODC data (warehouse only, never in a submission): what a citizenship or
+# country-of-repatriation text resolved to, when it is not a country (transforms/published.py).
+PUBLISHED_COUNTRY_SPECIAL = Codelist(
+    "published_country_special",
+    "Citizenship or country of repatriation in the published data (besides a country)",
+    (
+        (TOTAL, "Total"),
+        (UNKNOWN, "Unknown"),
+        ("abroad", "Another country, not named (e.g. `Abroad`, `Foreigners`)"),
+        ("unresolved", "A text that names no single country; kept in `category_text`"),
+    ),
+)
+
 CODELISTS: dict[str, Codelist] = {
     c.name: c
     for c in (SEX, AGE, FORM, STAGE, CASE_STAGE, MATERIAL_REMOVED, YES_NO_UNKNOWN, LANGUAGE)

@@ -64,15 +64,16 @@ SEX = cl.code_lookup(cl.SEX)
 AGE = cl.code_lookup(cl.AGE)
 FORM = cl.code_lookup(cl.FORM)  # "Other forms of exploitation" -> other (organ removal included)
 
-# Published citizenship / country-of-repatriation codes besides ISO3 (schemas/codelists.py).
-KIND_CODE = {"unknown": cl.UNKNOWN, "abroad": "abroad", "unresolved": "unresolved",
-             "empty": "unresolved"}
+# The resolver's kinds (schemas/countries.py) -> codes of cl.PUBLISHED_COUNTRY_SPECIAL.
+ABROAD, UNRESOLVED = "abroad", "unresolved"
+KIND_CODE = {"unknown": cl.UNKNOWN, "abroad": ABROAD, "unresolved": UNRESOLVED,
+             "empty": UNRESOLVED}
 
 EXACT = re.compile(r"^\d{1,3}(?:[,\u00a0\u202f ]\d{3})+$|^\d+$")
 SUPPRESSED = re.compile(r"^<\s*(\d+)$")
 QUESTIONNAIRE_CODE = re.compile(r"^Q\d+(?:\.\d+)*_\w+$", re.IGNORECASE)
-DATE_DMY = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
-DATE_ISO = re.compile(r"\b(\d{4})-?(\d{2})-?(\d{2})\b")
+DATE_DMY = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?!\d)")
+DATE_ISO = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 
 RESOLVED_COLUMNS = ("citizenship", "country of repatriation")
 
@@ -88,7 +89,7 @@ COUNT_COLUMNS = ["count", "suppressed", "count_min", "count_max"]
 DIMENSION_COLUMNS = {"victims": ["sex", "age", "form", "citizenship"],
                      "offenders": ["sex", "age", "form", "citizenship"],
                      "offences": ["form"], "repatriated": []}
-NOT_A_PART = {"citizenship": {"unresolved"}}  # a text we could not place may be a total
+NOT_A_PART = {"citizenship": {UNRESOLVED}}  # a text we could not place may be a total
 
 
 class ExportError(Exception):
@@ -449,7 +450,7 @@ def _resolve_countries(mapped: pd.DataFrame, findings: _Findings) -> dict:
         rows = mapped[mapped["dimension"] == dim]
         resolved = resolve_many(rows["category_text"], rows["country"])
         code = resolved["iso3"].where(resolved["iso3"].notna(), resolved["kind"].map(KIND_CODE))
-        mapped.loc[rows.index, "other"] = code.fillna("unresolved")
+        mapped.loc[rows.index, "other"] = code.fillna(UNRESOLVED)
         unresolved = resolved["kind"].isin(["unresolved", "empty"]) | (
             resolved["kind"].eq("nationals") & resolved["iso3"].isna())
         kinds = resolved["kind"].where(~unresolved, "unresolved").value_counts()
@@ -490,7 +491,7 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> pd.DataF
       values by age group: one row per unlabelled age group: summed;
     - otherwise the same value repeated: kept once; different values: none loaded."""
     mapped = mapped.assign(
-        text_key=np.where(mapped["other"].eq("unresolved"), mapped["category_text"].fillna(""), ""),
+        text_key=np.where(mapped["other"].eq(UNRESOLVED), mapped["category_text"].fillna(""), ""),
         bound=mapped["count_min"].astype("str") + "-" + mapped["count_max"].astype("str"))
     repeated = mapped.duplicated(KEY, keep=False)
     counts = {"summed_keys": 0, "summed_rows": 0, "exact_duplicate_rows": 0,
@@ -498,12 +499,15 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> pd.DataF
     if not repeated.any():
         mapped.attrs["repeated"] = counts
         return mapped.drop(columns="bound")
-    rep = mapped[repeated].sort_values(LINE)
+    # within a key, rows in an order that does not depend on the file's row order: an exact
+    # duplicate keeps the same row (the smallest Category text) whatever the order
+    rep = mapped[repeated].assign(order_text=mapped["category_text"].fillna("")).sort_values(
+        ["order_text", LINE]).drop(columns="order_text")
     rep["group"] = rep.groupby(KEY, sort=False).ngroup()
     rep["in_form"] = rep["dimension"].eq("form")
     rep["in_total"] = rep["dimension"].eq("total")
     groups = rep.groupby("group").agg(
-        **{c: (c, "first") for c in KEY}, first_line=(LINE, "min"), rows=(LINE, "size"),
+        **{c: (c, "first") for c in KEY}, first_line=(LINE, "first"), rows=(LINE, "size"),
         values=("bound", "nunique"), all_form=("in_form", "all"), all_total=("in_total", "all"))
     sub_forms = groups["all_form"] & groups["form"].eq("other")
     # a sex's Total-age row repeated: are its values exactly that sex's values by age group?
@@ -527,11 +531,11 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> pd.DataF
                      value=_display(total), detail=int(row["rows"]), key=described[group],
                      reason=row["reason"])
         counts["by_reason"][row["reason"]] = counts["by_reason"].get(row["reason"], 0) + 1
-    extra = rep[(rep["action"] == "exact") & (rep[LINE] != rep["first_line"])]
+    extra = rep[(rep["action"] == "exact") & (rep[LINE] != rep["first_line"])].sort_values(LINE)
     for line, first, value, group in extra[[LINE, "first_line", "value", "group"]].itertuples(index=False):
         findings.add("published-exact-duplicate", int(line), "value", value=value,
                      detail=int(first), key=described[group])
-    conflicts = rep[rep["action"] == "conflict"]
+    conflicts = rep[rep["action"] == "conflict"].sort_values(LINE)
     shown = conflicts.groupby("group").apply(
         lambda g: ", ".join(f"{v} (line {n})" for v, n in zip(g["value"], g[LINE])))
     for line, value, group in conflicts[[LINE, "value", "group"]].itertuples(index=False):
@@ -620,40 +624,52 @@ def _parts_against_totals(tables: dict[str, pd.DataFrame], findings: _Findings) 
     """Each dimension's categories against its `total` row, with `<5` as 1 to 4: a warning
     where the parts add up to more than the total can be (the smallest sum of the parts
     exceeds the largest total). Absent rows are no evidence (the export drops zeros)."""
+    import duckdb
+
     found: dict[str, dict] = {}
-    for name, frame in tables.items():
-        key = ["country"] + TABLE_COLUMNS[name]
-        for dimension in DIMENSION_COLUMNS[name]:
-            others = [c for c in key if c != dimension]
-            is_total = frame[dimension] == cl.TOTAL
-            parts = frame[~is_total & ~frame[dimension].isin(NOT_A_PART.get(dimension, ()))]
-            if parts.empty:
+    connection = duckdb.connect()
+    try:
+        for name, frame in tables.items():
+            if frame.empty:
                 continue
-            sums = parts.groupby(others).agg(parts_min=("count_min", "sum"),
-                                             parts_suppressed=("suppressed", "sum"))
-            joined = frame[is_total].join(sums, on=others, how="inner")
-            over = joined[joined["parts_min"] > joined["count_max"]]
-            if over.empty:
-                continue
-            listed = (parts.merge(over[others], on=others).sort_values(dimension)
-                      .groupby(others)[dimension].agg(_listing))
-            over = over.join(listed.rename("names"), on=others)
-            for row in over.to_dict("records"):
-                context = ", ".join(f"{c} {row[c]}" for c in others if c not in ("country", "year"))
-                findings.add("published-parts-exceed-total", int(row["source_line"]), "value",
-                             country=row["country"], value=_display(row), dimension=dimension,
-                             parts=row["names"], parts_sum=f"{int(row['parts_min']):,}",
-                             total=_display(row),
-                             context=f"{name} of {row['country']} in {row['year']} ({context})")
-            exact = over["parts_suppressed"].eq(0) & ~over["suppressed"].astype(bool)
-            fits_with_zero = (over["parts_min"] - over["parts_suppressed"]) <= over["count_max"]
-            found[f"{name}: {dimension}"] = {
-                "cases": int(len(over)), "exact_figures_only": int(exact.sum()),
-                "would_fit_if_suppressed_could_be_0": int(fits_with_zero.sum())}
+            connection.register("cells", frame)
+            key = ["country"] + TABLE_COLUMNS[name]
+            for dimension in DIMENSION_COLUMNS[name]:
+                others = [c for c in key if c != dimension]
+                over = connection.execute(f"""
+                    WITH parts AS (
+                        SELECT {", ".join(others)}, sum(count_min) AS parts_min,
+                               count(*) FILTER (WHERE suppressed) AS parts_suppressed,
+                               list({dimension} ORDER BY {dimension}) AS names
+                        FROM cells
+                        WHERE {dimension} <> '{cl.TOTAL}'
+                          AND NOT list_contains(?, {dimension})
+                        GROUP BY ALL)
+                    SELECT t.*, p.parts_min, p.parts_suppressed, p.names
+                    FROM cells AS t JOIN parts AS p USING ({", ".join(others)})
+                    WHERE t.{dimension} = '{cl.TOTAL}' AND p.parts_min > t.count_max
+                    ORDER BY t.source_line""", [sorted(NOT_A_PART.get(dimension, ()))]).df()
+                if over.empty:
+                    continue
+                for row in over.to_dict("records"):
+                    context = ", ".join(f"{c} {row[c]}" for c in others if c not in ("country", "year"))
+                    findings.add("published-parts-exceed-total", int(row["source_line"]), "value",
+                                 country=row["country"], value=_display(row), dimension=dimension,
+                                 parts=_listing(row["names"]), parts_sum=f"{int(row['parts_min']):,}",
+                                 total=_display(row),
+                                 context=f"{name} of {row['country']} in {row['year']} ({context})")
+                exact = over["parts_suppressed"].eq(0) & ~over["suppressed"].astype(bool)
+                fits_with_zero = (over["parts_min"] - over["parts_suppressed"]) <= over["count_max"]
+                found[f"{name}: {dimension}"] = {
+                    "cases": int(len(over)), "exact_figures_only": int(exact.sum()),
+                    "would_fit_if_suppressed_could_be_0": int(fits_with_zero.sum())}
+            connection.unregister("cells")
+    finally:
+        connection.close()
     return dict(sorted(found.items()))
 
 
-def _listing(categories: pd.Series) -> str:
+def _listing(categories) -> str:
     names = list(categories)
     if len(names) <= PARTS_LISTED:
         return ", ".join(names)
