@@ -17,16 +17,30 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schemas import codelists as cl
+from schemas.cross_tables import cross_table_findings
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
 from schemas.tables import FACT_TABLES, MAX_YEAR, MIN_YEAR, TABLES, TableSpec
 
 SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*\d+\s*$")
 
 # Personal data must never reach the warehouse (free-text fields only carry summaries).
+# Names are caught where the text itself marks them: a title before a capitalised word (`Mr
+# Smith`, `Mme Diallo`), or `named` / `called` / `alias` before one. A bare name in a sentence
+# cannot be told from a place or an agency by a pattern; the template asks for none.
+_TITLES = r"Mr|Mrs|Ms|Miss|Mx|Dr|Mme|Mlle|Madame|Monsieur|Sr|Sra|Srta|Señor|Señora|Don|Doña|Herr|Frau"
+_NAMING = r"named|called|known as|alias|aka|nommée?|appelée?|dit|dite|llamad[oa]|apodad[oa]"
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+"
 PERSONAL_DATA_PATTERNS = (
     ("an e-mail address", re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")),
     ("a telephone number", re.compile(r"(?<![\w/])\+?\d[\d ().-]{7,}\d(?!\w)")),
     ("a passport or identity-card number", re.compile(r"\b[A-Z]{1,2}\d{6,9}\b")),
+    ("a passport or identity-card number", re.compile(
+        r"(?i)\b(passport|passeport|pasaporte|identity card|id card|national id)\b\W{0,3}"
+        r"(no\b\.?|number|n[°º]|#)?\W{0,3}(?=[A-Z0-9-]*\d)[A-Z0-9-]{5,}")),
+    ("a date of birth", re.compile(r"(?i)\b(born( on)?|date of birth|d\.?o\.?b\.?|né|née|nacid[oa])\b"
+                                   r"\W{0,3}\d{1,4}[./ -]\d{1,2}")),
+    ("a personal name", re.compile(rf"\b(?:{_TITLES})\.?\s+{_CAPITALISED}")),
+    ("a personal name", re.compile(rf"\b(?:{_NAMING})\s+[\"“'‘]?{_CAPITALISED}(?:\s+{_CAPITALISED})?")),
 )
 
 
@@ -58,6 +72,7 @@ def validate_submission(parsed: ParsedSubmission) -> ValidationResult:
         result.tables[name] = typed
     findings.extend(_submission_rules(result))
     findings.extend(_organ_cases_against_victims(result))
+    findings.extend(cross_table_findings(result.tables, result.frames, result.info))
     result.findings = one_per_cell(findings)
     return result
 

@@ -18,11 +18,14 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from schemas import codelists as cl
-from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
+from schemas import i18n
+from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, column_letter, make_finding
 from schemas.tables import TABLES
 
-MAX_FILE_BYTES = 300 * 1024**2  # a submission file, as received
-MAX_UNPACKED_BYTES = 1024**3  # everything inside an .xlsx or .zip, unpacked
+# A national submission is thousands of rows; the 1M-row benchmark CSV is 35 MB. The limits
+# bound the memory and time any one file can take (200 MB is refused in a second).
+MAX_FILE_BYTES = 100 * 1024**2  # a submission file, as received
+MAX_UNPACKED_BYTES = 400 * 1024**2  # everything inside an .xlsx or .zip, unpacked
 MAX_COMPRESSION_RATIO = 200  # a zip bomb packs far tighter than any spreadsheet
 HEADER_SEARCH_ROWS = 20
 # Sheets of our own template that hold no data.
@@ -56,7 +59,7 @@ def read_submission(path: str | Path) -> ParsedSubmission:
                 _check_zip(path)
                 _read_workbook(parsed, path)
             elif kind == "csv-zip":
-                _read_csv_tables(parsed, _zip_members(path))
+                _read_csv_tables(parsed, _zip_members(path, parsed.read_findings))
             elif kind == "csv":
                 _read_csv_tables(parsed, {path.name: path.read_bytes})
             else:
@@ -136,8 +139,12 @@ def _check_zip(path: Path) -> None:
                              "beyond the limits for a submission")
 
 
-def _zip_members(path: Path) -> dict:
-    """CSV members of a zip, by base name (folders inside the zip, and `..`, are ignored)."""
+def _zip_members(path: Path, findings: list | None = None) -> dict:
+    """CSV members of a zip, by base name (folders inside the zip, and `..`, are ignored).
+
+    Nothing is ever extracted to disk: members are read into memory, so a name such as
+    `../../victims.csv` cannot write anywhere; it is reported when `findings` is given.
+    """
     _check_zip(path)
     archive = zipfile.ZipFile(path)
     members = {}
@@ -145,6 +152,8 @@ def _zip_members(path: Path) -> dict:
         name = PurePosixPath(info.filename.replace("\\", "/")).name
         if info.is_dir() or not name.lower().endswith(".csv") or name.startswith("."):
             continue
+        if findings is not None and name != info.filename:
+            findings.append(make_finding("archive-entry-path", detail=info.filename, value=name))
         members[name] = (lambda info=info: archive.read(info))
     return members
 
@@ -154,9 +163,19 @@ def _zip_members(path: Path) -> dict:
 def table_for_name(name: str) -> str | None:
     key = cl.match_key(Path(name).stem if name.lower().endswith(".csv") else name)
     for table, spec in TABLES.items():
-        if key in (cl.match_key(table), cl.match_key(spec.title)):
+        if key in (cl.match_key(table), cl.match_key(spec.title)) or key in _translated_sheet_names(table):
             return table
     return None
+
+
+def _translated_sheet_names(table: str) -> set[str]:
+    """The table's sheet name in a template of any of the six languages (`--lang fr`)."""
+    return {cl.match_key(i18n.sheet_name(table, language)) for language in i18n.LANGUAGES} | {
+        cl.match_key(i18n.table_title(table, language)) for language in i18n.LANGUAGES}
+
+
+def _is_instructions_sheet(sheet_name: str) -> bool:
+    return cl.match_key(sheet_name) in {cl.match_key(name) for name in i18n.titles_in_all_languages("ui.instructions_sheet")}
 
 
 def _header_lookup(table: str) -> dict[str, str]:
@@ -167,27 +186,97 @@ def _header_lookup(table: str) -> dict[str, str]:
         title = spec.schema.columns[column].title
         if title:
             lookup[cl.match_key(title)] = column
+    for column in spec.columns:  # the headers of a translated template (`glotip template --lang`)
+        for title in i18n.titles_in_all_languages(f"column.{table}.{column}.title"):
+            lookup.setdefault(cl.match_key(title), column)
     return lookup
 
 
 # -- Excel ------------------------------------------------------------------------------------
 
 def _read_workbook(parsed: ParsedSubmission, path: Path) -> None:
-    from python_calamine import CalamineWorkbook  # heavy: only when a workbook arrives
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum  # heavy: only for workbooks
 
     workbook = CalamineWorkbook.from_path(str(path))
+    hidden = {sheet.name for sheet in workbook.sheets_metadata if sheet.visible != SheetVisibleEnum.Visible}
     for sheet_name in workbook.sheet_names:
         table = table_for_name(sheet_name)
+        template_sheet = cl.match_key(sheet_name) in TEMPLATE_SHEETS or _is_instructions_sheet(sheet_name)
+        if sheet_name in hidden and not template_sheet:  # our template hides its `lists` sheet
+            parsed.read_findings.append(make_finding("hidden-sheet", detail=sheet_name))
         if table is None:
-            if cl.match_key(sheet_name) not in TEMPLATE_SHEETS:
+            if not template_sheet:
                 rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=True)
                 if any(any(_text(v) for v in row) for row in rows):
                     parsed.read_findings.append(make_finding("unknown-table", detail=sheet_name))
             continue
         if table in parsed.tables:
             continue
-        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_name(sheet_name)
+        rows = sheet.to_python(skip_empty_area=False)
         _add_table(parsed, table, sheet_name, "sheet", [[_text(v) for v in row] for row in rows], first_line=1)
+        if table in parsed.tables:
+            _report_merged_cells(parsed, parsed.tables[table], sheet.merged_cell_ranges or [])
+            _report_formulas_without_value(parsed, parsed.tables[table], path, sheet_name)
+
+
+def _report_merged_cells(parsed: ParsedSubmission, frame: TableFrame, ranges: list) -> None:
+    """calamine keeps a merged range's value in its first cell only: say so, below the header."""
+    for (first_row, first_column), (last_row, last_column) in ranges:
+        if last_row + 1 <= frame.header_line:
+            continue  # a title banner above the header is harmless
+        where = f"{column_letter(first_column + 1)}{first_row + 1}:{column_letter(last_column + 1)}{last_row + 1}"
+        parsed.read_findings.append(make_finding("merged-cells", table=frame.table, detail=where))
+
+
+def _report_formulas_without_value(parsed: ParsedSubmission, frame: TableFrame, path: Path,
+                                   sheet_name: str) -> None:
+    """calamine reads a formula's cached result; a formula never calculated has none."""
+    positions = {position: column for column, position in frame.column_positions.items()}
+    for reference, formula in formulas_without_value(path, sheet_name):
+        letters = reference.rstrip("0123456789")
+        line, position = int(reference[len(letters):]), column_number(letters)
+        if line > frame.header_line and position in positions:
+            parsed.read_findings.append(make_finding(
+                "formula-without-value", frame=frame, line=line, column=positions[position],
+                value=f"={formula}"))
+
+
+def column_number(letters: str) -> int:
+    """A -> 1, AA -> 27 (Excel's column names)."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def formulas_without_value(path: Path, sheet_name: str) -> list[tuple[str, str]]:
+    """(cell, formula) of each formula cell of the sheet that has no cached value."""
+    import xml.etree.ElementTree as ET
+
+    with zipfile.ZipFile(path) as archive:
+        workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+        relation = next((s.get(f"{_REL_NS}id") for s in workbook.iter(f"{_SHEET_NS}sheet")
+                         if s.get("name") == sheet_name), None)
+        rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        target = next((r.get("Target") for r in rels if r.get("Id") == relation), None)
+        if target is None:
+            return []
+        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        xml = archive.read(member)
+    if b"<f" not in xml and b":f>" not in xml:
+        return []  # no formula at all: skip the parse (most sheets)
+    found = []
+    for cell in ET.fromstring(xml).iter(f"{_SHEET_NS}c"):
+        formula = cell.find(f"{_SHEET_NS}f")
+        cached = cell.find(f"{_SHEET_NS}v")
+        if formula is not None and (cached is None or not cached.text) and cell.get("t") != "inlineStr":
+            found.append((cell.get("r") or "", formula.text or ""))
+    return found
 
 
 def _text(value) -> str | None:
@@ -226,13 +315,20 @@ def _read_csv_tables(parsed: ParsedSubmission, files: dict) -> None:
 def decode_text(raw: bytes, file_name: str) -> tuple[str, Finding | None]:
     """UTF-8 (with or without BOM) or UTF-16; anything else is read as Windows-1252."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace"), None
+        return _replaced(raw[3:].decode("utf-8", errors="replace"), file_name, "UTF-8")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), None
+        return _replaced(raw.decode("utf-16", errors="replace"), file_name, "UTF-16")
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), None
+        return _replaced(raw.decode("cp1252", errors="replace"), file_name, "UTF-8 or Windows-1252")
+
+
+def _replaced(text: str, file_name: str, encoding: str) -> tuple[str, Finding | None]:
+    """The text, and a finding when some bytes could not be decoded (they became U+FFFD)."""
+    if "\ufffd" not in text:
+        return text, None
+    return text, make_finding("encoding-replaced", detail=file_name, limit=encoding)
 
 
 def _csv_rows(text: str) -> list[list[str | None]]:
@@ -241,10 +337,12 @@ def _csv_rows(text: str) -> list[list[str | None]]:
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str | None]] = []
+    lines_before = 0  # a record is on the line where it starts, as a text editor shows it
     for record in reader:
-        while len(rows) < reader.line_num - 1:  # lines taken up by quoted line breaks
+        while len(rows) < lines_before:  # lines taken up by quoted line breaks
             rows.append([])
         rows.append([value.strip() or None for value in record])
+        lines_before = reader.line_num
     return rows
 
 
