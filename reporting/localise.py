@@ -57,7 +57,10 @@ def location(finding: Finding, language: str) -> str:
         parts.append(i18n.ui("line", language, line=line))
     if column:
         parts.append(i18n.ui("column_number", language, column=column))
-    return f"{finding.source}, {', '.join(parts)}" if finding.source else ", ".join(parts)
+    source = finding.source
+    if source and language in i18n.RIGHT_TO_LEFT:  # the file name stays one left-to-right unit
+        source = f"\u2068{source}\u2069"
+    return f"{source}, {', '.join(parts)}" if source else ", ".join(parts)
 
 
 def severity(code: str, language: str) -> str:

@@ -11,6 +11,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -311,3 +312,51 @@ def test_any_bytes_give_a_report_never_an_exception(tmp_path_factory, content, s
     result = validate_submission(prepare_submission(path))
     assert time.monotonic() - started < SECONDS_PER_FILE
     assert result.findings  # something is always said about junk
+
+
+# The columnar CSV reader must give exactly what the row-by-row reader gives, or step aside.
+LINE_TEXT = st.lists(st.text(alphabet=st.sampled_from(list("ab 09\"'\t\u00a0é€-.")), max_size=5)
+                     | st.sampled_from(["total", " Total ", "Grand total", "2021", ""]),
+                     min_size=8, max_size=8)
+HEADERS = [VICTIMS_HEADER, ["year", "sex", "count"], ["Year", " sex ", "age", "form", "citizenship", "count", "notes"],
+           ["title of the file"], ["count", "count", "year", "sex"]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(header=st.sampled_from(HEADERS), lines=st.lists(LINE_TEXT, max_size=10),
+       preamble=st.booleans(), delimiter=st.sampled_from([",", ";"]),
+       ending=st.sampled_from(["\n", "\r\n"]), blank_lines=st.lists(st.integers(0, 12), max_size=3),
+       ragged=st.booleans())
+def test_columnar_csv_reader_equals_the_row_by_row_reader(header, lines, preamble, delimiter, ending,
+                                                          blank_lines, ragged):
+    from schemas.findings import ParsedSubmission
+    from transforms.readers import _add_csv_table_columnar, _add_table, _csv_rows
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=ending)
+    if preamble:
+        writer.writerow(["GLOTIP submission"])
+    writer.writerow(header)
+    width = len(header)
+    writer.writerows(line[:width - (ragged and number % 3 == 2)] for number, line in enumerate(lines))
+    physical = buffer.getvalue().split(ending)
+    for position in blank_lines:
+        physical.insert(min(position, len(physical)), "")
+    text = ending.join(physical)
+
+    def parsed():
+        return ParsedSubmission(path="x", file_name="victims.csv", sha256="0", file_format="csv", size_bytes=0)
+
+    slow = parsed()
+    _add_table(slow, "victims", "victims.csv", "csv", _csv_rows(text), first_line=1)
+    fast = parsed()
+    if not _add_csv_table_columnar(fast, "victims", "victims.csv", text):
+        return  # it stepped aside: the row-by-row reader alone decides
+    assert [(f.rule, f.line, f.column, f.value, f.message) for f in fast.read_findings] == \
+           [(f.rule, f.line, f.column, f.value, f.message) for f in slow.read_findings]
+    assert fast.tables.keys() == slow.tables.keys()
+    for name, frame in slow.tables.items():
+        other = fast.tables[name]
+        assert (other.column_positions, other.header_labels, other.header_line) == (
+            frame.column_positions, frame.header_labels, frame.header_line)
+        pd.testing.assert_frame_equal(other.data, frame.data)

@@ -308,8 +308,91 @@ def _read_csv_tables(parsed: ParsedSubmission, files: dict) -> None:
         text, encoding_finding = decode_text(raw, file_name)
         if encoding_finding:
             parsed.read_findings.append(encoding_finding)
+        if _add_csv_table_columnar(parsed, table, file_name, text):
+            continue
         rows = _csv_rows(text)
         _add_table(parsed, table, file_name, "csv", rows, first_line=1)
+
+
+def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str, text: str) -> bool:
+    """The fast path for a well-formed CSV: pyarrow parses it, columns stay columns.
+
+    Same result as `_csv_rows` + `_add_table` (a property test holds them equal), about 10x
+    faster at a million rows. It takes only files where each non-empty physical line is one
+    record with the same number of fields as the first; anything else (quoted line breaks,
+    ragged rows, preamble lines, bare CR line ends) returns False and goes the row-by-row way.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pa_csv
+
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    data = text.encode("utf-8")
+    if not data.strip() or data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    width = len(next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter), []))
+    if width == 0:
+        return False
+    try:
+        arrow = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=True,
+                                              newlines_in_values=b'"' in data),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    # the physical line of each record: the non-empty lines, as `ignore_empty_lines` skips them
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    starts = np.concatenate(([0], ends + 1))
+    ends = np.concatenate((ends, [len(raw)]))
+    lengths = ends - starts
+    carriage = lengths > 0
+    carriage[carriage] = raw[ends[carriage] - 1] == 13
+    lines = np.flatnonzero((lengths - carriage) > 0) + 1
+    if len(lines) != arrow.num_rows or arrow.num_columns != width:
+        return False  # a quoted line break or some other irregularity: count row by row
+    columns = [pc.utf8_trim_whitespace(arrow.column(i).combine_chunks()) for i in range(width)]
+    columns = [pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column) for column in columns]
+    head = [[columns[i][r].as_py() for i in range(width)] for r in range(min(HEADER_SEARCH_ROWS, arrow.num_rows))]
+    lookup = _header_lookup(table)
+    header_index = _find_header(head, lookup)
+    if header_index is None:
+        return False  # the row-by-row path reports a missing header, or an empty table
+    positions, labels, frame_stub = _map_header(parsed, table, file_name, "csv", head[header_index],
+                                                int(lines[header_index]), lookup)
+    body = slice(header_index + 1, None)
+    mapped = {column: columns[position - 1][body] for column, position in positions.items()}
+    body_lines = lines[body]
+    keep = np.zeros(len(body_lines), dtype=bool)
+    for values in mapped.values():
+        keep |= pc.is_valid(values).to_numpy(zero_copy_only=False)
+    first = columns[0][body]
+    totals_words = [v for v in pc.unique(first).to_pylist()
+                    if v is not None and cl.match_key(v) in TOTALS_ROW_WORDS]
+    if totals_words:
+        candidates = np.flatnonzero(keep & pc.is_in(first, pa.array(totals_words)).to_numpy(zero_copy_only=False))
+        year = mapped.get("year")
+        for index in candidates:
+            year_text = year[int(index)].as_py() if year is not None else None
+            if year_text is None or not str(year_text).strip().isdigit():
+                frame_stub.column_positions.update(positions)
+                parsed.read_findings.append(make_finding(
+                    "totals-row", frame=frame_stub, line=int(body_lines[index]),
+                    column=next(iter(positions)), value=first[int(index)].as_py()))
+                keep[index] = False
+    mask = pa.array(keep)
+    frame = {name: pd.array(values.filter(mask).to_pandas(), dtype="str") for name, values in mapped.items()}
+    frame[LINE] = pd.array(body_lines[keep].astype("int64"), dtype="int64")
+    parsed.tables[table] = TableFrame(
+        table, file_name, "csv", pd.DataFrame(frame), column_positions=positions,
+        header_labels=labels, header_line=int(lines[header_index]))
+    return True
 
 
 def decode_text(raw: bytes, file_name: str) -> tuple[str, Finding | None]:
@@ -357,22 +440,8 @@ def _add_table(parsed, table: str, source: str, kind: str, rows: list[list], fir
         else:
             parsed.tables[table] = TableFrame(table, source, kind, _frame({}, []))
         return
-    header = rows[header_index]
-    positions: dict[str, int] = {}
-    labels: dict[str, str] = {}
-    frame_stub = TableFrame(table, source, kind, pd.DataFrame())
-    for position, label in enumerate(header, start=1):
-        if not label:
-            continue
-        column = lookup.get(cl.match_key(label))
-        if column is None or column in positions:
-            frame_stub.column_positions[label] = position
-            parsed.read_findings.append(make_finding(
-                "unknown-column", frame=frame_stub, line=header_index + first_line,
-                column=label, value=label))
-            continue
-        positions[column] = position
-        labels[column] = label
+    positions, labels, frame_stub = _map_header(parsed, table, source, kind, rows[header_index],
+                                                header_index + first_line, lookup)
     data_rows, lines = [], []
     for offset, row in enumerate(rows[header_index + 1:], start=header_index + 1 + first_line):
         values = [row[p - 1] if p - 1 < len(row) else None for p in positions.values()]
@@ -390,6 +459,26 @@ def _add_table(parsed, table: str, source: str, kind: str, rows: list[list], fir
     parsed.tables[table] = TableFrame(
         table, source, kind, _frame(columns, lines), column_positions=positions,
         header_labels=labels, header_line=header_index + first_line)
+
+
+def _map_header(parsed, table: str, source: str, kind: str, header: list, header_line: int,
+                lookup: dict[str, str]) -> tuple[dict[str, int], dict[str, str], TableFrame]:
+    """Canonical column -> 1-based position, and as labelled; an unknown label is a finding."""
+    positions: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    frame_stub = TableFrame(table, source, kind, pd.DataFrame())
+    for position, label in enumerate(header, start=1):
+        if not label:
+            continue
+        column = lookup.get(cl.match_key(label))
+        if column is None or column in positions:
+            frame_stub.column_positions[label] = position
+            parsed.read_findings.append(make_finding(
+                "unknown-column", frame=frame_stub, line=header_line, column=label, value=label))
+            continue
+        positions[column] = position
+        labels[column] = label
+    return positions, labels, frame_stub
 
 
 def _frame(columns: dict, lines: list[int]) -> pd.DataFrame:

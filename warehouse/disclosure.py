@@ -142,11 +142,14 @@ def _linear_recoveries(values, hidden, relations) -> dict[int, float]:
             for position, coefficient in equations[i][0].items():
                 matrix[row, column[position]] = coefficient
             rhs[row] = equations[i][1]
-        rank = np.linalg.matrix_rank(matrix)
+        # x_j is determined iff every solution of matrix @ x = 0 has x_j = 0, i.e. row j of a
+        # basis of the null space is zero (one SVD per component).
+        _, singular, vt = np.linalg.svd(matrix)
+        rank = int((singular > 1e-9 * max(matrix.shape)).sum())
+        null_space = vt[rank:].T
         solution = np.linalg.lstsq(matrix, rhs, rcond=None)[0]
         for position, j in column.items():
-            # x_j is determined iff dropping its column lowers the rank by one.
-            if np.linalg.matrix_rank(np.delete(matrix, j, axis=1)) < rank:
+            if null_space.shape[1] == 0 or np.abs(null_space[j]).max() < 1e-9:
                 recovered[position] = float(round(solution[j], 6))
     return recovered
 
