@@ -18,7 +18,8 @@ from rich.table import Table
 
 app = typer.Typer(help="Receive, validate and warehouse GLOTIP submissions.", no_args_is_help=True,
                   add_completion=False)
-console = Console()
+# A pipe or CI log has no width: do not squeeze submission ids and report paths to 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 DEFAULT_DB = Path("var/glotip.duckdb")
 DEFAULT_REPORTS = Path("var/reports")
@@ -75,9 +76,17 @@ def ingest(
 def validate(
     file: Path = typer.Argument(..., help="A submission: .xlsx, .zip of CSVs, or a folder of CSVs."),
     reports: Path = typer.Option(DEFAULT_REPORTS, help="Where the report is written."),
+    db: Optional[Path] = typer.Option(None, help="Also compare with the figures this warehouse holds."),
+    lang: Optional[str] = typer.Option(None, help="Report language (ar, zh, en, fr, ru, es); "
+                                       "default: the submission's `language`."),
+    send: bool = typer.Option(False, "--send", help="Send message.eml to the contact (needs --smtp-host)."),
+    smtp_host: Optional[str] = typer.Option(None, envvar="GLOTIP_SMTP_HOST", help="SMTP server for --send."),
+    smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port for --send."),
 ) -> None:
-    """Validate one submission without loading it, and write its report."""
-    from reporting.render import ReportSummary, write_reports
+    """Validate one submission without loading it, and write its reports."""
+    from reporting.render import ReportSummary, report_details, write_reports
+    from schemas.history import check_against_history, submitted_country
+    from warehouse.history import held_figures_at
     from schemas.findings import outcome
     from schemas.validate import validate_submission
     from transforms.prepare import prepare_submission
@@ -88,6 +97,12 @@ def validate(
         raise typer.Exit(2)
     parsed = prepare_submission(file)
     result = validate_submission(parsed)
+    history = None
+    if db is not None:
+        history = check_against_history(
+            result.tables, result.frames, held_figures_at(db, submitted_country(result)),
+            result.findings, result.info.get("year_from"), result.info.get("year_to"))
+        result.findings.extend(history.findings)
     status = outcome(result.findings)
     country = result.info.get("country") if result.info else None
     country = country if isinstance(country, str) and len(country) == 3 else None
@@ -96,8 +111,12 @@ def validate(
                             status=status, country=country,
                             year_from=result.info.get("year_from"), year_to=result.info.get("year_to"),
                             rows={t: len(df) for t, df in result.tables.items()},
-                            note="Validated only: nothing was loaded into the warehouse.")
+                            note="note_validated_only", **report_details(parsed, result, history))
+    if lang:
+        summary.language = lang
     out = write_reports(reports / submission_id, summary, result.findings)
+    if send:
+        _send_report(out, smtp_host, smtp_port)
     _print_findings(result.findings)
     style = STATUS_STYLE.get(status, "")
     console.print(f"[{style}]{status}[/{style}]: {sum(f.severity == 'error' for f in result.findings)} errors, "
@@ -118,11 +137,18 @@ def _print_findings(findings, limit: int = 30) -> None:
 
 
 @app.command()
-def template(path: Path = typer.Argument(Path("glotip_template.xlsx"), help="Where to write it.")) -> None:
+def template(
+    path: Path = typer.Argument(Path("glotip_template.xlsx"), help="Where to write it."),
+    lang: str = typer.Option("en", help="Language of the template: ar, zh, en, fr, ru or es."),
+) -> None:
     """Write the blank Excel submission template."""
+    from schemas.i18n import LANGUAGES
     from transforms.template import write_template
 
-    console.print(f"Template written to {write_template(path)}")
+    if lang not in LANGUAGES:
+        console.print(f"[red]--lang must be one of {', '.join(LANGUAGES)}[/red]")
+        raise typer.Exit(2)
+    console.print(f"Template written to {write_template(path, language=lang)}")
 
 
 @app.command()
@@ -211,6 +237,130 @@ def serve(
                   f"inbox {settings.inbox}, warehouse {settings.db}, reports {settings.reports}, "
                   f"move_processed={settings.move_processed}")
     serve_ingestion(settings)
+
+
+@app.command()
+def publish(db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file.")) -> None:
+    """Publish the analysts' read-only snapshot and Parquet files now (ingest does it after each run)."""
+    from warehouse.load import connect
+    from warehouse.publish import publish as publish_for_analysts
+
+    if not db.exists():
+        console.print(f"[red]No warehouse at {db}; run `glotip ingest` first.[/red]")
+        raise typer.Exit(2)
+    published = publish_for_analysts(db, connect)
+    console.print(f"Snapshot: {published['snapshot']}\nParquet: {published['parquet']}")
+
+
+@app.command("load-grouping")
+def load_grouping(
+    name: str = typer.Argument(..., help="Name of the grouping, e.g. glotip_2024."),
+    file: Optional[Path] = typer.Argument(None, help="CSV with columns country (ISO3), region, subregion."),
+    activate: bool = typer.Option(False, "--activate", help="Make it the grouping the views use."),
+    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
+) -> None:
+    """Load a regional grouping (or, without FILE, activate a loaded one: m49, glotip, ...)."""
+    from warehouse import publish as analyst
+    from warehouse.load import connect
+
+    try:
+        connection = connect(db)
+        try:
+            analyst.refresh_reference_tables(connection)
+            if file is None:
+                analyst.activate_grouping(connection, name)
+                console.print(f"Grouping `{name}` is now active.")
+            else:
+                rows = analyst.load_grouping(connection, name, analyst.read_grouping_file(file), activate)
+                console.print(f"Grouping `{name}`: {rows} countries loaded{' and activated' if activate else ''}.")
+        finally:
+            connection.close()
+    except (ValueError, OSError) as problem:
+        console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(1)
+    analyst.publish(db, connect)
+    console.print("Snapshot republished.")
+
+
+@app.command("load-population")
+def load_population(
+    file: Path = typer.Argument(..., help="CSV with columns country (ISO3), year, population[, source]."),
+    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
+) -> None:
+    """Load population figures for SDG 16.2.2 rates (replacing those of the same country and year)."""
+    from warehouse import publish as analyst
+    from warehouse.load import connect
+
+    try:
+        frame = analyst.read_population_file(file)
+        connection = connect(db)
+        try:
+            analyst.refresh_reference_tables(connection)
+            rows = analyst.load_population(connection, frame)
+        finally:
+            connection.close()
+    except (ValueError, OSError) as problem:
+        console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(1)
+    analyst.publish(db, connect)
+    console.print(f"{rows} population figures loaded; snapshot republished.")
+
+
+@app.command()
+def report(
+    year: int = typer.Option(..., "--year", help="The data year of the edition."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write to (default var/drafting_pack/YEAR)."),
+    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file (its snapshot is read)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Use the data as current then (e.g. 2025-01-31)."),
+) -> None:
+    """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG) and an index page."""
+    from reporting.drafting_pack import write_drafting_pack
+    from warehouse.disclosure import DisclosureError
+
+    out = out or db.parent / "drafting_pack" / str(year)
+    try:
+        index = write_drafting_pack(db, year, out, as_of=as_of)
+    except FileNotFoundError as problem:
+        console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(2)
+    except DisclosureError as problem:
+        console.print(f"[red]Not written: {problem}[/red]")
+        raise typer.Exit(1)
+    console.print(f"Drafting pack for {year}: {index}")
+
+
+def _send_report(report_dir: Path, smtp_host: Optional[str], smtp_port: int) -> None:
+    from reporting.mail import send_message
+
+    message = report_dir / "message.eml"
+    if not smtp_host:
+        console.print("[red]--send needs --smtp-host (or GLOTIP_SMTP_HOST); nothing was sent.[/red]")
+        raise typer.Exit(2)
+    if not message.exists():
+        console.print(f"[red]No message.eml in {report_dir} (no valid contact e-mail); nothing was sent.[/red]")
+        raise typer.Exit(2)
+    recipients = send_message(message, smtp_host, smtp_port)
+    console.print(f"Report sent to {', '.join(recipients)} through {smtp_host}:{smtp_port}")
+
+
+@app.command("send-report")
+def send_report(
+    report_dir: Path = typer.Argument(..., help="A report folder holding message.eml."),
+    smtp_host: str = typer.Option(..., envvar="GLOTIP_SMTP_HOST", help="SMTP server."),
+    smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port."),
+) -> None:
+    """Send a report's message.eml to the submission's contact (never done by default)."""
+    _send_report(report_dir, smtp_host, smtp_port)
+
+
+@app.command()
+def docs(
+    out: Path = typer.Option(Path("docs/rules.md"), help="Where to write the rule catalogue."),
+) -> None:
+    """Write docs/rules.md, the catalogue of validation rules, from schemas/catalogue.py."""
+    from reporting.rules_doc import write_rules_doc
+
+    console.print(f"Rules written to {write_rules_doc(out)}")
 
 
 @app.command("import-published")

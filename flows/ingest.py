@@ -17,14 +17,16 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from reporting.render import ReportSummary, write_reports
+from reporting.render import ReportSummary, report_details, write_reports
 from schemas.findings import ParsedSubmission, make_finding
+from schemas.history import HistoryCheck, check_against_history, submitted_country
 from schemas.validate import ValidationResult, validate_submission
 from transforms.prepare import discover, prepare_submission
 from transforms import inbox as inbox_files
 from transforms.readers import sha256_of
 from warehouse import load as warehouse
 from warehouse import publish as analyst_publish
+from warehouse.history import held_figures
 
 
 @dataclass
@@ -70,6 +72,19 @@ def load_task(db_path: str, record: warehouse.SubmissionRecord, result: Validati
         return warehouse.load_submission(connection, record, result.tables, result.findings)
     finally:
         connection.close()
+
+
+@task(name="compare-with-history", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def history_task(db_path: str, result: ValidationResult) -> HistoryCheck:
+    """The submission's figures against those the warehouse holds for its country."""
+    connection = warehouse.connect(db_path)
+    try:
+        held = held_figures(connection, submitted_country(result))
+    finally:
+        connection.close()
+    info = result.info or {}
+    return check_against_history(result.tables, result.frames, held, result.findings,
+                                 info.get("year_from"), info.get("year_to"))
 
 
 @task(name="report", cache_policy=NO_CACHE)
@@ -173,6 +188,8 @@ def _validate_and_load(archived: inbox_files.ArchivedFile, name: str, db_path: s
                                  f"same file already received as {existing[0]} ({existing[1]})")
     parsed = read_task(str(archived.path))
     result = validate_task(parsed)
+    history = history_task(db_path, result)
+    result.findings.extend(history.findings)  # warnings: stored and reported like the others
     record = warehouse.record_for(parsed, result, received_at=warehouse.now(), run_id=run_id,
                                   report_root=reports_dir)
     outcome = load_task(db_path, record, result)
@@ -181,7 +198,8 @@ def _validate_and_load(archived: inbox_files.ArchivedFile, name: str, db_path: s
         status=outcome.status, country=record.country, year_from=record.year_from,
         year_to=record.year_to, received_at=record.received_at.isoformat(timespec="seconds"),
         rows=outcome.rows_loaded or {t: len(df) for t, df in result.tables.items()},
-        loaded=bool(outcome.rows_loaded), supersedes=outcome.supersedes)
+        loaded=bool(outcome.rows_loaded), supersedes=outcome.supersedes,
+        **report_details(parsed, result, history, str(archived.path)))
     report = report_task(record.report_dir, summary, result)
     logger.info("%s: %s, %d rows loaded, %d errors, %d warnings", name, outcome.status,
                 sum(outcome.rows_loaded.values()), record.errors, record.warnings)
@@ -200,7 +218,8 @@ def _write_missing_report(archived: inbox_files.ArchivedFile, report_dir: Path,
         submission_id=existing[0], file_name=parsed.file_name, sha256=parsed.sha256,
         status=existing[1], country=record.country, year_from=record.year_from,
         year_to=record.year_to, rows={t: len(df) for t, df in result.tables.items()},
-        loaded=existing[1] in warehouse.LOADED_STATUSES)
+        loaded=existing[1] in warehouse.LOADED_STATUSES,
+        **report_details(parsed, result, None, str(archived.path)))
     report_task(str(report_dir), summary, result)
 
 

@@ -1,29 +1,42 @@
-"""Render a submission's findings as report.json and a self-contained report.html.
+"""Render a submission's findings in every report format, in the submitter's language.
 
-Reports are rendered from the findings alone (plus a small summary), so that the warehouse's
-`validation_findings` table and the reports always say the same thing.
+All formats come from the same findings (plus a small summary), so that the warehouse's
+`validation_findings` table and the reports always say the same thing:
+- `report.json`: machine-readable, stable field names, every finding (message in English as
+  stored, plus `message_localised` / `hint_localised` in the report language);
+- `report.html`: one self-contained page (no network), status and counts at the top, findings
+  per rule, then the listing (capped), the changes against the data already held;
+- `findings.csv`: every finding, in the report language, safe to open in a spreadsheet;
+- `annotated.xlsx` (Excel submissions): the submitter's workbook with the findings on its cells;
+- `message.eml`: the e-mail to the submission's contact, with the reports attached (not sent).
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from markupsafe import Markup, escape
+
+from reporting import localise
+from reporting.safe import neutralise_formula
+from schemas import i18n
 from schemas.catalogue import CATALOGUE
 from schemas.findings import Finding, counts_by_rule
 
-HTML_LISTING_CAP = 500  # the page lists this many findings; report.json has them all
+HTML_LISTING_CAP = 500  # the page lists this many findings; report.json and findings.csv have all
+HTML_CHANGES_CAP = 300
+CSV_FIELDS = ["rule", "severity", "location", "source", "line", "column", "cell", "value",
+              "message", "hint"]
 
-STATUS_TEXT = {
-    "accepted": "Accepted",
-    "accepted_with_warnings": "Accepted with warnings",
-    "rejected": "Rejected",
-    "duplicate": "Already received",
-    "failed": "Failed",
-    "validated": "Validated (not loaded)",
-}
+# English status names, kept for callers that still import them (the i18n UI strings are the source).
+STATUS_TEXT = {status: i18n.UI[f"status.{status}"]
+               for status in ("accepted", "accepted_with_warnings", "rejected", "duplicate",
+                              "failed", "validated")}
 
 
 @dataclass
@@ -40,10 +53,43 @@ class ReportSummary:
     loaded: bool = False
     supersedes: list[str] = field(default_factory=list)
     note: str | None = None
+    language: str = i18n.DEFAULT_LANGUAGE
+    contact_email: str | None = None
+    institution: str | None = None
+    changes: list[dict] | None = None  # against the data held; None when not compared
+    compared_with: list[str] = field(default_factory=list)
+    source_path: str | None = None  # the submitted file, for the annotated workbook
+    file_format: str | None = None
+
+
+def report_details(parsed, result, history=None, source_path: str | None = None) -> dict:
+    """The `ReportSummary` fields that come from the submission itself (language, contact,
+    the changes against the data held), for a `ParsedSubmission`, its `ValidationResult` and
+    its `schemas.history.HistoryCheck` (None when not compared)."""
+    info = result.info or {}
+    contact = info.get("contact_email")
+    email_ok = isinstance(contact, str) and not any(f.column == "contact_email" for f in result.findings)
+    compared = bool(history and history.compared_with)
+    return {
+        "language": i18n.language_or_default(info.get("language")),
+        "contact_email": contact if email_ok else None,
+        "institution": info.get("institution"),
+        "changes": [change.to_dict() for change in history.changes] if compared else None,
+        "compared_with": list(history.compared_with) if compared else [],
+        "source_path": source_path or parsed.path,
+        "file_format": parsed.file_format,
+    }
 
 
 def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
     """The report as data: stable field names, every finding."""
+    language = i18n.language_or_default(summary.language)
+    records = []
+    for finding in findings:
+        record = finding.to_dict()
+        record["message_localised"], record["hint_localised"] = localise.message_and_hint(finding, language)
+        record["location_localised"] = localise.location(finding, language)
+        records.append(record)
     return {
         "submission_id": summary.submission_id,
         "file_name": summary.file_name,
@@ -54,42 +100,114 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
         "year_from": summary.year_from,
         "year_to": summary.year_to,
         "received_at": summary.received_at,
+        "language": language,
         "loaded": summary.loaded,
         "rows": summary.rows,
         "supersedes": summary.supersedes,
-        "note": summary.note,
+        "note": _note(summary.note, i18n.DEFAULT_LANGUAGE),
+        "note_key": summary.note if summary.note and i18n.known(f"ui.{summary.note}") else None,
         "stats": {
             "errors": sum(f.severity == "error" for f in findings),
             "warnings": sum(f.severity == "warning" for f in findings),
             "by_rule": [
-                {"rule": code, "severity": severity, "count": n, "title": CATALOGUE[code].title}
+                {"rule": code, "severity": severity, "count": n,
+                 "title": CATALOGUE[code].title if code in CATALOGUE else code}
                 for code, severity, n in counts_by_rule(findings)
             ],
         },
-        "findings": [f.to_dict() for f in findings],
+        "findings": records,
+        "changes": summary.changes,
+        "compared_with": summary.compared_with,
     }
 
 
 def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list[Finding]) -> Path:
+    """Write every format into `report_dir`; returns the folder."""
+    from reporting.annotate import annotate_workbook
+    from reporting.mail import build_message
+
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     data = report_data(summary, findings)
     (report_dir / "report.json").write_text(
         json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     (report_dir / "report.html").write_text(render_html(data, findings), encoding="utf-8")
+    write_findings_csv(report_dir / "findings.csv", data["findings"])
+    annotated = report_dir / "annotated.xlsx"
+    if summary.source_path and summary.file_format == "xlsx":
+        annotate_workbook(summary.source_path, annotated, findings, data["language"])
+    elif annotated.exists():  # left from an earlier report of another file
+        annotated.unlink()
+    if summary.contact_email:
+        message = build_message(data, findings, report_dir, to=summary.contact_email)
+        (report_dir / "message.eml").write_bytes(bytes(message))
     return report_dir
 
 
+def write_findings_csv(path: Path, records: list[dict]) -> None:
+    """UTF-8 with a BOM so that Excel shows Arabic and Chinese; formulas neutralised."""
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_FIELDS)
+        for record in records:
+            row = dict(record, message=record["message_localised"], hint=record["hint_localised"],
+                       location=record["location_localised"])
+            writer.writerow([neutralise_formula(row.get(name)) for name in CSV_FIELDS])
+
+
 def render_html(data: dict, findings: list[Finding]) -> str:
-    listed = sorted(findings, key=lambda f: (f.severity != "error", f.table or "", f.line or 0))
+    language = data.get("language") or i18n.DEFAULT_LANGUAGE
+
+    def t(key: str, **values) -> str:
+        return i18n.ui(key, language, **values)
+
+    records = sorted(data["findings"], key=lambda r: (r["severity"] != "error", r["source"] or "",
+                                                      r["line"] or 0))
+    first_hint = {}  # a rule's hint as its first finding gives it (placeholders filled)
+    for record in data["findings"]:
+        first_hint.setdefault(record["rule"], record["hint_localised"])
+    rules = [{"code": r["rule"], "severity": r["severity"], "count": r["count"],
+              "title": localise.rule_title(r["rule"], language),
+              "hint": first_hint.get(r["rule"]) or localise.rule_hint(r["rule"], language)}
+             for r in data["stats"]["by_rule"]]
+    changes = data.get("changes")
+    change_rows = [dict(c, breakdown_text=localise.breakdown_text(c["table"], c["breakdown"], language),
+                        table_title=i18n.table_title(c["table"], language))
+                   for c in (changes or [])[:HTML_CHANGES_CAP]]
+    rows = [t("rows_loaded" if data["loaded"] else "rows_read",
+              table=i18n.table_title(table, language), n=n) for table, n in data["rows"].items()]
     return _template().render(
         report=data,
-        status_text=STATUS_TEXT.get(data["status"], data["status"]),
-        rules=[(CATALOGUE[r["rule"]], r["count"]) for r in data["stats"]["by_rule"]],
-        findings=listed[:HTML_LISTING_CAP],
-        total_findings=len(findings),
+        lang=language,
+        direction="rtl" if language in i18n.RIGHT_TO_LEFT else "ltr",
+        t=t,
+        status_text=t(f"status.{data['status']}") if i18n.known(f"ui.status.{data['status']}") else data["status"],
+        severity=lambda code: localise.severity(code, language),
+        rules=rules,
+        findings=records[:HTML_LISTING_CAP],
+        total_findings=len(records),
         cap=HTML_LISTING_CAP,
+        rows=rows,
+        changes=changes,
+        change_rows=change_rows,
+        changes_cap=HTML_CHANGES_CAP,
+        counts={kind: sum(c["kind"] == kind for c in (changes or [])) for kind in ("added", "removed", "changed")},
+        years=_years(data),
+        note_text=_note(data.get("note_key") or data.get("note"), language),
     )
+
+
+def _note(note: str | None, language: str) -> str | None:
+    """A note is either a UI key (`note_validated_only`), said in the language, or free text."""
+    if note and i18n.known(f"ui.{note}"):
+        return i18n.ui(note, language)
+    return note
+
+
+def _years(data: dict) -> str:
+    if data.get("year_from") and data.get("year_to"):
+        return f"{data['year_from']}–{data['year_to']}"
+    return ""
 
 
 @cache
@@ -100,4 +218,13 @@ def _template():
         loader=PackageLoader("reporting", "templates"),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
     )
+    environment.filters["ticks"] = code_spans
     return environment.get_template("report.html.j2")
+
+
+_TICKED = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text) -> Markup:
+    """Escape a message, then show its `quoted` parts as <code> (isolated: right in Arabic too)."""
+    return Markup(_TICKED.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape("" if text is None else text))))

@@ -124,10 +124,6 @@ _RULES = (
          "submitting country itself.",
          "Repatriated victims are nationals identified abroad: enter the country where they "
          "were identified, or count them in `victims` if they were identified at home."),
-    Rule("year-without-data", WARNING, "Year of the period without data",
-         "The reporting period {detail} includes {value}, but `{table}` has no row for that year.",
-         "Add the rows of that year (a count of 0 where no victim was detected), or correct "
-         "`year_from` / `year_to` on the submission sheet."),
     # -- against history: figures already held in the warehouse -----------------------------
     Rule("differs-from-history", WARNING, "Far from the figure already held",
          "{value} differs from the {previous} already held for this breakdown in {year} "
@@ -195,7 +191,7 @@ _RULES = (
          "and will be read by a later run.",
          "Nothing to do if the copy finishes; otherwise copy the file into the inbox again."),
     Rule("hidden-sheet", WARNING, "Hidden sheet",
-         "The sheet `{detail}` is hidden in the workbook; it was read like any other sheet.",
+         "The sheet `{detail}` is hidden in the workbook; hidden sheets are read like the others.",
          "Unhide the sheet and check its content, or delete it if it should not be sent."),
     Rule("merged-cells", WARNING, "Merged cells",
          "The cells {detail} of `{table}` are merged: only the first cell keeps the value, the "

@@ -53,6 +53,12 @@ class HistoryCheck:
     compared_with: list[str] = field(default_factory=list)  # submissions whose figures were held
 
 
+def submitted_country(result) -> str | None:
+    """The ISO3 code on a validated submission sheet (`ValidationResult.info`), if valid."""
+    country = (result.info or {}).get("country")
+    return country if isinstance(country, str) and len(country) == 3 and country.isupper() else None
+
+
 def breakdown_columns(table: str) -> list[str]:
     return [c for c in TABLES[table].key if c != "year"]
 
@@ -92,7 +98,8 @@ def check_against_history(
         years = set(new["year"])
         if year_from is not None and year_to is not None:
             years |= set(range(int(year_from), int(year_to) + 1))
-        check.changes.extend(_changes(table, new, held[held["year"].isin(years)], columns))
+        valid = new[~new["line"].map(lambda line: (table, line) in bad_lines)]  # rows in error are not data
+        check.changes.extend(_changes(table, valid, held[held["year"].isin(years)], columns))
         check.compared_with.extend(held[held["year"].isin(years)]["submission_id"].unique())
     check.compared_with = sorted(set(check.compared_with))
     return check

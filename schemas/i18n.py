@@ -124,6 +124,8 @@ UI: dict[str, str] = {
     "detail.a passport or identity-card number": "a passport or identity-card number",
     "detail.withheld": "(withheld)",
     "period": "{start} to {end}",
+    "line": "line {line}",
+    "column_number": "column {column}",
 }
 
 _FILE_NAME = re.compile(r"^[a-z]{2}$")
@@ -181,6 +183,11 @@ def text(key: str, language: str = DEFAULT_LANGUAGE) -> str:
 @cache
 def _english_cached() -> dict[str, str]:
     return english()
+
+
+def known(key: str) -> bool:
+    """Whether `key` is a translatable string (rule, codelist, table, column or UI key)."""
+    return key in _english_cached()
 
 
 def ui(key: str, language: str = DEFAULT_LANGUAGE, **values: Any) -> str:

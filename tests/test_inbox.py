@@ -228,7 +228,8 @@ def test_a_warehouse_locked_by_a_reader_is_waited_for(prefect_server, tmp_path):
     duckdb.connect(str(db)).close()
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
-         "print('open', flush=True); time.sleep(3)"], stdout=subprocess.PIPE, text=True)
+         "print('open', flush=True); time.sleep(3)"], stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
     assert holder.stdout.readline().strip() == "open"
     started = time.monotonic()
     [outcome] = run_flow(inbox, tmp_path)

@@ -14,6 +14,7 @@ from functools import cache
 import pandas as pd
 
 from schemas import codelists as cl
+from schemas import i18n
 from schemas.countries import resolve_country
 from schemas.findings import ParsedSubmission, TableFrame
 from schemas.tables import LIST_SEPARATOR, TABLES, TableSpec
@@ -65,13 +66,16 @@ def _integer_text(text: str) -> str:
 
 @cache
 def _code_mapper(codelist_name: str):
-    lookup = cl.code_lookup(cl.CODELISTS[codelist_name])
+    codelist = cl.CODELISTS[codelist_name]
+    # labels in any of the six languages, as a translated template's dropdowns offer them
+    lookup = cl.code_lookup(codelist, i18n.labels_in_all_languages(codelist))
     return lambda text: lookup.get(cl.match_key(text), text)
 
 
 @cache
 def _country_mapper(special: str | None):
-    special_lookup = cl.code_lookup(cl.CITIZENSHIP_SPECIAL) if special else {}
+    special_lookup = cl.code_lookup(
+        cl.CITIZENSHIP_SPECIAL, i18n.labels_in_all_languages(cl.CITIZENSHIP_SPECIAL)) if special else {}
 
     def to_code(text: str) -> str:
         key = cl.match_key(text)

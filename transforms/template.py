@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from schemas import codelists as cl
+from schemas import i18n
 from schemas.tables import TABLES, TEMPLATE_VERSION
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -23,7 +24,12 @@ DATA_ROWS_WITH_DROPDOWNS = 5000
 LISTS_SHEET = "lists"
 
 
-def write_template(path: str | Path) -> Path:
+def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> Path:
+    """The template in English (codes as headers and in the dropdowns), or in one of the
+    other UN languages: sheet names, headers, notes, dropdown labels and instructions
+    translated; the readers map all of them back to codes."""
+    if language != i18n.DEFAULT_LANGUAGE:
+        return _write_translated_template(Path(path), language)
     path = Path(path)
     workbook = Workbook()
     instructions = workbook.active
@@ -107,6 +113,110 @@ def _write_instructions(sheet) -> None:
         sheet.append(list(row))
     sheet["A1"].font = Font(bold=True, size=14)
     for letter, width in zip("ABCDEF", (22, 28, 10, 70, 60, 24)):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+# -- the template in another language -----------------------------------------------------------
+
+def _write_translated_template(path: Path, language: str) -> Path:
+    def t(key: str, **values) -> str:
+        return i18n.ui(key, language, **values)
+
+    workbook = Workbook()
+    instructions = workbook.active
+    instructions.title = t("instructions_sheet")[:31]
+    for row in translated_instructions_rows(language):
+        instructions.append(list(row))
+    _style_instructions(instructions)
+    list_ranges = _write_label_lists(workbook, language)
+    right_to_left = language in i18n.RIGHT_TO_LEFT
+    instructions.sheet_view.rightToLeft = right_to_left
+    for name, spec in TABLES.items():
+        sheet = workbook.create_sheet(i18n.sheet_name(name, language))
+        sheet.sheet_view.rightToLeft = right_to_left
+        for position, column in enumerate(spec.columns, start=1):
+            schema_column = spec.schema.columns[column]
+            title = i18n.column_title(name, column, language)
+            cell = sheet.cell(row=1, column=position, value=title)
+            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+            required = t("optional" if schema_column.nullable else "required")
+            description = i18n.text(f"column.{name}.{column}.description", language)
+            cell.comment = Comment(f"{title}: {description} ({required})", "GLOTIP",
+                                   width=300, height=120)
+            letter = get_column_letter(position)
+            sheet.column_dimensions[letter].width = max(16, len(title) + 4)
+            codelist = (schema_column.metadata or {}).get("codelist")
+            if codelist:
+                validation = DataValidation(
+                    type="list", formula1=list_ranges[codelist], allow_blank=True,
+                    showErrorMessage=True, errorStyle="warning", error=t("choose_from_list"))
+                validation.add(f"{letter}2:{letter}{DATA_ROWS_WITH_DROPDOWNS}")
+                sheet.add_data_validation(validation)
+        sheet.freeze_panes = "A2"
+        if name == "submission":
+            sheet.cell(row=2, column=spec.columns.index("template_version") + 1, value=TEMPLATE_VERSION)
+            sheet.cell(row=2, column=spec.columns.index("language") + 1,
+                       value=i18n.code_label(cl.LANGUAGE.name, language, language))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def _write_label_lists(workbook: Workbook, language: str) -> dict[str, str]:
+    """The dropdowns offer the labels in the template's language (read back as codes)."""
+    sheet = workbook.create_sheet(LISTS_SHEET)
+    sheet.sheet_state = "hidden"
+    ranges = {}
+    for position, codelist in enumerate(cl.CODELISTS.values(), start=1):
+        letter = get_column_letter(position)
+        sheet.cell(row=1, column=position, value=codelist.name).font = Font(bold=True)
+        for row, code in enumerate(codelist.codes, start=2):
+            sheet.cell(row=row, column=position, value=i18n.code_label(codelist.name, code, language))
+        ranges[codelist.name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(codelist.codes) + 1}"
+    return ranges
+
+
+def translated_instructions_rows(language: str) -> list[tuple[str, ...]]:
+    def t(key: str, **values) -> str:
+        return i18n.ui(key, language, **values)
+
+    rows: list[tuple[str, ...]] = [
+        (t("template_title"), t("template_version", version=TEMPLATE_VERSION)),
+        (t("template_intro"),),
+        (),
+    ]
+    for name, spec in TABLES.items():
+        rows.append((f"{t('sheet')}: {i18n.sheet_name(name, language)}", i18n.table_title(name, language),
+                     t("required" if spec.required else "optional"),
+                     i18n.text(f"table.{name}.description", language)))
+        rows.append(("", "", "", "", t("allowed_values"), t("example")))
+        for column in spec.columns:
+            schema_column = spec.schema.columns[column]
+            meta = schema_column.metadata or {}
+            codelist = cl.CODELISTS.get(meta.get("codelist") or meta.get("list_of") or "")
+            allowed = ""
+            if codelist:
+                allowed = "; ".join(i18n.code_label(codelist.name, code, language) for code in codelist.codes)
+            elif meta.get("country") or meta.get("list_of") == "country":
+                allowed = t("country_values")
+            if meta.get("list_of"):
+                allowed += f" ({t('several_separated')})"
+            example = meta.get("example", "")
+            if meta.get("codelist"):
+                example = i18n.code_label(meta["codelist"], example, language)
+            rows.append(("", i18n.column_title(name, column, language),
+                         t("optional" if schema_column.nullable else "required"),
+                         i18n.text(f"column.{name}.{column}.description", language), allowed, example))
+        rows.append(())
+    return rows
+
+
+def _style_instructions(sheet) -> None:
+    sheet["A1"].font = Font(bold=True, size=14)
+    for letter, width in zip("ABCDEF", (22, 28, 12, 70, 60, 24)):
         sheet.column_dimensions[letter].width = width
     for row in sheet.iter_rows():
         for cell in row:

@@ -142,11 +142,14 @@ def _linear_recoveries(values, hidden, relations) -> dict[int, float]:
             for position, coefficient in equations[i][0].items():
                 matrix[row, column[position]] = coefficient
             rhs[row] = equations[i][1]
-        rank = np.linalg.matrix_rank(matrix)
+        # x_j is determined iff every solution of matrix @ x = 0 has x_j = 0, i.e. row j of a
+        # basis of the null space is zero (one SVD per component).
+        _, singular, vt = np.linalg.svd(matrix)
+        rank = int((singular > 1e-9 * max(matrix.shape)).sum())
+        null_space = vt[rank:].T
         solution = np.linalg.lstsq(matrix, rhs, rcond=None)[0]
         for position, j in column.items():
-            # x_j is determined iff dropping its column lowers the rank by one.
-            if np.linalg.matrix_rank(np.delete(matrix, j, axis=1)) < rank:
+            if null_space.shape[1] == 0 or np.abs(null_space[j]).max() < 1e-9:
                 recovered[position] = float(round(solution[j], 6))
     return recovered
 
@@ -213,14 +216,17 @@ def protect(name: str, frame: pd.DataFrame, relations: list[Relation], count: st
         missing = set(np.flatnonzero(np.isnan(counts)).tolist())
         relations = [(t, ps) for t, ps in relations if t not in missing and not missing & set(ps)]
     status = np.where((counts >= SMALL_MIN) & (counts <= SMALL_MAX), "primary", "published").astype(object)
-    margins = set(totals) | {t for t, _ in relations}
+    # How many relations a cell is the total of: the more, the more readers need it.
+    margins: dict[int, int] = {t: 1 for t in totals}
+    for t, _ in relations:
+        margins[t] = margins.get(t, 0) + 1
     # Cells linked by no relation cannot reveal each other: protect each linked block alone
     # (small blocks keep the repeated attack cheap).
     for cells, block_relations in _blocks(relations):
         local = {cell: i for i, cell in enumerate(cells)}
         local_relations = [(local[t], [local[p] for p in ps]) for t, ps in block_relations]
         local_counts, local_status = counts[cells], status[cells]
-        local_margins = {local[c] for c in margins if c in local}
+        local_margins = {local[c]: weight for c, weight in margins.items() if c in local}
         while True:
             leaks = find_disclosures(_display(local_counts, local_status), local_relations)
             if not leaks:
@@ -231,11 +237,22 @@ def protect(name: str, frame: pd.DataFrame, relations: list[Relation], count: st
                 raise DisclosureError(f"{name}: cannot protect cell {cells[leaks[0].position]}: "
                                       "every cell of its relations is already hidden")
             local_status[candidate] = "secondary"
+        _give_back(local_counts, local_status, local_relations)
         status[cells] = local_status
     protected = frame.copy()
     protected["display"] = _display(counts, status)
     protected["status"] = status
     return ProtectedTable(name, protected, list(relations))
+
+
+def _give_back(counts, status, relations) -> None:
+    """Greedy choices over-protect: publish again, largest first, each extra cell whose
+    hiding turned out not to be needed."""
+    for cell in sorted(np.flatnonzero(status == "secondary"), key=lambda c: -counts[c]):
+        # A `<5` cell that was shown as `x` goes back to `<5`, never to its value.
+        status[cell] = "primary" if SMALL_MIN <= counts[cell] <= SMALL_MAX else "published"
+        if find_disclosures(_display(counts, status), relations):
+            status[cell] = "secondary"
 
 
 def _blocks(relations: Sequence[Relation]) -> list[tuple[list[int], list[Relation]]]:
@@ -261,9 +278,9 @@ def _blocks(relations: Sequence[Relation]) -> list[tuple[list[int], list[Relatio
 
 
 def _secondary_candidate(position, counts, status, relations, margins) -> int | None:
-    """The cell to hide next. In the relations of the leaked cell (fewest hidden cells first):
-    the smallest published inner cell of 5 or more, else a published zero, else a published
-    margin. Failing that, a `<5` cell shown as `x` instead (its 1-4 bounds can be what pins the
+    """The cell to hide next, among the cells of the relations of the leaked cell: the published
+    cell that is the total of the fewest relations (inner cells first: readers need totals), in
+    the relation with the fewest hidden cells, non-zero, smallest. Failing that, a `<5` cell shown as `x` instead (its 1-4 bounds can be what pins the
     others: four `<5` parts of a `<5` total are all 1). Failing that, the relations one step
     further out."""
     seen_relations: set[int] = set()
@@ -275,14 +292,19 @@ def _secondary_candidate(position, counts, status, relations, margins) -> int | 
             return None
         seen_relations.update(level)
         cells_by_relation = [[relations[i][0], *relations[i][1]] for i in level]
-        cells_by_relation.sort(key=lambda cells: sum(status[c] != "published" for c in cells))
-        for wanted in ("published", "primary"):
-            for cells in cells_by_relation:
-                open_cells = [c for c in cells if status[c] == wanted]
-                if open_cells:
-                    if wanted == "published":
-                        return min(open_cells, key=lambda c: (c in margins, counts[c] < SMALL_MIN, counts[c]))
-                    return max(open_cells, key=lambda c: (c in margins, counts[c]))
+        hidden_in = {}
+        for cells in cells_by_relation:
+            hidden = sum(status[c] != "published" for c in cells)
+            for c in cells:
+                hidden_in[c] = min(hidden_in.get(c, hidden), hidden)
+        published = [c for c in hidden_in if status[c] == "published"]
+        if published:
+            # Inner cells before margins (readers need totals), then the relation with the fewest
+            # hidden cells, then non-zero, then the smallest.
+            return min(published, key=lambda c: (margins.get(c, 0), hidden_in[c], counts[c] < SMALL_MIN, counts[c]))
+        shown_small = [c for c in hidden_in if status[c] == "primary"]
+        if shown_small:
+            return max(shown_small, key=lambda c: (margins.get(c, 0), counts[c]))
         frontier = {c for cells in cells_by_relation for c in cells}
     return None
 
@@ -298,7 +320,13 @@ def _text(value) -> str:
 
 def check_published(table: ProtectedTable) -> None:
     """Fail the export if any hidden cell of `table` can be worked out from what it shows."""
-    leaks = find_disclosures(list(table.frame["display"]), table.relations)
+    shown = [str(d) for d in table.frame["display"]]
+    small = [i for i, d in enumerate(shown) if d not in (SMALL_LABEL, SECONDARY_LABEL, "")
+             and SMALL_MIN <= float(d.replace(",", "")) <= SMALL_MAX]
+    if small:
+        raise DisclosureError(f"{table.name}: {len(small)} small counts (1-4) shown as numbers, "
+                              f"e.g. row {small[0]} = {shown[small[0]]}")
+    leaks = find_disclosures(shown, table.relations)
     if leaks:
         raise DisclosureError(f"{table.name}: {len(leaks)} suppressed cells can be recovered, "
                               f"e.g. row {leaks[0].position} = {leaks[0].value:g} ({leaks[0].method})")

@@ -14,7 +14,7 @@ SELECT year,
        sum(victims_total)::BIGINT AS victims,
        count(DISTINCT country) AS reporting_countries,
        array_to_string(list_sort(list_distinct(flatten(list(list_filter(involved, lambda c: c NOT IN ('total', 'unknown')))))), '; ') AS countries_involved,
-       array_to_string(list_sort(list_distinct(flatten(list(coalesce(removal_countries, []))))), '; ') AS removal_countries,
+       array_to_string(list_sort(list_distinct(flatten(list(list_filter(coalesce(removal_countries, []), lambda c: c NOT IN ('total', 'unknown')))))), '; ') AS removal_countries,
        count(*) FILTER (WHERE medical_professionals_involved = 'yes') AS medical_professionals_yes,
        count(*) FILTER (WHERE medical_professionals_involved = 'no') AS medical_professionals_no,
        count(*) FILTER (WHERE medical_professionals_involved = 'unknown') AS medical_professionals_unknown

@@ -1,0 +1,90 @@
+"""`annotated.xlsx`: the submitter's own workbook, with each finding on its cell.
+
+openpyxl loads the workbook as it came (never re-saved through pandas), fills each finding's
+cell and attaches the message as a cell comment, then adds one `findings` sheet listing every
+finding with a link to its cell. Nothing else in the workbook is touched. Everything written
+that came from the submission is formula-neutralised.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from reporting import localise
+from reporting.safe import neutralise_formula
+from schemas import i18n
+from schemas.findings import Finding
+
+FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
+HEADER_FONT = Font(bold=True)
+EXCEL_CELL = re.compile(r"^[A-Z]{1,3}[1-9][0-9]{0,6}$")
+COMMENT_AUTHOR = "UNODC GLOTIP"
+
+
+def annotate_workbook(source: str | Path, target: str | Path, findings: list[Finding],
+                      language: str = i18n.DEFAULT_LANGUAGE) -> Path | None:
+    """Write the annotated copy of the workbook at `source` to `target`; None if unreadable."""
+    try:
+        workbook = load_workbook(source)  # formulas, styles, validations and comments kept
+    except Exception:  # noqa: BLE001 - an unreadable workbook already has its finding
+        return None
+    for cell_findings in _by_cell(findings).values():
+        first = cell_findings[0]
+        if first.source not in workbook.sheetnames:
+            continue
+        cell = workbook[first.source][first.cell]
+        worst = "error" if any(f.severity == "error" for f in cell_findings) else "warning"
+        cell.fill = FILLS[worst]
+        text = "\n\n".join(_comment_text(f, language) for f in cell_findings)
+        if cell.comment is not None:  # keep the submitter's own note, ours after it
+            text = f"{cell.comment.text}\n\n{text}"
+        cell.comment = Comment(neutralise_formula(text), COMMENT_AUTHOR, width=360, height=160)
+    _add_findings_sheet(workbook, findings, language)
+    target = Path(target)
+    workbook.save(target)
+    return target
+
+
+def _by_cell(findings: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
+    """Findings that point at one cell of a sheet present in the workbook."""
+    cells: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        if finding.source and finding.cell and EXCEL_CELL.match(finding.cell):
+            cells.setdefault((finding.source, finding.cell), []).append(finding)
+    return cells
+
+
+def _comment_text(finding: Finding, language: str) -> str:
+    message, hint = localise.message_and_hint(finding, language)
+    return f"{localise.severity(finding.severity, language)}: {localise.rule_title(finding.rule, language)}\n{message}\n{hint}"
+
+
+def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> None:
+    name = i18n.ui("findings_sheet", language)
+    while name in workbook.sheetnames:  # never overwrite a sheet of the submitter's
+        name = f"{name}_"
+    sheet = workbook.create_sheet(name[:31])
+    headers = [i18n.ui(key, language) for key in ("where", "severity", "rule", "value", "message", "hint")]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = HEADER_FONT
+    present = set(workbook.sheetnames)
+    for finding in findings:
+        message, hint = localise.message_and_hint(finding, language)
+        row = [localise.location(finding, language), localise.severity(finding.severity, language),
+               localise.rule_title(finding.rule, language), finding.value, message, hint]
+        sheet.append([neutralise_formula(value) for value in row])
+        if finding.source in present and finding.cell and EXCEL_CELL.match(finding.cell):
+            link = sheet.cell(row=sheet.max_row, column=1)
+            link.hyperlink = f"#'{finding.source}'!{finding.cell}"
+            link.font = Font(color="0563C1", underline="single")
+    for letter, width in zip("ABCDEF", (18, 12, 30, 18, 70, 60)):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    if language in i18n.RIGHT_TO_LEFT:
+        sheet.sheet_view.rightToLeft = True

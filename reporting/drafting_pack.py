@@ -1,0 +1,482 @@
+"""The drafting pack of a Global Report edition: tables (one .xlsx, a sheet per table, and CSV),
+charts (PNG and SVG) and an index page, from the analysts' snapshot.
+
+Everything here is meant for publication, so every count of persons goes through disclosure
+control (warehouse/disclosure.py): small counts shown as `<5`, secondary suppression (`x`) so
+that no hidden count can be worked out from the totals, and a final check that fails the pack
+if one could. Shares and rates are computed only from published cells. Tables are built so
+that their totals are exactly the sums of their parts (other-or-unknown categories take the
+rest): the relations the attacker uses are then the relations that hold.
+Exact values stay in the warehouse for internal analysis (`glotip sql`).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on a server
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.path import Path as CurvePath  # noqa: E402
+from matplotlib.patches import PathPatch  # noqa: E402
+
+from schemas import codelists as cl  # noqa: E402
+from warehouse import disclosure as sdc  # noqa: E402
+from warehouse.publish import open_snapshot, use_as_of  # noqa: E402
+from warehouse.queries import run_standard_query  # noqa: E402
+
+WORLD = "World"
+TOTAL = "Total"
+SEX_AGE = ("girls", "boys", "women", "men")
+SEX_AGE_LABELS = {"girls": "Girls", "boys": "Boys", "women": "Women", "men": "Men",
+                  "other_or_unknown": "Other or unknown", "total": TOTAL}
+SDG_FORMS = ("sexual_exploitation", "forced_labour", "removal_of_organs")
+TREND_YEARS = 10
+CHART_FORMATS = ("png", "svg")
+
+
+@dataclass
+class PackTable:
+    name: str
+    title: str
+    table: pd.DataFrame                      # as published (suppressed cells as `<5` / `x`)
+    protected: list[sdc.ProtectedTable]      # the disclosure-controlled parts (may be empty)
+    note: str = ""
+
+
+# ------------------------------------------------------------------ reading
+
+def read_pack_data(connection, year: int) -> dict[str, pd.DataFrame]:
+    """The standard queries the pack is built from (exact values; internal)."""
+    first_year = year - TREND_YEARS + 1
+    trend_years = lambda frame: frame[(frame["year"] >= first_year) & (frame["year"] <= year)]  # noqa: E731
+    return {
+        "profiles": run_standard_query(connection, "country_profiles", {"year": year}),
+        "forms": run_standard_query(connection, "forms_of_exploitation", {"year": year}),
+        "sex_age_trend": trend_years(run_standard_query(connection, "victims_by_sex_age")),
+        "flow_shares": run_standard_query(connection, "flow_shares", {"year": year}),
+        "origins": run_standard_query(connection, "main_origins", {"year": year, "top": 1000}),
+        "offenders": trend_years(run_standard_query(connection, "offenders_trend")),
+        "coverage": trend_years(run_standard_query(connection, "countries_reporting")),
+        "organ_cases": trend_years(run_standard_query(connection, "organ_removal_cases")),
+        "organ_material": trend_years(run_standard_query(connection, "organ_removal_material")),
+        "population": connection.execute(
+            "SELECT country, population, source FROM population WHERE year = ?", [year]).df(),
+    }
+
+
+# ------------------------------------------------------------------ consistent country cells
+
+def country_cells(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Per country, cells whose totals are exactly the sums of their parts: the total is the
+    largest of the reported total and each breakdown's sum; the rest of each breakdown goes to
+    an other-or-unknown category. Cells not reported (or published as `<5` upstream) count 0."""
+    numbers = profiles.drop(columns=["country", "name", "region", "year", "suppressed_cells"])
+    numbers = numbers.astype("float64").fillna(0)
+    female = np.maximum(numbers["female"], numbers["girls"] + numbers["women"])
+    male = np.maximum(numbers["male"], numbers["boys"] + numbers["men"])
+    child = np.maximum(numbers["child"], numbers["girls"] + numbers["boys"])
+    adult = np.maximum(numbers["adult"], numbers["women"] + numbers["men"])
+    forms = numbers[list(SDG_FORMS)].sum(axis=1)
+    total = np.maximum.reduce([numbers["total"], female + male, child + adult,
+                               numbers[list(SEX_AGE)].sum(axis=1), forms])
+    cells = profiles[["country", "name", "region"]].copy()
+    for column in SEX_AGE:
+        cells[column] = numbers[column]
+    cells["other_or_unknown"] = total - numbers[list(SEX_AGE)].sum(axis=1)
+    cells["female"], cells["male"], cells["sex_other_or_unknown"] = female, male, total - female - male
+    cells["child"], cells["adult"], cells["age_unknown"] = child, adult, total - child - adult
+    for column in SDG_FORMS:
+        cells[column] = numbers[column]
+    cells["other_purposes"] = total - forms
+    cells["total"] = total
+    reported = profiles.drop(columns=["country", "name", "region", "year"]).notna()
+    cells["reported_sex"] = (reported["female"] | reported["male"] | reported["girls"] | reported["boys"]
+                             | reported["women"] | reported["men"]).to_numpy()
+    cells["reported_age"] = (reported["child"] | reported["adult"] | reported["girls"] | reported["boys"]
+                             | reported["women"] | reported["men"]).to_numpy()
+    cells["reported_form"] = reported[list(SDG_FORMS)].any(axis=1).to_numpy()
+    return cells.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ tables
+
+def victims_by_sex_age_table(cells: pd.DataFrame, year: int) -> PackTable:
+    """Countries, regions and the world x girls, boys, women, men, other or unknown, total."""
+    categories = [*SEX_AGE, "other_or_unknown", "total"]
+    rows = []
+    for record in cells.itertuples(index=False):
+        for category in categories:
+            rows.append(("country", record.region, record.name, category, getattr(record, category)))
+    regional = cells.groupby("region")[categories].sum()
+    for region, values in regional.iterrows():
+        rows += [("region", region, region, c, values[c]) for c in categories]
+    rows += [("world", WORLD, WORLD, c, regional[c].sum()) for c in categories]
+    frame = pd.DataFrame(rows, columns=["level", "region", "area", "category", "count"])
+    parent_of = {name: region for name, region in zip(cells["name"], cells["region"])}
+    parent_of |= {region: WORLD for region in regional.index}
+    relations = (sdc.additive_relations(frame, "category", "total", ["area"])
+                 + sdc.hierarchy_relations(frame, "area", parent_of, ["category"]))
+    protected = sdc.protect("victims_by_sex_age", frame, relations)
+    table = _wide(protected.frame, ["level", "region", "area"], "category", categories)
+    table = table.rename(columns=SEX_AGE_LABELS)
+    for label in ("Girls", "Boys", "Women", "Men"):
+        table[f"{label} (share)"] = _share(table[label], table[TOTAL])
+    level_order = {"world": 0, "region": 1, "country": 2}
+    table = table.sort_values(["region", "level", "area"], key=lambda s: s.map(level_order) if s.name == "level" else s)
+    table = pd.concat([table[table["level"] == "world"], table[table["level"] != "world"]])
+    return PackTable("victims_by_sex_age", f"Detected victims by sex and age, {year}", table, [protected],
+                     "Girls and boys are 0 to 17 years old. Other or unknown: sex or age not reported.")
+
+
+def forms_by_region_table(forms: pd.DataFrame, year: int) -> PackTable:
+    present = [code for code in cl.FORM.codes if code in set(forms["form"]) and code != cl.TOTAL]
+    counts = forms.pivot_table(index="region", columns="form", values="victims", aggfunc="sum").reindex(columns=present).fillna(0)
+    counts.loc[WORLD] = counts.sum()
+    counts["total"] = counts.sum(axis=1)
+    frame = counts.stack().rename("count").reset_index().rename(columns={"form": "category"})
+    relations = (sdc.additive_relations(frame, "category", "total", ["region"])
+                 + sdc.hierarchy_relations(frame, "region", {r: WORLD for r in counts.index if r != WORLD}, ["category"]))
+    protected = sdc.protect("forms_by_region", frame, relations)
+    labels = {code: cl.FORM.label(code) for code in present} | {"total": TOTAL}
+    table = _wide(protected.frame, ["region"], "category", [*present, "total"]).rename(columns=labels)
+    for code in present:
+        if code != cl.UNKNOWN:
+            table[f"{labels[code]} (share)"] = _share(table[labels[code]], table[TOTAL])
+    return PackTable("forms_by_region", f"Detected victims by form of exploitation and region, {year}",
+                     _world_first(table, "region"), [protected],
+                     "Shares are of all detected victims with a reported form, where both counts are published.")
+
+
+def victims_trend_table(trend: pd.DataFrame) -> PackTable:
+    regional = trend[trend["region"] != WORLD]
+    frame = regional[["region", "year", "total_victims"]].rename(columns={"total_victims": "count"})
+    world = frame.groupby("year", as_index=False)["count"].sum().assign(region=WORLD)
+    frame = pd.concat([frame, world], ignore_index=True)
+    relations = sdc.hierarchy_relations(frame, "region", {r: WORLD for r in regional["region"]}, ["year"])
+    protected = sdc.protect("victims_trend", frame, relations)
+    table = _wide(protected.frame, ["region"], "year", sorted(frame["year"].unique()))
+    table.columns = [str(c) for c in table.columns]
+    return PackTable("victims_trend", "Detected victims by region and year", _world_first(table, "region"),
+                     [protected], "Reported totals of the countries with data for that year.")
+
+
+def flows_table(flow_shares: pd.DataFrame, year: int) -> PackTable:
+    types = ["domestic", "intra_regional", "trans_regional", "unclassified"]
+    counts = flow_shares.set_index("destination_region")[types].astype("float64").fillna(0)
+    counts.loc[WORLD] = counts.sum()
+    counts["total"] = counts.sum(axis=1)
+    frame = counts.stack().rename("count").reset_index().rename(columns={"level_1": "flow_type"})
+    frame.columns = ["destination_region", "flow_type", "count"]
+    relations = (sdc.additive_relations(frame, "flow_type", "total", ["destination_region"])
+                 + sdc.hierarchy_relations(frame, "destination_region",
+                                           {r: WORLD for r in counts.index if r != WORLD}, ["flow_type"]))
+    protected = sdc.protect("flows_by_type", frame, relations)
+    labels = {"domestic": "Domestic", "intra_regional": "Intra-regional",
+              "trans_regional": "Trans-regional", "unclassified": "Unclassified", "total": TOTAL}
+    table = _wide(protected.frame, ["destination_region"], "flow_type", [*types, "total"]).rename(columns=labels)
+    for t in types[:3]:
+        table[f"{labels[t]} (share)"] = _share(table[labels[t]], table[TOTAL])
+    return PackTable("flows_by_type", f"Detected victims by flow type and region of detection, {year}",
+                     _world_first(table, "destination_region"), [protected],
+                     "Countries of detection reporting victims by citizenship.")
+
+
+def origin_destination_table(origins: pd.DataFrame, year: int) -> PackTable:
+    matrix = origins.pivot_table(index="destination_region", columns="origin_region", values="victims",
+                                 aggfunc="sum").astype("float64").fillna(0)
+    matrix[TOTAL] = matrix.sum(axis=1)
+    matrix.loc[TOTAL] = matrix.sum()
+    frame = matrix.stack().rename("count").reset_index()
+    frame.columns = ["destination_region", "origin_region", "count"]
+    relations = (sdc.additive_relations(frame, "origin_region", TOTAL, ["destination_region"])
+                 + sdc.additive_relations(frame, "destination_region", TOTAL, ["origin_region"]))
+    protected = sdc.protect("origin_destination", frame, relations)
+    table = _wide(protected.frame, ["destination_region"], "origin_region", list(matrix.columns))
+    table = table.rename(columns={c: f"from {c}" for c in matrix.columns if c != TOTAL})
+    return PackTable("origin_destination", f"Detected victims by region of origin (columns) and of detection (rows), {year}",
+                     table, [protected], "Region of origin: the victims' citizenship.")
+
+
+def offenders_table(offenders: pd.DataFrame) -> PackTable:
+    counted = ["prosecuted", "convicted", "convicted_women", "convicted_men"]
+    frame = offenders.melt(id_vars="year", value_vars=counted, var_name="category", value_name="count")
+    protected = sdc.protect("offenders_trend", frame, [])  # no additive relation between these
+    table = _wide(protected.frame, ["year"], "category", counted)
+    table = table.merge(offenders[["year", "countries_prosecuted", "countries_convicted"]], on="year")
+    table["Women among convicted (share)"] = _share(table["convicted_women"],
+                                                    _sum_published(table["convicted_women"], table["convicted_men"]))
+    table = table.rename(columns={"prosecuted": "Prosecuted", "convicted": "Convicted",
+                                  "convicted_women": "Convicted: women", "convicted_men": "Convicted: men"})
+    return PackTable("offenders_trend", "Persons prosecuted and convicted, by year", table, [protected],
+                     "Women's share: among convicted persons of known sex, in the countries reporting sex.")
+
+
+def coverage_table(coverage: pd.DataFrame) -> PackTable:
+    # Numbers of countries, not of persons: no suppression needed.
+    return PackTable("countries_reporting", "Countries reporting, by year", coverage.reset_index(drop=True), [])
+
+
+def organ_removal_table(cases: pd.DataFrame, material: pd.DataFrame) -> PackTable:
+    frame = cases[["year", "victims"]].rename(columns={"victims": "count"})
+    protected = sdc.protect("organ_removal", frame, [])
+    table = cases.drop(columns=["victims"]).copy()
+    table.insert(2, "victims", protected.frame["display"].map(_number).to_numpy())
+    if not material.empty:
+        by_material = material.pivot_table(index="year", columns="material", values="cases", aggfunc="sum").fillna(0)
+        by_material.columns = [f"cases: {cl.MATERIAL_REMOVED.label(c).lower()}" for c in by_material.columns]
+        table = table.merge(by_material.astype(int).reset_index(), on="year", how="left")
+    return PackTable("organ_removal", "Trafficking for the removal of organs: cases by year", table, [protected],
+                     "Cases are court and police cases, counted without suppression; victims are suppressed as other counts.")
+
+
+def sdg_table(cells: pd.DataFrame, population: pd.DataFrame, year: int) -> PackTable:
+    """SDG 16.2.2: victims per 100,000 population by country, for the total, sex, age and form."""
+    breakdowns = {
+        "sex": ["female", "male", "sex_other_or_unknown"],
+        "age": ["child", "adult", "age_unknown"],
+        "form": [*SDG_FORMS, "other_purposes"],
+    }
+    rows = []
+    for record in cells.itertuples(index=False):
+        rows.append((record.country, record.name, "total", "total", record.total))
+        for breakdown, categories in breakdowns.items():
+            if getattr(record, f"reported_{breakdown}"):  # a breakdown not reported is left out
+                rows += [(record.country, record.name, breakdown, c, getattr(record, c)) for c in categories]
+    frame = pd.DataFrame(rows, columns=["country", "name", "breakdown", "category", "count"])
+    relations = []
+    for _, group in frame.groupby("country", sort=False):
+        positions = list(group.index)
+        total = positions[0]
+        for breakdown in breakdowns:
+            parts = [p for p in positions if frame.at[p, "breakdown"] == breakdown]
+            if parts:
+                relations.append((total, parts))
+    protected = sdc.protect("sdg_16_2_2", frame, relations)
+    table = protected.frame[["country", "name", "breakdown", "category", "display"]].rename(columns={"display": "victims"})
+    table = table.merge(population[["country", "population"]], on="country", how="left")
+    published = pd.to_numeric(table["victims"], errors="coerce")
+    table["victims_per_100k"] = (published * 100000 / table["population"]).round(4)
+    table["victims"] = table["victims"].map(_number)
+    table["population"] = table["population"].astype("Int64")
+    note = ("Denominator: total population of the country and year (table `population`). "
+            "The rate is empty where the count is suppressed or the population is not known.")
+    if population.empty:
+        note += f" No population is loaded for {year}: load one with `glotip load-population`."
+    return PackTable("sdg_16_2_2", f"SDG 16.2.2: detected victims per 100,000 population, {year}", table,
+                     [protected], note)
+
+
+# ------------------------------------------------------------------ helpers
+
+def _wide(protected: pd.DataFrame, index: list[str], column: str, order: list) -> pd.DataFrame:
+    wide = protected.pivot(index=index, columns=column, values="display").reindex(columns=order)
+    wide = wide.reset_index()
+    wide.columns.name = None
+    # Column by column as objects, so that published counts stay whole numbers next to `<5`.
+    return pd.DataFrame({c: pd.Series([_number(v) for v in wide[c]] if c not in index else wide[c],
+                                      dtype=object) for c in wide.columns})
+
+
+def _number(text):
+    """Published cells become numbers again; `<5` and `x` stay text."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    text = str(text)
+    if text in (sdc.SMALL_LABEL, sdc.SECONDARY_LABEL) or text == "":
+        return text or None
+    return int(float(text))
+
+
+def _published(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series.where(series.map(lambda v: isinstance(v, (int, float, np.integer)))), errors="coerce")
+
+
+def _share(part: pd.Series, whole) -> pd.Series:
+    whole = _published(whole) if isinstance(whole, pd.Series) and whole.dtype == object else pd.to_numeric(whole)
+    return (_published(part) / whole.replace(0, np.nan)).round(4)
+
+
+def _sum_published(a: pd.Series, b: pd.Series) -> pd.Series:
+    return _published(a) + _published(b)
+
+
+def _world_first(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    return pd.concat([table[table[column] == WORLD], table[table[column] != WORLD]], ignore_index=True)
+
+
+# ------------------------------------------------------------------ charts
+
+def _save(figure, out: Path, name: str) -> list[str]:
+    written = []
+    for fmt in CHART_FORMATS:
+        figure.savefig(out / f"{name}.{fmt}", dpi=130, bbox_inches="tight")
+        written.append(f"{name}.{fmt}")
+    plt.close(figure)
+    return written
+
+
+def _stacked_counts(rows: pd.DataFrame, labels: list[str], title: str, out: Path, name: str) -> list[str]:
+    """Stacked bars of published counts. A hidden cell (`<5`, `x`) is not drawn: its bar is
+    marked, so that no one reads a missing segment as a zero or a share."""
+    values = pd.DataFrame({label: _published(rows[label]) for label in labels}, index=rows.index)
+    incomplete = values.isna().any(axis=1)
+    values = values.fillna(0)
+    figure, axis = plt.subplots(figsize=(9, 0.55 * len(values) + 1.8))
+    left = np.zeros(len(values))
+    colours = plt.get_cmap("tab10").colors
+    for i, label in enumerate(labels):
+        axis.barh(values.index, values[label], left=left, color=colours[i % 10], label=label)
+        left += values[label].to_numpy()
+    for y, (area, partial) in enumerate(incomplete.items()):
+        if partial:
+            axis.text(left[y], y, "  some cells suppressed", va="center", fontsize=7, color="#555")
+    axis.invert_yaxis()
+    axis.set_xlabel("Detected victims (published counts)")
+    axis.set_title(title)
+    axis.margins(x=0.25)
+    axis.legend(ncol=min(len(labels), 4), loc="upper center", bbox_to_anchor=(0.5, -0.18),
+                frameon=False, fontsize=8)
+    return _save(figure, out, name)
+
+
+def chart_sex_age(table: pd.DataFrame, out: Path, year: int) -> list[str]:
+    regions = table[table["level"].isin(["world", "region"])].set_index("area")
+    return _stacked_counts(regions, ["Girls", "Boys", "Women", "Men", "Other or unknown"],
+                           f"Detected victims by sex and age, {year}", out, "victims_by_sex_age")
+
+
+def chart_forms(table: pd.DataFrame, out: Path, year: int) -> list[str]:
+    labels = [c for c in table.columns if c not in ("region", TOTAL) and not c.endswith("(share)")]
+    return _stacked_counts(table.set_index("region"), labels,
+                           f"Forms of exploitation by region, {year}", out, "forms_by_region")
+
+
+def chart_trends(victims: pd.DataFrame, offenders: pd.DataFrame, out: Path) -> list[str]:
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    years = [c for c in victims.columns if c != "region"]
+    for record in victims.itertuples(index=False):
+        values = _published(pd.Series(list(record)[1:], dtype=object))
+        left.plot([int(y) for y in years], values, marker="o", label=record[0],
+                  linewidth=2.5 if record[0] == WORLD else 1.2)
+    left.set_title("Detected victims by region")
+    left.legend(fontsize=7, frameon=False)
+    for column, colour in (("Prosecuted", "#386cb0"), ("Convicted", "#d95f02")):
+        right.plot(offenders["year"], _published(offenders[column]), marker="o", label=column, color=colour)
+    right.set_title("Persons prosecuted and convicted")
+    right.legend(fontsize=8, frameon=False)
+    for axis in (left, right):
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.set_xlabel("Year")
+        axis.grid(alpha=0.3)
+    return _save(figure, out, "trends")
+
+
+def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
+    """Origin regions (left) to regions of detection (right), band width by victims."""
+    matrix = table.set_index("destination_region").drop(index=TOTAL, errors="ignore")
+    matrix = matrix.drop(columns=[TOTAL], errors="ignore")
+    matrix.columns = [c.removeprefix("from ") for c in matrix.columns]
+    values = matrix.apply(_published).fillna(0)
+    origins, destinations = list(values.columns), list(values.index)
+    figure, axis = plt.subplots(figsize=(9, 0.6 * max(len(origins), len(destinations)) + 2))
+    y_origin = {r: i for i, r in enumerate(reversed(origins))}
+    y_destination = {r: i for i, r in enumerate(reversed(destinations))}
+    largest = values.to_numpy().max() or 1
+    colours = plt.get_cmap("tab10").colors
+    for i, origin in enumerate(origins):
+        for destination in destinations:
+            victims = values.at[destination, origin]
+            if victims <= 0:
+                continue
+            y0, y1 = y_origin[origin], y_destination[destination]
+            curve = CurvePath([(0, y0), (0.5, y0), (0.5, y1), (1, y1)],
+                              [CurvePath.MOVETO, CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.CURVE4])
+            axis.add_patch(PathPatch(curve, facecolor="none", edgecolor=colours[i % 10], alpha=0.6,
+                                     linewidth=1 + 18 * victims / largest))
+    for region, y in y_origin.items():
+        axis.text(-0.02, y, region, ha="right", va="center", fontsize=9)
+    for region, y in y_destination.items():
+        axis.text(1.02, y, region, ha="left", va="center", fontsize=9)
+    axis.set_xlim(-0.6, 1.6)
+    axis.set_ylim(-1, max(len(origins), len(destinations)))
+    axis.axis("off")
+    axis.set_title(f"Detected victims: region of origin (left) to region of detection (right), {year}")
+    return _save(figure, out, "flows")
+
+
+# ------------------------------------------------------------------ the pack
+
+def build_tables(connection, year: int) -> list[PackTable]:
+    data = read_pack_data(connection, year)
+    cells = country_cells(data["profiles"])
+    return [
+        victims_by_sex_age_table(cells, year),
+        forms_by_region_table(data["forms"], year),
+        victims_trend_table(data["sex_age_trend"]),
+        offenders_table(data["offenders"]),
+        flows_table(data["flow_shares"], year),
+        origin_destination_table(data["origins"], year),
+        coverage_table(data["coverage"]),
+        organ_removal_table(data["organ_cases"], data["organ_material"]),
+        sdg_table(cells, data["population"], year),
+    ]
+
+
+def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
+                        as_of: str | None = None) -> Path:
+    """Write the pack for `year` from the snapshot of the warehouse at `db_path`; returns the
+    index page. Raises DisclosureError (and writes nothing) if a table would leak."""
+    out = Path(out_dir)
+    with open_snapshot(db_path) as connection:
+        if as_of:
+            use_as_of(connection, as_of)
+        tables = build_tables(connection, year)
+    for table in tables:
+        for protected in table.protected:
+            sdc.check_published(protected)  # the subtraction attack, on every published table
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / "charts").mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(out / f"glotip_tables_{year}.xlsx", engine="openpyxl") as workbook:
+        for table in tables:
+            table.table.to_excel(workbook, sheet_name=table.name[:31], index=False)
+            table.table.to_csv(out / "tables" / f"{table.name}.csv", index=False)
+    by_name = {t.name: t.table for t in tables}
+    charts = (chart_sex_age(by_name["victims_by_sex_age"], out / "charts", year)
+              + chart_forms(by_name["forms_by_region"], out / "charts", year)
+              + chart_trends(by_name["victims_trend"], by_name["offenders_trend"], out / "charts")
+              + chart_flows(by_name["origin_destination"], out / "charts", year))
+    index = out / "index.html"
+    index.write_text(_index_html(tables, charts, year, as_of), encoding="utf-8")
+    return index
+
+
+def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None) -> str:
+    e = html.escape
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>GLOTIP drafting pack {year}</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;font-size:12px;margin-bottom:1em}td,th{border:1px solid #ccc;padding:2px 6px}"
+             "td{text-align:right}img{max-width:100%;border:1px solid #eee}.note{color:#555;font-size:13px}</style></head><body>",
+             f"<h1>GLOTIP drafting pack, {year}</h1>",
+             f"<p class='note'>Data as current {'at ' + e(as_of) if as_of else 'at publication of the snapshot'}. "
+             "Counts of 1 to 4 persons are shown as <code>&lt;5</code>; cells shown as <code>x</code> are hidden so "
+             "that no small count can be worked out from the totals (checked before writing). "
+             f"All tables: <a href='glotip_tables_{year}.xlsx'>workbook</a>; each as CSV below.</p>",
+             "<h2>Charts</h2>"]
+    parts += [f"<p><img src='charts/{e(c)}' alt='{e(c)}'><br><a href='charts/{e(c.replace('.png', '.svg'))}'>SVG</a></p>"
+              for c in charts if c.endswith(".png")]
+    parts.append("<h2>Tables</h2>")
+    for table in tables:
+        hidden = sum(p.suppressed for p in table.protected)
+        parts.append(f"<h3>{e(table.title)}</h3><p class='note'>{e(table.note)} "
+                     f"<a href='tables/{e(table.name)}.csv'>CSV</a>; {hidden} cells suppressed.</p>")
+        parts.append(table.table.head(60).to_html(index=False, na_rep="", escape=True))
+        if len(table.table) > 60:
+            parts.append(f"<p class='note'>First 60 of {len(table.table)} rows; all in the CSV and workbook.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

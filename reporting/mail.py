@@ -1,0 +1,94 @@
+"""`message.eml`: a ready e-mail to the submission's contact, in their language.
+
+Built with the standard library's `email` package: the status, the top findings and the
+report files attached. Nothing is sent unless asked: `send_message` delivers a written .eml
+through a configured SMTP server (`glotip send-report`, or `glotip validate --send`).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from reporting import localise
+from schemas import i18n
+from schemas.findings import Finding
+
+DEFAULT_SENDER = "GLOTIP <glotip@unodc.org>"
+TOP_FINDINGS = 10
+ATTACHMENTS = (("report.html", "text", "html"), ("findings.csv", "text", "csv"),
+               ("annotated.xlsx", "application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+
+
+def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: str,
+                  sender: str = DEFAULT_SENDER) -> EmailMessage:
+    language = data.get("language") or i18n.DEFAULT_LANGUAGE
+    status = i18n.ui(f"status.{data['status']}", language) if i18n.known(f"ui.status.{data['status']}") else data["status"]
+    years = f"{data['year_from']}–{data['year_to']}" if data.get("year_from") else ""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = sender
+    message["To"] = _one_line(to)
+    message["Subject"] = _one_line(i18n.ui("email_subject", language, file_name=data["file_name"], status=status))
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="glotip.unodc.org")
+    message["Content-Language"] = language
+    message.set_content(_body(data, findings, language, status, years), charset="utf-8")
+    for name, maintype, subtype in ATTACHMENTS:
+        path = report_dir / name
+        if path.exists():
+            message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+def _body(data: dict, findings: list[Finding], language: str, status: str, years: str) -> str:
+    def t(key: str, **values) -> str:
+        return i18n.ui(key, language, **values)
+
+    lines = [t("email_greeting"), "",
+             t("email_received", file_name=data["file_name"], country=data.get("country") or "", years=years),
+             "", t("email_result", status=status, errors=data["stats"]["errors"],
+                   warnings=data["stats"]["warnings"])]
+    ordered = sorted(findings, key=lambda f: f.severity != "error")
+    if ordered:
+        lines += ["", t("email_top_findings")]
+        for finding in ordered[:TOP_FINDINGS]:
+            message, _ = localise.message_and_hint(finding, language)
+            lines.append(f"- {localise.location(finding, language)} ({localise.severity(finding.severity, language)}): {message}")
+        if len(ordered) > TOP_FINDINGS:
+            lines.append(t("email_more", n=len(ordered) - TOP_FINDINGS))
+    lines += ["", t("email_attached"), ""]
+    if data["stats"]["errors"]:
+        lines.append(t("email_resubmit"))
+    elif data["stats"]["warnings"]:
+        lines.append(t("email_confirm"))
+    else:
+        lines.append(t("email_thanks"))
+    lines += ["", t("email_signature")]
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    """Header values never carry a line break (header injection)."""
+    return " ".join(str(text).split())
+
+
+def read_message(path: str | Path) -> EmailMessage:
+    with Path(path).open("rb") as handle:
+        return BytesParser(policy=policy.default).parse(handle)
+
+
+def send_message(path: str | Path, host: str, port: int = 25, *, starttls: bool = False,
+                 username: str | None = None, password: str | None = None, timeout: float = 30) -> list[str]:
+    """Send a written .eml through an SMTP server; returns its recipients."""
+    message = read_message(path)
+    with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+        if starttls:
+            smtp.starttls()
+        if username:
+            smtp.login(username, password or "")
+        smtp.send_message(message)
+    return [address.strip() for address in str(message["To"]).split(",")]

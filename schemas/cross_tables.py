@@ -1,0 +1,28 @@
+"""Rules across tables: the submission sheet's country against the data rows.
+
+(The fact years against the declared period, and organ-removal case victims against victims,
+are in `schemas.validate`.)
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from schemas.findings import LINE, Finding, make_finding
+
+
+def cross_table_findings(tables: dict[str, pd.DataFrame], frames: dict, info: dict) -> list[Finding]:
+    return _repatriated_from_own_country(tables, frames, info)
+
+
+def _repatriated_from_own_country(tables, frames, info) -> list[Finding]:
+    """Repatriated victims are nationals found abroad: never detected in the submitting country."""
+    country = info.get("country")
+    table = tables.get("repatriated")
+    if not isinstance(country, str) or table is None or table.empty:
+        return []
+    own = table[table["country_of_detection"] == country]
+    return [make_finding("repatriated-from-own-country", frame=frames.get("repatriated"),
+                         line=int(line), column="country_of_detection", value=country,
+                         country=country)
+            for line in own[LINE]]

@@ -1,0 +1,87 @@
+"""Rules against history and the changes of a resubmission: the warehouse's held figures
+(a real DuckDB file, loaded by the real loader) against new submissions."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from schemas.history import check_against_history, submitted_country
+from schemas.validate import validate_submission
+from transforms.prepare import prepare_submission
+from warehouse import load as warehouse
+from warehouse.history import held_figures, held_figures_at
+from tests.report_helpers import csv_submission
+
+FIRST = ["2020,total,total,total,total,40", "2021,total,total,total,total,50",
+         "2021,female,total,total,total,30", "2021,male,total,total,total,20"]
+
+
+def load(db, folder):
+    parsed = prepare_submission(folder)
+    result = validate_submission(parsed)
+    record = warehouse.record_for(parsed, result, received_at=warehouse.now(), run_id=None, report_root=None)
+    connection = warehouse.connect(db)
+    try:
+        return warehouse.load_submission(connection, record, result.tables, result.findings)
+    finally:
+        connection.close()
+
+
+def compare(db, folder):
+    parsed = prepare_submission(folder)
+    result = validate_submission(parsed)
+    held = held_figures_at(db, submitted_country(result))
+    return result, check_against_history(result.tables, result.frames, held, result.findings,
+                                         result.info["year_from"], result.info["year_to"])
+
+
+def test_held_figures_are_the_current_cells_of_the_country(tmp_path):
+    db = tmp_path / "w.duckdb"
+    first = load(db, csv_submission(tmp_path / "first", FIRST, years=(2020, 2021)))
+    load(db, csv_submission(tmp_path / "other", ["2021,total,total,total,total,7"], country="LAO", years=(2021, 2021)))
+    connection = warehouse.connect(db)
+    try:
+        held = held_figures(connection, "THA")
+    finally:
+        connection.close()
+    assert len(held) == 4 and set(held["table"]) == {"victims"}
+    assert set(held["submission_id"]) == {first.submission_id}
+    assert held_figures_at(tmp_path / "absent.duckdb", "THA").empty
+
+
+def test_far_figure_and_jump_are_warnings_showing_both_numbers_and_changes_are_listed(tmp_path):
+    db = tmp_path / "w.duckdb"
+    first = load(db, csv_submission(tmp_path / "first", FIRST, years=(2020, 2021)))
+    second = csv_submission(tmp_path / "second", [
+        "2021,total,total,total,total,150",   # line 2: far from the 50 held -> differs-from-history
+        "2021,female,total,total,total,31",   # line 3: changed, but close -> no warning
+        "2021,child,total,total,total,9",     # not valid (child is an age): an error, no history rule
+        "2022,total,total,total,total,900",   # line 5: 6x the 150 of 2021 -> jump-in-series
+        "2022,female,total,total,total,400", "2022,male,total,total,total,500",
+    ], years=(2021, 2022))
+    result, check = compare(db, second)
+    found = sorted((f.rule, f.location, f.severity) for f in check.findings)
+    assert found == [("differs-from-history", "victims.csv, line 2, column 6", "warning"),
+                     ("jump-in-series", "victims.csv, line 5, column 6", "warning")]
+    by_rule = {f.rule: f for f in check.findings}
+    assert by_rule["differs-from-history"].message == (
+        f"150 differs from the 50 already held for this breakdown in 2021 (submission {first.submission_id}).")
+    assert by_rule["jump-in-series"].message.startswith("900 in 2022 against 150 in 2021 (+500%)")
+    kinds = sorted((c.kind, c.year, c.breakdown["sex"], c.old, c.new) for c in check.changes)
+    assert kinds == [("added", 2022, "female", None, 400), ("added", 2022, "male", None, 500),
+                     ("added", 2022, "total", None, 900), ("changed", 2021, "female", 30, 31),
+                     ("changed", 2021, "total", 50, 150), ("removed", 2021, "male", 20, None)]
+    assert check.compared_with == [first.submission_id]  # the 2020 figures are not in the period
+
+
+def test_jump_against_the_held_previous_year(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load(db, csv_submission(tmp_path / "first", FIRST, years=(2020, 2021)))
+    _, check = compare(db, csv_submission(tmp_path / "next", ["2022,total,total,total,total,5"], years=(2022, 2022)))
+    assert [(f.rule, f.params["previous"], f.params["previous_year"]) for f in check.findings] == [
+        ("jump-in-series", 50, 2021)]
+    assert [c.kind for c in check.changes] == ["added"]
+
+
+def test_no_history_no_findings():
+    assert check_against_history({}, {}, pd.DataFrame(), []).findings == []

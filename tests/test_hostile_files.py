@@ -1,0 +1,362 @@
+"""Broken, odd and hostile files, generated here at test time: each gets a report that says what
+is wrong, within limits of size and time; none crashes; none writes outside its folder.
+Then property-based tests (hypothesis) over the CSV reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from schemas.validate import validate_submission
+from tests.synthetic import SUBMISSION_HEADER, VICTIMS_HEADER, submission_row, write_csv_zip, write_workbook
+from transforms.prepare import prepare_submission
+from transforms.readers import MAX_FILE_BYTES, read_submission
+
+SECONDS_PER_FILE = 10  # generous on a loaded 2-core machine; each case takes well under a second
+
+
+def check(path: Path):
+    """Read and validate one file as the flow does; bounded in time; never raises."""
+    started = time.monotonic()
+    result = validate_submission(prepare_submission(path))
+    assert time.monotonic() - started < SECONDS_PER_FILE
+    return result
+
+
+def rules(result) -> set[str]:
+    return {f.rule for f in result.findings}
+
+
+def csv_folder(folder: Path, victims_text: str, encoding: str = "utf-8",
+               submission: list | None = None, delimiter: str = ",") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(
+        [SUBMISSION_HEADER, submission or submission_row("NGA", 2021, 2022)])
+    (folder / "submission.csv").write_bytes(buffer.getvalue().encode(encoding))
+    (folder / "victims.csv").write_bytes(victims_text.encode(encoding))
+    return folder
+
+
+GOOD_VICTIMS = ("year,sex,age,form,citizenship,count\n"
+                "2021,total,total,total,total,10\n2021,female,total,total,total,6\n"
+                "2022,total,total,total,Côte d'Ivoire,4\n")
+
+
+# -- encodings and separators -----------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "latin-1", "cp1252"])
+def test_encodings_are_read_exactly(tmp_path, encoding):
+    institution = "Ministère de l’Intérieur" if encoding != "latin-1" else "Ministère de l'Intérieur"
+    folder = csv_folder(tmp_path / encoding, GOOD_VICTIMS, encoding,
+                        submission=[*submission_row("NGA", 2021, 2022)[:3], institution,
+                                    "focal.point@ministry.gov", "fr", "1"])
+    result = check(folder)
+    assert rules(result) == set(), [f.message for f in result.findings]
+    assert result.info["institution"] == institution
+    assert list(result.tables["victims"]["citizenship"]) == ["total", "total", "CIV"]
+
+
+def test_semicolons_and_decimal_commas_from_european_excel(tmp_path):
+    text = ("year;sex;age;form;citizenship;count\n2021;total;total;total;total;10,0\n"
+            "2021;female;total;total;total;6\n2022;total;total;total;total;1.757\n")
+    result = check(csv_folder(tmp_path / "eu", text, "cp1252", delimiter=";"))
+    victims = result.tables["victims"]
+    assert list(victims["count"].iloc[:2]) == [10, 6]
+    # `1.757` is a thousands separator in one country and a decimal in another: asked, not guessed
+    [finding] = result.findings
+    assert (finding.rule, finding.line, finding.value) == ("not-an-integer", 4, "1.757")
+
+
+def test_undecodable_bytes_are_reported(tmp_path):
+    text = GOOD_VICTIMS.encode("cp1252", errors="replace") + b"2022,male,total,total,total,1\x81\n"
+    folder = csv_folder(tmp_path / "bad", "")
+    (folder / "victims.csv").write_bytes(text)
+    result = check(folder)
+    assert "encoding-replaced" in rules(result)
+
+
+# -- spreadsheets -----------------------------------------------------------------------------
+
+def workbook_with(path: Path, rows: list[list], edit=None) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "submission"
+    sheet.append(SUBMISSION_HEADER)
+    sheet.append(submission_row("NGA", 2021, 2022))
+    victims = workbook.create_sheet("victims")
+    victims.append(VICTIMS_HEADER)
+    for row in rows:
+        victims.append(row)
+    if edit:
+        edit(workbook)
+    workbook.save(path)
+    return path
+
+
+ROWS = [[2021, "total", "total", "total", "total", 10], [2021, "female", "total", "total", "total", 6],
+        [2022, "total", "total", "total", "total", 4]]
+
+
+def test_merged_cells_are_reported_with_what_they_hide(tmp_path):
+    path = workbook_with(tmp_path / "merged.xlsx", ROWS,
+                         lambda wb: wb["victims"].merge_cells("A2:A3"))
+    result = check(path)
+    merged = [f for f in result.findings if f.rule == "merged-cells"]
+    assert [f.message for f in merged] == [
+        "The cells A2:A3 of `victims` are merged: only the first cell keeps the value, the "
+        "others are read as empty."]
+    assert ("missing-value", "victims!A3") in {(f.rule, f.location) for f in result.findings}
+
+
+def test_hidden_sheet_is_reported(tmp_path):
+    def hide(workbook):
+        extra = workbook.create_sheet("old data")
+        extra.append(["year", "count"])
+        extra.sheet_state = "hidden"
+
+    result = check(workbook_with(tmp_path / "hidden.xlsx", ROWS, hide))
+    assert {"hidden-sheet", "unknown-table"} <= rules(result)
+
+
+def test_formula_without_cached_value_is_an_error_at_its_cell(tmp_path):
+    rows = ROWS + [[2022, "female", "total", "total", "total", "=F3-2"]]
+    result = check(workbook_with(tmp_path / "formula.xlsx", rows))
+    formula = [f for f in result.findings if f.rule == "formula-without-value"]
+    assert [(f.location, f.value) for f in formula] == [("victims!F5", "=F3-2")]
+    assert result.has_errors
+
+
+def test_totals_row_extra_and_renamed_columns(tmp_path):
+    def edit(workbook):
+        sheet = workbook["victims"]
+        sheet["G1"] = "comments"  # an extra column
+        sheet["F1"] = "number"  # `count` renamed
+    rows = ROWS + [["Total", None, None, None, None, 20]]
+    result = check(workbook_with(tmp_path / "columns.xlsx", rows, edit))
+    assert {"totals-row", "unknown-column", "missing-column"} <= rules(result)
+
+
+def test_empty_sheets(tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "submission"
+    workbook.create_sheet("victims")
+    workbook.save(tmp_path / "empty.xlsx")
+    result = check(tmp_path / "empty.xlsx")
+    assert result.has_errors and "missing-header" not in rules(result) or result.findings
+
+
+# -- damaged and hostile files ----------------------------------------------------------------
+
+def unreadable_message(result) -> str:
+    [finding] = result.findings
+    assert finding.rule == "unreadable-file"
+    return finding.message
+
+
+def test_password_protected_workbook(tmp_path):
+    # an encrypted .xlsx is an OLE compound file (Excel's "Encrypt with password")
+    path = tmp_path / "protected.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096))
+    assert "password-protected" in unreadable_message(check(path))
+
+
+def test_zip_bomb_disguised_as_xlsx(tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as member:
+            zeros = bytes(1 << 20)
+            for _ in range(120):  # 120 MB of zeros pack into about 120 KB
+                member.write(zeros)
+    assert path.stat().st_size < 1024**2
+    assert "beyond the limits" in unreadable_message(check(path))
+
+
+def test_zip_bomb_of_csv(tmp_path):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("victims.csv", "w") as member:
+            for _ in range(120):
+                member.write(b"0" * (1 << 20))
+    assert "beyond the limits" in unreadable_message(check(path))
+
+
+def test_a_200_mb_file_is_refused_quickly(tmp_path):
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.truncate(200 * 1024**2)  # sparse: nothing is written to the disk
+    started = time.monotonic()
+    result = check(path)
+    [finding] = result.findings
+    assert finding.rule == "file-too-large" and "200.0 MB" in finding.message
+    assert time.monotonic() - started < 5 and path.stat().st_size > MAX_FILE_BYTES
+
+
+def test_truncated_workbook(tmp_path):
+    whole = write_workbook(tmp_path / "whole.xlsx", rows=200).read_bytes()
+    path = tmp_path / "truncated.xlsx"
+    path.write_bytes(whole[: len(whole) // 2])
+    assert "cut short" in unreadable_message(check(path))
+
+
+def test_binary_junk_with_an_xlsx_name(tmp_path):
+    path = tmp_path / "junk.xlsx"
+    path.write_bytes(bytes(range(256)) * 64)
+    assert "not an Excel workbook" in unreadable_message(check(path))
+
+
+def test_path_separators_in_zip_entries_write_nothing_anywhere(tmp_path):
+    submission = tmp_path / "work" / "traversal.zip"
+    submission.parent.mkdir()
+    good = write_csv_zip(tmp_path / "good.zip")
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(submission, "w") as archive:
+        archive.writestr("../../submission.csv", source.read("submission.csv"))
+        archive.writestr("/tmp/..\\victims.csv", source.read("victims.csv"))
+    before = sorted(p for p in tmp_path.rglob("*"))
+    result = check(submission)
+    assert sorted(p for p in tmp_path.rglob("*")) == before
+    assert not (tmp_path.parent / "submission.csv").exists()
+    paths = [f for f in result.findings if f.rule == "archive-entry-path"]
+    assert {f.value for f in paths} == {"submission.csv", "victims.csv"}
+    assert not result.has_errors and len(result.tables["victims"]) == 50
+
+
+# -- personal data ----------------------------------------------------------------------------
+
+CASES_HEADER = ("case_reference,year,stage,victims_total,material_removed,"
+                "medical_professionals_involved,summary\n")
+
+
+@pytest.mark.parametrize("summary, what", [
+    ("Victim Mrs. Amina Bello was recruited by a broker", "a personal name"),
+    ("a man named Kofi Mensah sold a kidney", "a personal name"),
+    ("Contact the victim at amina.bello@example.org", "an e-mail address"),
+    ("Broker reachable on +234 803 123 4567", "a telephone number"),
+    ("Passport no. A1234567 seized", "a passport or identity-card number"),
+    ("Victim born 12/03/1990 in Kano", "a date of birth"),
+])
+def test_personal_data_in_free_text_is_rejected_and_withheld(tmp_path, summary, what):
+    folder = csv_folder(tmp_path / "cases", GOOD_VICTIMS)
+    (folder / "organ_removal_cases.csv").write_text(
+        CASES_HEADER + f'OR-1,2021,convicted,1,kidney,yes,"{summary}"\n', encoding="utf-8")
+    result = check(folder)
+    [finding] = [f for f in result.findings if f.rule == "personal-data"]
+    assert (finding.severity, finding.value, finding.location) == (
+        "error", "(withheld)", "organ_removal_cases.csv, line 2, column 7")
+    assert what in finding.message and summary not in str([f.to_dict() for f in result.findings])
+
+
+def test_ordinary_case_summaries_pass_the_screen(tmp_path):
+    folder = csv_folder(tmp_path / "cases", GOOD_VICTIMS)
+    (folder / "organ_removal_cases.csv").write_text(
+        CASES_HEADER + 'OR-1,2021,convicted,1,kidney,yes,"Recruited in Nepal with promises of '
+        'work; called the police after surgery in a private clinic; Supreme Court 123/2022."\n',
+        encoding="utf-8")
+    assert "personal-data" not in rules(check(folder))
+
+
+# -- property-based: the CSV reader -----------------------------------------------------------
+
+CELL_TEXT = st.text(alphabet=st.sampled_from(list("ab yzAZ09,;\"'\n\t\u00a0éü’€-.")), max_size=8)
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELL_TEXT, min_size=6, max_size=6), max_size=12),
+       encoding=st.sampled_from(ENCODINGS), delimiter=st.sampled_from([",", ";"]))
+def test_csv_reader_keeps_every_value_and_its_physical_line(tmp_path_factory, rows, encoding, delimiter):
+    rows = [[v.replace("\n", "\n") for v in row] for row in rows if cl_first(row)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(VICTIMS_HEADER)
+    expected, line = [], 2
+    for row in rows:
+        writer.writerow(row)
+        values = [v.strip() or None for v in row]
+        if any(values):
+            expected.append((line, values))
+        line += 1 + sum(v.count("\n") for v in row)
+    folder = tmp_path_factory.mktemp("prop")
+    (folder / "victims.csv").write_bytes(buffer.getvalue().encode(encoding))
+    parsed = read_submission(folder)
+    assert [f.rule for f in parsed.read_findings] == []
+    frame = parsed.tables["victims"].data
+    got = [(int(line), [None if v is None or v != v else v for v in values])
+           for line, *values in frame[["_line", *VICTIMS_HEADER]].itertuples(index=False)]
+    assert got == expected
+
+
+def cl_first(row: list[str]) -> bool:
+    """Rows a person would not type as data: a `total` label in the first cell is a totals row."""
+    return row[0].strip().lower() not in ("total", "totals", "sum", "subtotal", "grand total")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=4096), suffix=st.sampled_from([".csv", ".xlsx", ".zip", ".txt"]),
+       prefix=st.sampled_from([b"", b"PK\x03\x04", b"\xef\xbb\xbf", b"\xff\xfe"]))
+def test_any_bytes_give_a_report_never_an_exception(tmp_path_factory, content, suffix, prefix):
+    path = tmp_path_factory.mktemp("junk") / f"submission{suffix}"
+    path.write_bytes(prefix + content)
+    started = time.monotonic()
+    result = validate_submission(prepare_submission(path))
+    assert time.monotonic() - started < SECONDS_PER_FILE
+    assert result.findings  # something is always said about junk
+
+
+# The columnar CSV reader must give exactly what the row-by-row reader gives, or step aside.
+LINE_TEXT = st.lists(st.text(alphabet=st.sampled_from(list("ab 09\"'\t\u00a0é€-.")), max_size=5)
+                     | st.sampled_from(["total", " Total ", "Grand total", "2021", ""]),
+                     min_size=8, max_size=8)
+HEADERS = [VICTIMS_HEADER, ["year", "sex", "count"], ["Year", " sex ", "age", "form", "citizenship", "count", "notes"],
+           ["title of the file"], ["count", "count", "year", "sex"]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(header=st.sampled_from(HEADERS), lines=st.lists(LINE_TEXT, max_size=10),
+       preamble=st.booleans(), delimiter=st.sampled_from([",", ";"]),
+       ending=st.sampled_from(["\n", "\r\n"]), blank_lines=st.lists(st.integers(0, 12), max_size=3),
+       ragged=st.booleans())
+def test_columnar_csv_reader_equals_the_row_by_row_reader(header, lines, preamble, delimiter, ending,
+                                                          blank_lines, ragged):
+    from schemas.findings import ParsedSubmission
+    from transforms.readers import _add_csv_table_columnar, _add_table, _csv_rows
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=ending)
+    if preamble:
+        writer.writerow(["GLOTIP submission"])
+    writer.writerow(header)
+    width = len(header)
+    writer.writerows(line[:width - (ragged and number % 3 == 2)] for number, line in enumerate(lines))
+    physical = buffer.getvalue().split(ending)
+    for position in blank_lines:
+        physical.insert(min(position, len(physical)), "")
+    text = ending.join(physical)
+
+    def parsed():
+        return ParsedSubmission(path="x", file_name="victims.csv", sha256="0", file_format="csv", size_bytes=0)
+
+    slow = parsed()
+    _add_table(slow, "victims", "victims.csv", "csv", _csv_rows(text), first_line=1)
+    fast = parsed()
+    if not _add_csv_table_columnar(fast, "victims", "victims.csv", text):
+        return  # it stepped aside: the row-by-row reader alone decides
+    assert [(f.rule, f.line, f.column, f.value, f.message) for f in fast.read_findings] == \
+           [(f.rule, f.line, f.column, f.value, f.message) for f in slow.read_findings]
+    assert fast.tables.keys() == slow.tables.keys()
+    for name, frame in slow.tables.items():
+        other = fast.tables[name]
+        assert (other.column_positions, other.header_labels, other.header_line) == (
+            frame.column_positions, frame.header_labels, frame.header_line)
+        pd.testing.assert_frame_equal(other.data, frame.data)

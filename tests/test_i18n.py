@@ -1,0 +1,99 @@
+"""Translations: every rule, codelist label, table, column and UI string in all six languages,
+with the same placeholders; labels and headers that read back to one code only."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from schemas import codelists as cl
+from schemas import i18n
+from schemas.catalogue import CATALOGUE
+from schemas.tables import TABLES
+
+OTHER_LANGUAGES = [language for language in i18n.LANGUAGES if language != i18n.DEFAULT_LANGUAGE]
+
+
+def stored(language: str) -> dict[str, str]:
+    path = resources.files("schemas").joinpath("i18n", f"{language}.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_six_languages_are_the_codelist_of_report_languages():
+    assert sorted(i18n.LANGUAGES) == sorted(cl.LANGUAGE.codes)
+
+
+def test_english_covers_every_rule_label_table_and_column():
+    english = i18n.english()
+    for code in CATALOGUE:
+        assert {f"rule.{code}.title", f"rule.{code}.message", f"rule.{code}.hint"} <= set(english)
+    for name, spec in TABLES.items():
+        assert f"table.{name}.title" in english
+        assert all(f"column.{name}.{column}.title" in english for column in spec.columns)
+    for codelist in cl.CODELISTS.values():
+        assert all(f"codelist.{codelist.name}.{code}" in english for code in codelist.codes)
+
+
+@pytest.mark.parametrize("language", OTHER_LANGUAGES)
+def test_every_key_is_translated_with_the_same_placeholders(language):
+    english, translated = i18n.english(), stored(language)
+    missing = sorted(set(english) - set(translated))
+    assert missing == [], f"{language}: {len(missing)} strings not translated, e.g. {missing[:5]}"
+    assert sorted(set(translated) - set(english)) == [], f"{language}: keys no longer used"
+    empty = [key for key, text in translated.items() if not text.strip()]
+    assert empty == []
+    mismatched = [key for key in english if i18n.placeholders(english[key]) != i18n.placeholders(translated[key])]
+    assert mismatched == [], f"{language}: placeholders differ in {mismatched}"
+
+
+@pytest.mark.parametrize("language", OTHER_LANGUAGES)
+def test_rule_messages_are_really_translated(language):
+    """A message copied from English would pass the key check: titles and messages must differ."""
+    translated = stored(language)
+    untranslated = [code for code in CATALOGUE
+                    if translated[f"rule.{code}.message"] == CATALOGUE[code].message]
+    assert untranslated == []
+
+
+def test_un_terminology():
+    assert "traite des personnes" in i18n.text("table.victims.description", "fr")
+    assert "trata de personas" in i18n.text("table.victims.description", "es")
+    assert "торговли людьми" in i18n.text("table.victims.description", "ru")
+    assert "الاتجار بالأشخاص" in i18n.text("table.victims.description", "ar")
+    assert "人口贩运" in i18n.text("table.victims.description", "zh")
+
+
+def test_a_translated_label_or_header_reads_back_to_one_code_only():
+    for codelist in (*cl.CODELISTS.values(), cl.CITIZENSHIP_SPECIAL):
+        seen: dict[str, str] = {}
+        for language in i18n.LANGUAGES:
+            for code in codelist.codes:
+                key = cl.match_key(i18n.code_label(codelist.name, code, language))
+                assert seen.setdefault(key, code) == code, (codelist.name, language, key)
+        for code in codelist.codes:  # no label is another code's code
+            assert seen.get(cl.match_key(code), code) == code
+    for name, spec in TABLES.items():
+        seen = {}
+        for language in i18n.LANGUAGES:
+            for column in spec.columns:
+                key = cl.match_key(i18n.column_title(name, column, language))
+                assert seen.setdefault(key, column) == column, (name, language, key)
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_sheet_names_fit_excel_and_differ(language):
+    names = [i18n.sheet_name(table, language) for table in TABLES]
+    assert len(set(names)) == len(names)
+    assert all(len(name) <= 31 and not set(name) & set("[]:*?/\\") for name in names)
+    assert all(i18n.sheet_name(table, language) == i18n.table_title(table, language)
+               for table in TABLES if language != "en"), "a title was cut to fit"
+
+
+def test_unknown_language_is_refused_and_absent_language_is_english():
+    with pytest.raises(ValueError):
+        i18n.translations("xx")
+    assert i18n.language_or_default(None) == "en"
+    assert i18n.language_or_default(" FR ") == "fr"
+    assert i18n.language_or_default("de") == "en"

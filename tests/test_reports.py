@@ -1,0 +1,194 @@
+"""Every report format from one faulty Excel submission, in every language; escaping;
+the annotated workbook opened and checked; the e-mail built, parsed back and sent locally."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import html
+import json
+import re
+import socket
+
+import pytest
+from openpyxl import load_workbook
+
+from reporting.render import ReportSummary, report_details, write_reports
+from schemas import i18n
+from schemas.catalogue import CATALOGUE
+from schemas.findings import outcome
+from schemas.validate import validate_submission
+from transforms.prepare import prepare_submission
+from tests.report_helpers import FORMULA, SCRIPT, faulty_workbook
+
+
+def validated(path):
+    parsed = prepare_submission(path)
+    return parsed, validate_submission(parsed)
+
+
+def write_all(path, report_dir, language=None):
+    parsed, result = validated(path)
+    summary = ReportSummary(submission_id="FRA-test", file_name=path.name, sha256=parsed.sha256,
+                            status=outcome(result.findings), country="FRA", year_from=2021,
+                            year_to=2022, rows={t: len(df) for t, df in result.tables.items()},
+                            **report_details(parsed, result))
+    if language:
+        summary.language = language
+    return write_reports(report_dir, summary, result.findings), result
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("faulty")
+    path = faulty_workbook(folder / "FRA_2021-2022.xlsx")
+    report_dir, result = write_all(path, folder / "report")
+    return path, report_dir, result
+
+
+def test_findings_name_the_sheet_and_cell(faulty):
+    _, _, result = faulty
+    assert sorted((f.rule, f.location) for f in result.findings) == [
+        ("parts-exceed-total", "victims!F2"), ("suppressed-value", "victims!F7"),
+        ("unknown-code", "victims!B5"), ("unknown-code", "victims!B6")]
+
+
+def test_report_json_has_stable_fields_and_the_french_text(faulty):
+    _, report_dir, result = faulty
+    data = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    assert data["language"] == "fr" and data["status"] == "rejected" and data["valid"] is False
+    assert data["stats"]["errors"] == 4 and len(data["findings"]) == 4
+    first = {f["location"]: f for f in data["findings"]}["victims!F2"]
+    assert set(first) >= {"rule", "severity", "table", "source", "line", "column", "cell", "value",
+                          "message", "hint", "params", "location", "message_localised", "hint_localised"}
+    assert first["message"].startswith("The sex categories (female, male) add up to 13")
+    assert first["message_localised"] == ("Les catégories de Sexe (Féminin, Masculin) totalisent 13, "
+                                          "soit plus que le total de 10 pour Année 2021, Groupe d’âge "
+                                          "Total, Forme d’exploitation Total, Nationalité Total.")
+
+
+def test_html_is_self_contained_escaped_and_in_french(faulty):
+    _, report_dir, _ = faulty
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="fr" dir="ltr">' in page
+    assert "Rejetée" in page and "Constats par règle" in page
+    assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "the page must not load anything"
+    assert "<script" not in page.replace("&lt;script", "")
+
+
+def test_findings_csv_lists_all_with_formulas_neutralised(faulty):
+    _, report_dir, _ = faulty
+    with (report_dir / "findings.csv").open(encoding="utf-8-sig", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    assert len(records) == 4
+    values = {r["location"]: r["value"] for r in records}
+    assert values["victims!B6"] == "'" + FORMULA
+    assert values["victims!B5"] == SCRIPT  # not a formula: left as is (CSV is not HTML)
+    assert all(not r[field].startswith(("=", "+", "-", "@")) for r in records for field in r)
+    assert records[0]["message"].startswith(("`", "Les ", "La "))  # French, as the report
+
+
+def test_annotated_workbook_highlights_and_comments_each_finding(faulty):
+    path, report_dir, _ = faulty
+    original = load_workbook(path)
+    annotated = load_workbook(report_dir / "annotated.xlsx")
+    victims = annotated["victims"]
+    for cell, rule in (("F2", "parts-exceed-total"), ("B5", "unknown-code"),
+                       ("B6", "unknown-code"), ("F7", "suppressed-value")):
+        assert victims[cell].fill.fgColor.rgb.endswith("FFC7CE"), cell
+        comment = victims[cell].comment.text
+        assert i18n.text(f"rule.{rule}.title", "fr") in comment and "Erreur" in comment
+    assert victims["A3"].fill.fgColor.rgb in (None, "00000000") and victims["A3"].comment is None
+    assert victims["B6"].value == FORMULA and victims["B6"].data_type == "s"  # still their text
+    # nothing else changed: every original sheet has the same values, validations and names
+    for sheet in original.worksheets:
+        copy = annotated[sheet.title]
+        assert [[c.value for c in row] for row in sheet.iter_rows()] == \
+               [[c.value for c in row] for row in copy.iter_rows()], sheet.title
+        assert len(sheet.data_validations.dataValidation) == len(copy.data_validations.dataValidation)
+        assert sheet.sheet_state == copy.sheet_state
+    assert annotated.sheetnames == original.sheetnames + ["constats"]
+    listing = annotated["constats"]
+    rows = [[c.value for c in row] for row in listing.iter_rows(min_row=2)]
+    assert len(rows) == 4
+    formula_row = next(row for row in rows if row[0] == "victims!B6")
+    assert formula_row[3] == "'" + FORMULA
+    assert all(not str(value).startswith("=") for row in rows for value in row if value)
+    assert listing["A2"].hyperlink.location or listing["A2"].hyperlink.target
+
+
+def test_message_eml_is_in_french_with_the_reports_attached(faulty):
+    from reporting.mail import read_message
+
+    _, report_dir, _ = faulty
+    message = read_message(report_dir / "message.eml")
+    assert message["To"] == "focal.point@example.gouv.fr"
+    assert message["Subject"] == "Soumission GLOTIP FRA_2021-2022.xlsx : Rejetée"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Principaux constats" in body and "victims!F2" in body and "renvoyer le fichier complet" in body
+    attachments = {part.get_filename() for part in message.iter_attachments()}
+    assert attachments == {"report.html", "findings.csv", "annotated.xlsx"}
+
+
+def test_message_is_sent_only_when_asked_through_a_local_smtp_server(faulty):
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+    from reporting.mail import send_message
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:  # a free port on the loopback interface
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        _, report_dir, _ = faulty
+        assert received == []  # writing the reports sent nothing
+        assert send_message(report_dir / "message.eml", "127.0.0.1", port) == ["focal.point@example.gouv.fr"]
+    finally:
+        controller.stop()
+    assert [envelope.rcpt_tos for envelope in received] == [["focal.point@example.gouv.fr"]]
+    delivered = email.message_from_bytes(received[0].content, policy=email.policy.default)
+    assert delivered["Subject"] == "Soumission GLOTIP FRA_2021-2022.xlsx : Rejetée"
+
+
+def _english_fragments(keys: list[str]) -> set[str]:
+    """Fixed English text of these strings (between placeholders), long enough to be telling."""
+    english = i18n.english()
+    fragments = set()
+    for key in keys:
+        for part in re.split(r"\{[^}]*\}", english[key]):
+            part = part.strip(" .,:;()`")
+            if len(part) >= 12 and " " in part:
+                fragments.add(part)
+    return fragments
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_report_in_each_language_has_no_untranslated_string(faulty, tmp_path, language):
+    path, _, result = faulty
+    report_dir, _ = write_all(path, tmp_path / language, language=language)
+    page = html.unescape((report_dir / "report.html").read_text(encoding="utf-8"))
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in page
+    assert i18n.ui("report_title", language) in page
+    assert i18n.ui("status.rejected", language) in page
+    if language == "en":
+        return
+    rules = {f.rule for f in result.findings}
+    keys = [k for k in i18n.english() if k.startswith("ui.")] + \
+           [f"rule.{r}.{part}" for r in rules for part in ("title", "message", "hint")]
+    leftovers = sorted(fragment for fragment in _english_fragments(keys) if fragment in page)
+    assert leftovers == [], f"{language}: English left in the report: {leftovers}"
+    for code in ("female", "male"):  # codelist labels in the messages are translated too
+        assert i18n.code_label("sex", code, language) in page
+    for rule in rules:
+        assert i18n.text(f"rule.{rule}.title", language) in page
+    assert CATALOGUE["parts-exceed-total"].title not in page

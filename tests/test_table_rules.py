@@ -1,0 +1,46 @@
+"""Within a table, parts against totals for every dimension; across tables, the submission
+sheet's country against the rows (repatriated victims are detected abroad)."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.validate import validate_submission
+from transforms.prepare import prepare_submission
+from tests.report_helpers import csv_submission
+
+
+def findings(folder):
+    return sorted((f.rule, f.location) for f in validate_submission(prepare_submission(folder)).findings)
+
+
+@pytest.mark.parametrize(("parts", "dimension"), [
+    (["2021,total,child,total,total,8", "2021,total,adult,total,total,5"], "age"),
+    (["2021,total,total,forced_labour,total,8", "2021,total,total,sexual_exploitation,total,5"], "form"),
+    (["2021,total,total,total,MMR,8", "2021,total,total,total,KHM,5"], "citizenship"),
+    (["2021,female,total,total,total,8", "2021,male,total,total,total,5"], "sex"),
+])
+def test_parts_exceeding_the_total_in_each_dimension(tmp_path, parts, dimension):
+    folder = csv_submission(tmp_path / dimension, ["2021,total,total,total,total,10", *parts], years=(2021, 2021))
+    result = validate_submission(prepare_submission(folder))
+    assert [(f.rule, f.location, f.params["dimension"]) for f in result.findings] == [
+        ("parts-exceed-total", "victims.csv, line 2, column 6", dimension)]
+
+
+def test_complete_age_parts_that_differ_from_the_total_are_a_warning(tmp_path):
+    folder = csv_submission(tmp_path / "s", ["2021,total,total,total,total,10", "2021,total,child,total,total,3",
+                                             "2021,total,adult,total,total,4", "2021,total,unknown,total,total,1"],
+                            years=(2021, 2021))
+    assert findings(folder) == [("parts-differ-from-total", "victims.csv, line 2, column 6")]
+
+
+def test_repatriated_from_the_submitting_country_is_a_warning(tmp_path):
+    repatriated = ["year,country_of_detection,sex,age,count", "2021,MYS,total,total,4",
+                   "2021,Thailand,total,total,2"]
+    folder = csv_submission(tmp_path / "s", ["2021,total,total,total,total,10"], years=(2021, 2021),
+                            extra={"repatriated": repatriated})
+    result = validate_submission(prepare_submission(folder))
+    assert [(f.rule, f.location, f.severity) for f in result.findings] == [
+        ("repatriated-from-own-country", "repatriated.csv, line 3, column 2", "warning")]
+    assert result.findings[0].message == ("These victims repatriated to THA are reported as detected "
+                                          "in THA, the submitting country itself.")

@@ -1,0 +1,218 @@
+"""Unattended runs with real processes: a real Prefect server on loopback, the served
+deployment triggered through the API, and ingestion processes killed (SIGKILL) mid-run.
+
+One server for the module (about 15 s to start). Everything lives in tmp dirs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+
+from tests.synthetic import write_csv_folder, write_csv_zip, write_workbook
+from transforms.readers import sha256_of
+
+ROOT = Path(__file__).resolve().parents[1]
+FACT_TABLES = ("victims", "offenders", "repatriated", "organ_removal_cases")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def prefect_api(tmp_path_factory):
+    """`prefect server start` on loopback; yields the environment that points at it."""
+    home = tmp_path_factory.mktemp("prefect-server-home")
+    port = free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1", "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Prefect server did not start:\n" + (home / "server.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield env
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and the workers it started
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def query(db: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as connection:
+        return connection.execute(sql, params or []).fetchall()
+
+
+# -- the scheduled deployment -----------------------------------------------------------------
+
+def test_served_deployment_runs_through_the_api(prefect_api, tmp_path):
+    inbox = tmp_path / "inbox"
+    write_csv_zip(inbox / "NGA.zip", "NGA", rows=120)
+    write_workbook(inbox / "KEN.xlsx", "KEN", rows=80)
+    env = {**prefect_api, "GLOTIP_INBOX": str(inbox), "GLOTIP_DB": str(tmp_path / "w.duckdb"),
+           "GLOTIP_REPORTS": str(tmp_path / "reports"), "GLOTIP_ARCHIVE": str(tmp_path / "archive"),
+           "GLOTIP_SETTLE_SECONDS": "0", "GLOTIP_DEPLOYMENT_NAME": "test-scheduled",
+           "GLOTIP_CONFIG": str(ROOT / "glotip.toml")}
+    serving = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve"], cwd=ROOT, env=env,
+                               stdout=(tmp_path / "serve.log").open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    api = prefect_api["PREFECT_API_URL"]
+    try:
+        deployment = _wait_for(lambda: _deployment(api, "ingest_submissions", "test-scheduled"), 90,
+                               serving, tmp_path / "serve.log")
+        assert deployment["schedules"][0]["schedule"]["cron"] == "*/15 * * * *"
+        assert deployment["parameters"]["move_processed"] is True  # [deployment] of glotip.toml
+        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={},
+                         timeout=10).json()
+        state = _wait_for(lambda: _final_state(api, run["id"]), 90, serving, tmp_path / "serve.log")
+        assert state == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
+    finally:
+        os.killpg(serving.pid, signal.SIGTERM)
+        serving.wait(timeout=30)
+    db = tmp_path / "w.duckdb"
+    assert query(db, "SELECT file_name, status, rows_loaded FROM submissions ORDER BY 1") == [
+        ("KEN.xlsx", "accepted", 80), ("NGA.zip", "accepted", 120)]
+    [(flow_run_id, status, summary)] = query(db, "SELECT flow_run_id, status, summary FROM ingestion_runs")
+    assert flow_run_id == run["id"] and status == "completed" and "| KEN.xlsx | KEN-" in summary
+    assert list(inbox.iterdir()) == []  # archived and recorded, so cleaned
+    artifacts = httpx.post(f"{api}/artifacts/filter", json={
+        "artifacts": {"flow_run_id": {"any_": [run["id"]]}}}, timeout=10).json()
+    assert any(a["key"] == "ingestion-summary" and "| NGA.zip |" in a["data"] for a in artifacts)
+
+
+def _deployment(api: str, flow: str, name: str):
+    response = httpx.get(f"{api}/deployments/name/{flow}/{name}", timeout=5)
+    return response.json() if response.status_code == 200 else None
+
+
+def _final_state(api: str, run_id: str):
+    state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]
+    return state["type"] if state and state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+
+def _wait_for(probe, seconds: float, process: subprocess.Popen, log: Path):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        if process.poll() is not None:
+            pytest.fail(f"the served process stopped:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+# -- SIGKILL at random points -----------------------------------------------------------------
+
+KILLS = 12  # each costs a process start (about 4 s here): bounded so the suite stays fast
+COUNTRIES = ("NGA", "KEN", "GHA", "THA", "PER", "FRA", "BRA", "IND", "MEX", "EGY", "PHL", "POL")
+
+
+def _add_round(inbox: Path, number: int) -> dict[str, str]:
+    """Two or three new submissions, in turn of every form; returns name -> expected status."""
+    country = COUNTRIES[number % len(COUNTRIES)]
+    expected = {f"{number:02}_{country}.zip": "accepted", f"{number:02}_{country}_b": "accepted"}
+    write_csv_zip(inbox / f"{number:02}_{country}.zip", country, rows=12_000, first_year=2000 + number)
+    if number % 2:
+        del expected[f"{number:02}_{country}_b"]
+        expected[f"{number:02}_{country}_b.xlsx"] = "accepted"
+        write_workbook(inbox / f"{number:02}_{country}_b.xlsx", country, rows=3_000, first_year=2040 + number)
+    else:
+        write_csv_folder(inbox / f"{number:02}_{country}_b", country, rows=8_000, first_year=2040 + number)
+    if number % 4 == 0:
+        expected[f"{number:02}_bad.zip"] = "rejected"
+        write_csv_zip(inbox / f"{number:02}_bad.zip", "EGY", rows=0, first_year=2000 + number,
+                      victims_text="year,sex,age,form,citizenship,count\n"
+                                   + f"{2000 + number},female,total,total,total,x\n" * 500)
+    return expected
+
+
+def _check_all_or_nothing(db: Path, inbox: Path, shas: dict[str, str], archive: Path) -> None:
+    """What must hold whenever the process dies."""
+    if not db.exists():
+        return
+    register = query(db, "SELECT submission_id, sha256, status, rows_loaded FROM submissions")
+    assert len({sha for _, sha, _, _ in register}) == len(register), "a file registered twice"
+    loaded = {}
+    for table in FACT_TABLES:
+        for submission_id, n in query(db, f"SELECT submission_id, count(*) FROM fact_{table} GROUP BY 1"):
+            loaded[submission_id] = loaded.get(submission_id, 0) + n
+    assert loaded == {sid: rows for sid, _, _, rows in register if rows}, \
+        "fact rows differ from the register: a half-loaded submission"
+    registered = {sha for _, sha, _, _ in register}
+    for name, sha in shas.items():
+        if not (inbox / name).exists():  # removed from the inbox only once recorded
+            assert sha in registered, f"{name} left the inbox before its outcome was recorded"
+    for copy in archive.glob("*/*/*"):  # every archived copy under its final name is whole
+        assert sha256_of(copy) == copy.parent.name, f"{copy} is not what was received"
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(prefect_api, tmp_path):
+    inbox, db, reports, archive = (tmp_path / n for n in ("inbox", "w.duckdb", "reports", "archive"))
+    inbox.mkdir()
+    command = [sys.executable, str(ROOT / "cli.py"), "ingest", str(inbox), "--db", str(db),
+               "--reports", str(reports), "--archive", str(archive), "--move-processed"]
+    env = {**prefect_api, "GLOTIP_SETTLE_SECONDS": "0"}
+
+    # the kill lands between the end of start-up (timed on an empty inbox) and the end of a run
+    started = time.monotonic()
+    subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, check=True)
+    start_up = time.monotonic() - started
+    seed = random.randrange(1_000_000)
+    chooser = random.Random(seed)
+    expected, shas, killed = {}, {}, 0
+    for number in range(KILLS):
+        added = _add_round(inbox, number)
+        expected |= added
+        shas |= {name: sha256_of(inbox / name) for name in added}
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        time.sleep(chooser.uniform(start_up * 0.8, start_up + 2.5))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed += 1
+        process.wait()
+        _check_all_or_nothing(db, inbox, shas, archive)
+
+    final = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert final.returncode == 0, f"seed {seed}: " + final.stdout[-2000:] + final.stderr[-2000:]
+    _check_all_or_nothing(db, inbox, shas, archive)
+    assert killed >= KILLS // 2, f"seed {seed}: only {killed} of {KILLS} kills landed"
+    assert dict(query(db, "SELECT file_name, status FROM submissions")) == expected, f"seed {seed}"
+    assert list(inbox.iterdir()) == []
+    statuses = query(db, "SELECT status, count(*) FROM ingestion_runs GROUP BY 1 ORDER BY 1")
+    assert dict(statuses)["completed"] >= 2 and "running" not in dict(statuses)
+    for submission_id, file_name, status in query(db, "SELECT submission_id, file_name, status FROM submissions"):
+        report = json.loads((reports / submission_id / "report.json").read_text())
+        assert (report["file_name"], report["status"]) == (file_name, status)
