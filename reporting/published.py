@@ -11,18 +11,7 @@ import json
 from pathlib import Path
 
 from reporting.render import ReportSummary, write_reports
-
-REASONS = {
-    "published-questionnaire-code": "questionnaire cell code",
-    "published-missing-iso3": "no Iso3_code",
-    "published-unknown-iso3": "code not ISO 3166-1",
-    "published-country-mismatch": "country name and code disagree",
-    "published-unknown-label": "label not recognised",
-    "published-invalid-value": "value not valid",
-    "published-exact-duplicate": "exact duplicate (loaded once)",
-    "published-conflicting-values": "conflicting values",
-}
-
+from schemas.catalogue import CATALOGUE
 
 def import_figures(stats: dict, *, export_date, seconds: float | None = None, status: str,
                    import_id: str, supersedes: list[str] | None = None) -> dict:
@@ -36,7 +25,7 @@ def import_figures(stats: dict, *, export_date, seconds: float | None = None, st
 
 
 def note(stats: dict, export_date) -> str:
-    quarantined = ", ".join(f"{REASONS.get(rule, rule)} {n:,}"
+    quarantined = ", ".join(f"{CATALOGUE[rule].title.lower()} {n:,}"
                             for rule, n in stats["quarantined_by_reason"].items())
     repeated = stats["repeated_keys"]
     parts = sum(item["cases"] for item in stats["parts_exceed_total"].values())

@@ -438,6 +438,25 @@ def test_quirks_of_other_exports_are_caught(tmp_path):
     assert victims_rows.loc[("total", "unresolved"), "category_text"] == "Atlantis"
 
 
+def test_a_clean_export_loads_as_accepted_pseudo_submissions(tmp_path):
+    path = tmp_path / "data_glotip_2025-01-31.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for sex, value in (("Total", "12"), ("Female", "9"), ("Male", "<5")):
+            writer.writerow(["THA", "Thailand", "Asia", "South-eastern Asia",
+                             "Detected trafficking victims", "Total", "Total", sex, "Total",
+                             "2022", "Counts", value, "GLOTIP"])
+    db = tmp_path / "warehouse.duckdb"
+    outcome, prepared = import_file(db, path)
+    assert outcome.status == "loaded" and prepared.findings == []
+    assert query(db, "SELECT submission_id, status, errors, warnings, published_as_of, year_from "
+                     "FROM submissions") == [("PUB-20250131-THA", "accepted", 0, 0,
+                                              dt.date(2025, 1, 31), 2022)]
+    assert query(db, "SELECT sex, count, count_min, count_max FROM victims ORDER BY sex") == [
+        ("female", 9, 9, 9), ("male", None, 1, 4), ("total", 12, 12, 12)]
+
+
 # ------------------------------------------------------------------------------ the flow
 
 def test_the_flow_imports_the_real_export_and_reports_it(prefect_server, tmp_path):

@@ -140,8 +140,8 @@ def _register(prepared: PreparedExport, import_id: str, load_seq: int, imported_
                                                rows_loaded=("year", "size"))
     severity = pd.DataFrame({"country": prepared.finding_countries,
                              "severity": [f.severity for f in prepared.findings]})
-    counts = severity.pivot_table(index="country", columns="severity", aggfunc="size",
-                                  fill_value=0).reindex(columns=["error", "warning"], fill_value=0)
+    counts = (severity.groupby(["country", "severity"]).size().unstack(fill_value=0)
+              .reindex(columns=["error", "warning"], fill_value=0))
     per_country = per_country.join(counts).fillna(0)
     register = pd.DataFrame({
         "submission_id": [pseudo_submission_id(import_id, c) for c in per_country.index],
