@@ -339,7 +339,13 @@ def _send_report(report_dir: Path, smtp_host: Optional[str], smtp_port: int) -> 
     if not message.exists():
         console.print(f"[red]No message.eml in {report_dir} (no valid contact e-mail); nothing was sent.[/red]")
         raise typer.Exit(2)
-    recipients = send_message(message, smtp_host, smtp_port)
+    import smtplib
+
+    try:
+        recipients = send_message(message, smtp_host, smtp_port)
+    except (OSError, smtplib.SMTPException) as problem:
+        console.print(f"[red]Not sent through {smtp_host}:{smtp_port}: {problem}[/red]")
+        raise typer.Exit(3)
     console.print(f"Report sent to {', '.join(recipients)} through {smtp_host}:{smtp_port}")
 
 

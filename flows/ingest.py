@@ -104,16 +104,13 @@ class InboxOptions:
 
 # A file still being copied in gets three more looks, 2 + 4 + 8 s apart, then waits for the
 # next run: bounded, so one slow copy never holds up the schedule.
-@task(name="wait-until-settled", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 4, 8],
-      retry_condition_fn=lambda task, run, state: isinstance(
-          state.result(raise_on_failure=False), inbox_files.FileStillBeingWritten))
-def settled_task(path: str, settle_seconds: float) -> None:
+@task(name="receive", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 4, 8],
+      retry_condition_fn=lambda task, run, state: type(
+          state.result(raise_on_failure=False)) is inbox_files.FileStillBeingWritten)
+def receive_task(path: str, settle_seconds: float, archive_dir: str) -> inbox_files.ArchivedFile:
+    """Once the entry has settled, archive it as received (one task: each costs a round trip)."""
     inbox_files.check_entry(path)
     inbox_files.check_settled(path, settle_seconds)
-
-
-@task(name="archive-raw", cache_policy=NO_CACHE)
-def archive_task(path: str, archive_dir: str) -> inbox_files.ArchivedFile:
     return inbox_files.archive_raw(path, archive_dir)
 
 
@@ -126,9 +123,6 @@ def find_received_task(db_path: str, sha256: str) -> tuple[str, str] | None:
         connection.close()
 
 
-@task(name="clean-inbox", cache_policy=NO_CACHE)
-def clean_inbox_task(path: str, inbox: str) -> None:
-    inbox_files.remove_from_inbox(path, inbox)
 
 
 def _ingest_one(path: str, db_path: str, reports_dir: str, run_id: str,
@@ -143,8 +137,7 @@ def _ingest_one(path: str, db_path: str, reports_dir: str, run_id: str,
     options = options or InboxOptions(inbox=str(Path(path).parent))
     name = Path(path).name
     try:
-        settled_task(path, options.settle_seconds)
-        archived = archive_task(path, options.archive_dir)
+        archived = receive_task(path, options.settle_seconds, options.archive_dir)
     except inbox_files.FileStillBeingWritten as problem:
         note = make_finding("file-still-being-written", detail=name).message
         logger.warning("%s: %s (%s)", name, note, problem)
@@ -168,7 +161,8 @@ def _ingest_one(path: str, db_path: str, reports_dir: str, run_id: str,
         logger.error("%s: %s", name, note)
         return SubmissionOutcome(name, None, "failed", 0, 0, 0, None, note)
     if options.move_processed:
-        clean_inbox_task(path, options.inbox)
+        inbox_files.remove_from_inbox(path, options.inbox)
+        logger.info("%s: removed from the inbox (archived as %s)", name, archived.path)
     return outcome
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from schemas import codelists as cl
 from schemas import i18n
 from schemas.catalogue import CATALOGUE
 from schemas.findings import Finding
@@ -80,7 +81,7 @@ def code_text(table: str | None, column: str, code: Any, language: str) -> str:
         return "" if code is None else str(code)
     meta = spec.column_meta(column)
     codelist = meta.get("codelist") or meta.get("special") or None
-    if codelist and (codelist in i18n.cl.CODELISTS or codelist == i18n.cl.CITIZENSHIP_SPECIAL.name):
+    if codelist and (codelist in cl.CODELISTS or codelist == cl.CITIZENSHIP_SPECIAL.name):
         return i18n.code_label(codelist, str(code), language)
     return str(code)
 

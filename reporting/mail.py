@@ -36,7 +36,7 @@ def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: 
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="glotip.unodc.org")
     message["Content-Language"] = language
-    message.set_content(_body(data, findings, language, status, years), charset="utf-8")
+    message.set_content(_body(data, findings, report_dir, language, status, years), charset="utf-8")
     for name, maintype, subtype in ATTACHMENTS:
         path = report_dir / name
         if path.exists():
@@ -44,7 +44,8 @@ def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: 
     return message
 
 
-def _body(data: dict, findings: list[Finding], language: str, status: str, years: str) -> str:
+def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, status: str,
+          years: str) -> str:
     def t(key: str, **values) -> str:
         return i18n.ui(key, language, **values)
 
@@ -60,7 +61,10 @@ def _body(data: dict, findings: list[Finding], language: str, status: str, years
             lines.append(f"- {localise.location(finding, language)} ({localise.severity(finding.severity, language)}): {message}")
         if len(ordered) > TOP_FINDINGS:
             lines.append(t("email_more", n=len(ordered) - TOP_FINDINGS))
-    lines += ["", t("email_attached"), ""]
+    lines += ["", t("email_attached")]
+    if (report_dir / "annotated.xlsx").exists():
+        lines.append(t("email_annotated"))
+    lines.append("")
     if data["stats"]["errors"]:
         lines.append(t("email_resubmit"))
     elif data["stats"]["warnings"]:

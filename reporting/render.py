@@ -30,6 +30,10 @@ from schemas.findings import Finding, counts_by_rule
 
 HTML_LISTING_CAP = 500  # the page lists this many findings; report.json and findings.csv have all
 HTML_CHANGES_CAP = 300
+# openpyxl holds a whole workbook in memory (about 50x its size): beyond this, no annotated copy
+# (findings.csv still lists every finding with its cell).
+MAX_ANNOTATED_BYTES = 20 * 1024**2
+REFUSED_FILE_RULES = ("unreadable-file", "file-too-large")
 CSV_FIELDS = ["rule", "severity", "location", "source", "line", "column", "cell", "value",
               "message", "hint"]
 
@@ -134,7 +138,7 @@ def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list
     (report_dir / "report.html").write_text(render_html(data, findings), encoding="utf-8")
     write_findings_csv(report_dir / "findings.csv", data["findings"])
     annotated = report_dir / "annotated.xlsx"
-    if summary.source_path and summary.file_format == "xlsx":
+    if _can_annotate(summary, findings):
         annotate_workbook(summary.source_path, annotated, findings, data["language"])
     elif annotated.exists():  # left from an earlier report of another file
         annotated.unlink()
@@ -142,6 +146,16 @@ def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list
         message = build_message(data, findings, report_dir, to=summary.contact_email)
         (report_dir / "message.eml").write_bytes(bytes(message))
     return report_dir
+
+
+def _can_annotate(summary: ReportSummary, findings: list[Finding]) -> bool:
+    """A workbook that was read, and small enough for openpyxl to load without trouble (a file
+    the readers refused, e.g. a zip bomb, is never opened again here)."""
+    if not summary.source_path or summary.file_format != "xlsx" or not findings:
+        return False  # nothing to show on the workbook
+    if any(f.rule in REFUSED_FILE_RULES for f in findings):
+        return False
+    return Path(summary.source_path).stat().st_size <= MAX_ANNOTATED_BYTES
 
 
 def write_findings_csv(path: Path, records: list[dict]) -> None:
@@ -227,4 +241,4 @@ _TICKED = re.compile(r"`([^`]+)`")
 
 def code_spans(text) -> Markup:
     """Escape a message, then show its `quoted` parts as <code> (isolated: right in Arabic too)."""
-    return Markup(_TICKED.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape("" if text is None else text))))
+    return Markup(_TICKED.sub(lambda m: f'<code dir="auto">{m.group(1)}</code>', str(escape("" if text is None else text))))

@@ -78,11 +78,13 @@ def check_against_history(
     taken = {(f.table, f.line, f.column) for f in existing if f.line is not None}
     bad_lines = {(f.table, f.line) for f in existing if f.severity == "error" and f.line}
     for table in HISTORY_TABLES:
+        columns = breakdown_columns(table)
         submitted = tables.get(table)
         held = history[history["table"] == table]
-        if submitted is None or held.empty and submitted.empty:
+        if held.empty and (submitted is None or submitted.empty):
             continue
-        columns = breakdown_columns(table)
+        if submitted is None:  # a table left out this time: its held figures are replaced too
+            submitted = pd.DataFrame({c: pd.Series(dtype="object") for c in ["year", *columns, "count", LINE]})
         held = held[["year", *columns, "count", "submission_id"]].dropna(subset=["year", "count"])
         held = held.astype({"year": "int64", "count": "int64"})
         new = submitted[submitted["count"].notna()][["year", *columns, "count", LINE]]
@@ -98,7 +100,8 @@ def check_against_history(
         years = set(new["year"])
         if year_from is not None and year_to is not None:
             years |= set(range(int(year_from), int(year_to) + 1))
-        valid = new[~new["line"].map(lambda line: (table, line) in bad_lines)]  # rows in error are not data
+        lines_in_error = [line for name, line in bad_lines if name == table]
+        valid = new[~new["line"].isin(lines_in_error)]  # rows in error are not data
         check.changes.extend(_changes(table, valid, held[held["year"].isin(years)], columns))
         check.compared_with.extend(held[held["year"].isin(years)]["submission_id"].unique())
     check.compared_with = sorted(set(check.compared_with))

@@ -93,8 +93,10 @@ UI: dict[str, str] = {
                     "warnings.",
     "email_top_findings": "The main findings:",
     "email_more": "… and {n} more findings, listed in the attached report.",
-    "email_attached": "The full report is attached (report.html). The attached annotated.xlsx "
-                      "is a copy of your workbook with each finding highlighted on its cell.",
+    "email_attached": "The full report is attached (report.html), with the list of findings "
+                      "(findings.csv).",
+    "email_annotated": "The attached annotated.xlsx is a copy of your workbook with each finding "
+                       "highlighted on its cell.",
     "email_resubmit": "Please correct the errors and send the whole file again.",
     "email_confirm": "Please confirm or correct the figures marked with a warning.",
     "email_thanks": "No correction is needed. Thank you.",

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from schemas import codelists as cl  # noqa: E402
 from schemas import i18n  # noqa: E402
 from schemas.findings import LINE  # noqa: E402
 from schemas.tables import TABLES  # noqa: E402
@@ -32,9 +33,13 @@ def as_label(table: str, column: str, value, language: str):
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     meta = TABLES[table].column_meta(column)
-    codelist = meta.get("codelist") or meta.get("special")
-    if codelist and isinstance(value, str) and (codelist != "" and value in (i18n.cl.CODELISTS.get(codelist) or i18n.cl.CITIZENSHIP_SPECIAL).codes):
-        return i18n.code_label(codelist, value, language)
+    codelist = cl.CODELISTS.get(meta.get("codelist") or "") or (
+        cl.CITIZENSHIP_SPECIAL if meta.get("special") else None)
+    if codelist and isinstance(value, str) and value in codelist.codes:
+        return i18n.code_label(codelist.name, value, language)
+    listed = cl.CODELISTS.get(meta.get("list_of") or "")
+    if listed and isinstance(value, str):  # e.g. material_removed `kidney;liver`
+        return ";".join(i18n.code_label(listed.name, code, language) for code in value.split(";") if code)
     if hasattr(value, "item"):  # numpy / pandas scalars
         return value.item()
     return value

@@ -85,3 +85,11 @@ def test_jump_against_the_held_previous_year(tmp_path):
 
 def test_no_history_no_findings():
     assert check_against_history({}, {}, pd.DataFrame(), []).findings == []
+
+
+def test_a_table_left_out_of_the_resubmission_is_listed_as_removed(tmp_path):
+    db = tmp_path / "w.duckdb"
+    offenders = ["year,stage,sex,age,citizenship,form,count", "2021,convicted,total,total,total,total,7"]
+    load(db, csv_submission(tmp_path / "first", FIRST, years=(2020, 2021), extra={"offenders": offenders}))
+    _, check = compare(db, csv_submission(tmp_path / "again", FIRST[1:], years=(2021, 2021)))
+    assert [(c.table, c.kind, c.old) for c in check.changes] == [("offenders", "removed", 7)]

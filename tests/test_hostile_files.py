@@ -360,3 +360,39 @@ def test_columnar_csv_reader_equals_the_row_by_row_reader(header, lines, preambl
         assert (other.column_positions, other.header_labels, other.header_line) == (
             frame.column_positions, frame.header_labels, frame.header_line)
         pd.testing.assert_frame_equal(other.data, frame.data)
+
+
+# The columnar sheet reader must give what `_text` cell by cell gives (calamine's value types).
+CELL = st.one_of(st.just(""), st.text(alphabet=st.sampled_from(list("ab 09\t\u00a0é-.")), max_size=5),
+                 st.sampled_from(["total", "Total", "2021", " sex "]),
+                 st.floats(allow_nan=True, allow_infinity=True, width=64),
+                 st.integers(-3, 3000).map(float), st.integers(0, 99), st.booleans(),
+                 st.dates().map(lambda d: d))
+
+
+@settings(max_examples=150, deadline=None)
+@given(header=st.sampled_from(HEADERS), body=st.lists(st.lists(CELL, min_size=8, max_size=8), max_size=10),
+       preamble=st.booleans())
+def test_columnar_sheet_reader_equals_the_cell_by_cell_reader(header, body, preamble):
+    from schemas.findings import ParsedSubmission
+    from transforms.readers import _add_sheet_columnar, _add_table, _text
+
+    width = max(len(header), 6)
+    rows = ([["GLOTIP"] + [""] * (width - 1)] if preamble else []) + [list(header) + [""] * (width - len(header))]
+    rows += [row[:width] for row in body]
+
+    def parsed():
+        return ParsedSubmission(path="x", file_name="x.xlsx", sha256="0", file_format="xlsx", size_bytes=0)
+
+    slow = parsed()
+    _add_table(slow, "victims", "victims", "sheet", [[_text(v) for v in row] for row in rows], first_line=1)
+    fast = parsed()
+    if not _add_sheet_columnar(fast, "victims", "victims", rows):
+        return
+    assert [(f.rule, f.line, f.column, f.value, f.message) for f in fast.read_findings] == \
+           [(f.rule, f.line, f.column, f.value, f.message) for f in slow.read_findings]
+    for name, frame in slow.tables.items():
+        other = fast.tables[name]
+        assert (other.column_positions, other.header_labels, other.header_line) == (
+            frame.column_positions, frame.header_labels, frame.header_line)
+        pd.testing.assert_frame_equal(other.data, frame.data)

@@ -51,4 +51,11 @@ def test_resubmission_report_lists_changes_and_agrees_with_the_warehouse(prefect
     with (folder / "findings.csv").open(encoding="utf-8-sig", newline="") as handle:
         assert [(r["rule"], r["cell"], r["value"]) for r in csv.DictReader(handle)] == \
                [(s[0], s[5], s[6]) for s in stored]
-    assert (folder / "message.eml").exists() and not (folder / "annotated.xlsx").exists()  # CSV: no workbook
+    assert not (folder / "annotated.xlsx").exists()  # CSV files: no workbook to annotate
+    from reporting.mail import read_message
+
+    message = read_message(folder / "message.eml")
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert message["Subject"] == "Presentación GLOTIP THA_2021_v2: Aceptada con advertencias"
+    assert "annotated.xlsx" not in body and "Le rogamos que confirme o corrija" in body
+    assert {part.get_filename() for part in message.iter_attachments()} == {"report.html", "findings.csv"}

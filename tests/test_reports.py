@@ -128,6 +128,7 @@ def test_message_eml_is_in_french_with_the_reports_attached(faulty):
     assert message["Subject"] == "Soumission GLOTIP FRA_2021-2022.xlsx : Rejetée"
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert "Principaux constats" in body and "victims!F2" in body and "renvoyer le fichier complet" in body
+    assert "annotated.xlsx est une copie de votre classeur" in body
     attachments = {part.get_filename() for part in message.iter_attachments()}
     assert attachments == {"report.html", "findings.csv", "annotated.xlsx"}
 
@@ -192,3 +193,29 @@ def test_report_in_each_language_has_no_untranslated_string(faulty, tmp_path, la
     for rule in rules:
         assert i18n.text(f"rule.{rule}.title", language) in page
     assert CATALOGUE["parts-exceed-total"].title not in page
+
+
+def test_a_refused_workbook_is_never_opened_again_for_annotation(faulty, tmp_path):
+    path, _, _ = faulty
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(path.read_bytes()[:3000])  # a transfer cut short
+    report_dir, result = write_all(cut, tmp_path / "report")
+    assert [f.rule for f in result.findings] == ["unreadable-file"]
+    assert (report_dir / "report.html").exists() and not (report_dir / "annotated.xlsx").exists()
+
+
+def test_message_values_that_are_words_are_translated_too():
+    from reporting.localise import location, message_and_hint
+    from schemas.findings import TableFrame, make_finding
+    import pandas as pd
+
+    frame = TableFrame("organ_removal_cases", "organ_removal_cases.csv", "csv", pd.DataFrame(),
+                       column_positions={"summary": 15})
+    personal = make_finding("personal-data", frame=frame, line=4, column="summary", value="(withheld)",
+                            detail="an e-mail address")
+    message, _ = message_and_hint(personal, "ru")
+    assert message == "Текст в `Краткое описание дела`, по-видимому, содержит адрес электронной почты."
+    assert location(personal, "ru") == "organ_removal_cases.csv, строка 4, столбец 15"
+    year = make_finding("year-out-of-range", value=1850, detail="1990 to 2100")
+    assert message_and_hint(year, "es")[0] == "`1850` no es un año de referencia verosímil (1990 a 2100)."
+    assert message_and_hint(year, "en")[0] == year.message  # English is the stored message itself

@@ -33,6 +33,11 @@ class FileStillBeingWritten(Exception):
     """The entry changed within the settle time: someone is still copying it in."""
 
 
+class PartialDownload(FileStillBeingWritten):
+    """A name that copy tools give a file until it is complete (`x.xlsx.part`): waiting for it
+    is pointless, the finished file will have another name."""
+
+
 class NotARegularSubmission(Exception):
     """A symbolic link, a pipe or a device in the inbox: never opened."""
 
@@ -75,7 +80,7 @@ def check_settled(path: str | Path, settle_seconds: float, now: float | None = N
     """
     path = Path(path)
     if path.name.lower().endswith(PARTIAL_SUFFIXES):
-        raise FileStillBeingWritten(f"{path.name} has the name of a partial download")
+        raise PartialDownload(f"{path.name} has the name of a partial download")
     before = fingerprint(path)
     newest = max((mtime for _, _, mtime in before), default=0) / 1e9
     age = (now if now is not None else time.time()) - newest
@@ -105,11 +110,14 @@ def archive_raw(path: str | Path, archive_root: str | Path) -> ArchivedFile:
     path = Path(path)
     sha256 = sha256_of(path)
     target = archive_path(archive_root, sha256, path.name)
+    # half copies left by a process killed while copying (callers hold the ingestion lock, so
+    # no other process is copying now)
+    for stale in target.parent.glob(f".{target.name}.*.incoming"):
+        _remove(stale)
     if target.exists():
         return ArchivedFile(sha256, target, created=False)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.incoming")
-    _remove(temporary)
     try:
         if path.is_dir():
             shutil.copytree(path, temporary, symlinks=True)
@@ -138,6 +146,13 @@ def remove_from_inbox(path: str | Path, inbox: str | Path) -> None:
     path, inbox = Path(path), Path(inbox)
     if path.parent.resolve() != inbox.resolve():
         raise ValueError(f"{path} is not directly inside the inbox {inbox}")
+    if path.is_dir() and not path.is_symlink():
+        # a folder is renamed out of sight first (hidden names are not submissions), so that a
+        # crash halfway through deleting it never leaves half a submission to be read as new
+        hidden = path.with_name(f".{path.name}.removing")
+        _remove(hidden)
+        os.replace(path, hidden)
+        path = hidden
     _remove(path)
 
 

@@ -63,7 +63,8 @@ def additive_relations(frame: pd.DataFrame, dimension: str, total_code: str,
     of that dimension's other cells."""
     relations = []
     positions = pd.Series(range(len(frame)), index=frame.index)
-    for _, group in frame.groupby(list(other_columns), sort=False, dropna=False):
+    groups = frame.groupby(list(other_columns), sort=False, dropna=False) if other_columns else [(None, frame)]
+    for _, group in groups:
         is_total = group[dimension] == total_code
         if is_total.sum() == 1 and (~is_total).any():
             relations.append((int(positions[group.index[is_total]].iloc[0]),
@@ -142,16 +143,41 @@ def _linear_recoveries(values, hidden, relations) -> dict[int, float]:
             for position, coefficient in equations[i][0].items():
                 matrix[row, column[position]] = coefficient
             rhs[row] = equations[i][1]
-        # x_j is determined iff every solution of matrix @ x = 0 has x_j = 0, i.e. row j of a
-        # basis of the null space is zero (one SVD per component).
-        _, singular, vt = np.linalg.svd(matrix)
-        rank = int((singular > 1e-9 * max(matrix.shape)).sum())
-        null_space = vt[rank:].T
-        solution = np.linalg.lstsq(matrix, rhs, rcond=None)[0]
-        for position, j in column.items():
-            if null_space.shape[1] == 0 or np.abs(null_space[j]).max() < 1e-9:
-                recovered[position] = float(round(solution[j], 6))
+        for position, value in _determined(matrix, rhs).items():
+            recovered[unknowns[position]] = value
     return recovered
+
+
+def _determined(matrix: np.ndarray, rhs: np.ndarray, tolerance: float = 1e-9) -> dict[int, float]:
+    """Columns of `matrix @ x = rhs` whose value every solution shares, with that value.
+
+    Gauss-Jordan elimination with plain numpy row operations: LAPACK (SVD, lstsq) would do, but
+    its thread pool made it a hundred times slower on a busy two-core machine (measured)."""
+    augmented = np.column_stack([matrix, rhs]).astype(float)
+    rows, columns = matrix.shape
+    pivots = []
+    row = 0
+    for column in range(columns):
+        if row == rows:
+            break
+        candidate = row + int(np.argmax(np.abs(augmented[row:, column])))
+        if abs(augmented[candidate, column]) < tolerance:
+            continue
+        augmented[[row, candidate]] = augmented[[candidate, row]]
+        augmented[row] /= augmented[row, column]
+        factors = augmented[:, column].copy()
+        factors[row] = 0.0
+        augmented -= np.outer(factors, augmented[row])
+        pivots.append((row, column))
+        row += 1
+    pivot_columns = {column for _, column in pivots}
+    free = [c for c in range(columns) if c not in pivot_columns]
+    determined = {}
+    for pivot_row, column in pivots:
+        # x_column + (free variables) = value: fixed only if no free variable is in its row.
+        if not free or np.abs(augmented[pivot_row, free]).max() < tolerance:
+            determined[column] = float(round(augmented[pivot_row, -1], 6))
+    return determined
 
 
 def _components(equations) -> list[list[int]]:
@@ -178,24 +204,29 @@ def _components(equations) -> list[list[int]]:
 
 
 def _interval_recoveries(low, high, hidden, relations, max_rounds: int = 50) -> dict[int, float]:
-    low, high = low.copy(), high.copy()
+    low, high = low.tolist(), high.tolist()  # plain floats: these loops are over a few cells
+    inf = float("inf")
     for _ in range(max_rounds):
         changed = False
         for total, parts in relations:
             # total = sum(parts): bound the total by the parts, and each part by the rest.
-            new_low = max(low[total], sum(low[p] for p in parts))
-            new_high = min(high[total], sum(high[p] for p in parts))
-            if (new_low, new_high) != (low[total], high[total]):
-                low[total], high[total], changed = new_low, new_high, True
+            sum_low = sum(low[p] for p in parts)
+            finite_high = [high[p] for p in parts if high[p] != inf]
+            unbounded = len(parts) - len(finite_high)
+            sum_high = sum(finite_high)
+            total_low, total_high = max(low[total], sum_low), min(high[total], inf if unbounded else sum_high)
+            if (total_low, total_high) != (low[total], high[total]):
+                low[total], high[total], changed = total_low, total_high, True
             for part in parts:
-                others = [p for p in parts if p != part]
-                part_low = max(low[part], low[total] - sum(high[p] for p in others))
-                part_high = min(high[part], high[total] - sum(low[p] for p in others))
+                part_unbounded = high[part] == inf
+                others_high = inf if unbounded - part_unbounded else sum_high - (0.0 if part_unbounded else high[part])
+                part_low = max(low[part], low[total] - others_high)
+                part_high = min(high[part], high[total] - (sum_low - low[part]))
                 if (part_low, part_high) != (low[part], high[part]):
                     low[part], high[part], changed = part_low, part_high, True
         if not changed:
             break
-    return {int(p): float(low[p]) for p in np.flatnonzero(hidden) if low[p] == high[p]}
+    return {int(p): low[p] for p in np.flatnonzero(hidden) if low[p] == high[p]}
 
 
 # ------------------------------------------------------------------ protection
@@ -231,12 +262,16 @@ def protect(name: str, frame: pd.DataFrame, relations: list[Relation], count: st
             leaks = find_disclosures(_display(local_counts, local_status), local_relations)
             if not leaks:
                 break
-            candidate = _secondary_candidate(leaks[0].position, local_counts, local_status,
-                                             local_relations, local_margins)
-            if candidate is None:
-                raise DisclosureError(f"{name}: cannot protect cell {cells[leaks[0].position]}: "
-                                      "every cell of its relations is already hidden")
-            local_status[candidate] = "secondary"
+            # One extra cell per leaked cell in this round (the give-back pass trims excess).
+            for leak in leaks:
+                if local_status[leak.position] == "secondary":
+                    continue
+                candidate = _secondary_candidate(leak.position, local_counts, local_status,
+                                                 local_relations, local_margins)
+                if candidate is None:
+                    raise DisclosureError(f"{name}: cannot protect cell {cells[leak.position]}: "
+                                          "every cell of its relations is already hidden")
+                local_status[candidate] = "secondary"
         _give_back(local_counts, local_status, local_relations)
         status[cells] = local_status
     protected = frame.copy()

@@ -23,6 +23,7 @@ from schemas.tables import FACT_TABLES, LIST_SEPARATOR, TABLES
 
 LOADED_STATUSES = ("accepted", "accepted_with_warnings")
 LOCK_RETRIES = 8  # about 25 s of waiting in all, for a reader or another run holding the file
+_SCHEMA_READY: set[tuple[str, int, int]] = set()  # warehouse files this process has set up
 
 
 @dataclass
@@ -82,7 +83,13 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
             time.sleep(delay)
             delay = min(delay * 2, 8)
     if not read_only:
-        ensure_schema(connection)
+        # The DDL takes longer than the connection (0.09 s against 0.05 s): run it once per
+        # process per warehouse file, which counts at 193 submissions a run.
+        stat = db_path.stat()
+        identity = (str(db_path.resolve()), stat.st_dev, stat.st_ino)
+        if identity not in _SCHEMA_READY:
+            ensure_schema(connection)
+            _SCHEMA_READY.add(identity)
     return connection
 
 
