@@ -1,6 +1,6 @@
 """Read the published dataUNODC GLOTIP export and map it onto the warehouse's tables.
 
-Plain functions: no Prefect, no database. `read_export` finds the header row of an .xlsx or
+Plain functions: no Prefect, no warehouse. `read_export` finds the header row of an .xlsx or
 .csv export (with or without its preamble rows, wherever the header is) and returns the rows as
 text with their physical lines. `prepare_export` checks every row, quarantines those that cannot
 be right, maps `Indicator` / `Dimension` / `Category` / `Sex` / `Age` onto our codes, resolves
