@@ -208,8 +208,7 @@ def scheduled_run(work: Path, inbox: Path, submissions: int) -> dict:
         with duckdb.connect(str(run_dir / "w.duckdb"), read_only=True) as connection:
             loaded, rows = connection.execute(
                 "SELECT count(*), sum(rows_loaded) FROM submissions WHERE status = 'accepted'").fetchall()[0]
-        result = {"seconds": seconds, "submissions": submissions, "accepted": loaded, "rows": int(rows or 0),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+        result = {"seconds": seconds, "submissions": submissions, "accepted": loaded, "rows": int(rows or 0)}
         print(f"scheduled: {result}", flush=True)
         return result
     finally:

@@ -123,8 +123,6 @@ def find_received_task(db_path: str, sha256: str) -> tuple[str, str] | None:
         connection.close()
 
 
-
-
 def _ingest_one(path: str, db_path: str, reports_dir: str, run_id: str,
                 options: InboxOptions | None = None) -> SubmissionOutcome:
     """One inbox entry: settle, archive, check the register, read, validate, load, report, clean.
@@ -161,8 +159,12 @@ def _ingest_one(path: str, db_path: str, reports_dir: str, run_id: str,
         logger.error("%s: %s", name, note)
         return SubmissionOutcome(name, None, "failed", 0, 0, 0, None, note)
     if options.move_processed:
-        inbox_files.remove_from_inbox(path, options.inbox)
-        logger.info("%s: removed from the inbox (archived as %s)", name, archived.path)
+        try:
+            inbox_files.remove_from_inbox(path, options.inbox)
+            logger.info("%s: removed from the inbox (archived as %s)", name, archived.path)
+        except OSError as problem:  # recorded already: the next run sees a duplicate
+            outcome.note = inbox_files.describe_os_error(problem, "removing it from the inbox")
+            logger.warning("%s: %s", name, outcome.note)
     return outcome
 
 

@@ -382,6 +382,7 @@ def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
     matrix = table.set_index("destination_region").drop(index=TOTAL, errors="ignore")
     matrix = matrix.drop(columns=[TOTAL], errors="ignore")
     matrix.columns = [c.removeprefix("from ") for c in matrix.columns]
+    hidden = int(matrix.apply(_published).isna().to_numpy().sum())
     values = matrix.apply(_published).fillna(0)
     origins, destinations = list(values.columns), list(values.index)
     figure, axis = plt.subplots(figsize=(9, 0.6 * max(len(origins), len(destinations)) + 2))
@@ -407,6 +408,9 @@ def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
     axis.set_ylim(-1, max(len(origins), len(destinations)))
     axis.axis("off")
     axis.set_title(f"Detected victims: region of origin (left) to region of detection (right), {year}")
+    if hidden:
+        axis.text(0.5, -0.9, f"{hidden} flows hidden by disclosure control (<5 or x) are not drawn.",
+                  ha="center", fontsize=8, color="#555")
     return _save(figure, out, "flows")
 
 
@@ -414,8 +418,13 @@ def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
 
 def build_tables(connection, year: int) -> list[PackTable]:
     data = read_pack_data(connection, year)
-    cells = country_cells(data["profiles"])
-    return [
+    # Country tables need exact figures: a country whose cells include published `<5` values
+    # (count unknown) is left out of them, not shown with zeros.
+    profiles = data["profiles"]
+    exact = profiles[profiles["suppressed_cells"] == 0]
+    cells = country_cells(exact)
+    left_out = sorted(profiles.loc[profiles["suppressed_cells"] > 0, "name"])
+    tables = [
         victims_by_sex_age_table(cells, year),
         forms_by_region_table(data["forms"], year),
         victims_trend_table(data["sex_age_trend"]),
@@ -426,6 +435,12 @@ def build_tables(connection, year: int) -> list[PackTable]:
         organ_removal_table(data["organ_cases"], data["organ_material"]),
         sdg_table(cells, data["population"], year),
     ]
+    if left_out:
+        for table in (tables[0], tables[-1]):
+            table.note += (f" Left out: {len(left_out)} countries whose {year} figures include cells "
+                           f"published as <5 (not exact): {', '.join(left_out[:12])}"
+                           + (", ..." if len(left_out) > 12 else "") + ".")
+    return tables
 
 
 def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,

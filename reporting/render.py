@@ -193,6 +193,7 @@ def render_html(data: dict, findings: list[Finding]) -> str:
     return _template().render(
         report=data,
         lang=language,
+        language_name=i18n.code_label("language", language, language),
         direction="rtl" if language in i18n.RIGHT_TO_LEFT else "ltr",
         t=t,
         status_text=t(f"status.{data['status']}") if i18n.known(f"ui.status.{data['status']}") else data["status"],

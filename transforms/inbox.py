@@ -65,9 +65,13 @@ def check_entry(path: str | Path) -> None:
 
 
 def fingerprint(path: str | Path) -> tuple:
-    """(name, size, mtime) of the file, or of every file in a folder."""
+    """(name, size, mtime) of the file, or of a folder and everything in it.
+
+    A folder's own modification time changes whenever a file is created in it, so a folder
+    copied file by file with the files' old times kept (`cp -rp`) still looks fresh between files.
+    """
     path = Path(path)
-    members = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    members = [path] if path.is_file() else [path, *sorted(path.rglob("*"))]
     return tuple((str(p.relative_to(path.parent)), p.stat().st_size, p.stat().st_mtime_ns)
                  for p in members)
 

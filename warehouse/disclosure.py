@@ -262,9 +262,11 @@ def protect(name: str, frame: pd.DataFrame, relations: list[Relation], count: st
             leaks = find_disclosures(_display(local_counts, local_status), local_relations)
             if not leaks:
                 break
-            # One extra cell per leaked cell in this round (the give-back pass trims excess).
+            # One extra cell per leaked cell in this round, skipping leaks whose relations already
+            # got one (the give-back pass trims any excess).
+            touched: set[int] = set()
             for leak in leaks:
-                if local_status[leak.position] == "secondary":
+                if leak.position in touched:
                     continue
                 candidate = _secondary_candidate(leak.position, local_counts, local_status,
                                                  local_relations, local_margins)
@@ -272,6 +274,7 @@ def protect(name: str, frame: pd.DataFrame, relations: list[Relation], count: st
                     raise DisclosureError(f"{name}: cannot protect cell {cells[leak.position]}: "
                                           "every cell of its relations is already hidden")
                 local_status[candidate] = "secondary"
+                touched |= {c for t, ps in local_relations if candidate == t or candidate in ps for c in (t, *ps)}
         _give_back(local_counts, local_status, local_relations)
         status[cells] = local_status
     protected = frame.copy()

@@ -57,7 +57,7 @@ SELECT * FROM country_regions_in((SELECT min(grouping) FROM active_grouping));
 --  perspective `repatriation`: a country of origin reports its nationals repatriated from a
 --  country of detection. The two describe the same victims from two ends: never add them up.
 -- Only the cells whose other breakdowns are `total` (sex, age, form) and whose other country is
--- a country (not `total` or `unknown`). `suppressed` is true where the count was published
+-- an ISO3 code (not `total`, `unknown`, or the published data's `unresolved` / `abroad`). `suppressed` is true where the count was published
 -- as `<5` (count NULL).
 CREATE OR REPLACE MACRO flows_in(grouping_name) AS TABLE
 WITH cells AS (
@@ -65,11 +65,11 @@ WITH cells AS (
            country AS reporting_country, count, submission_id
     FROM victims
     WHERE sex = 'total' AND age = 'total' AND form = 'total'
-      AND citizenship NOT IN ('total', 'unknown')
+      AND regexp_full_match(citizenship, '[A-Z]{3}')
     UNION ALL
     SELECT 'repatriation', year, country, country_of_detection, country, count, submission_id
     FROM repatriated
-    WHERE sex = 'total' AND age = 'total' AND country_of_detection NOT IN ('total', 'unknown')
+    WHERE sex = 'total' AND age = 'total' AND regexp_full_match(country_of_detection, '[A-Z]{3}')
 ), groups AS (
     SELECT * FROM region_groupings WHERE grouping = grouping_name
 )
@@ -108,8 +108,19 @@ GROUP BY perspective, year, destination_region, origin_region;
 --   CREATE TEMP VIEW current_country_years AS
 --   SELECT * FROM current_country_years_as_of(TIMESTAMP '2025-01-31 00:00:00');
 CREATE OR REPLACE MACRO current_country_years_as_of(as_of) AS TABLE
-SELECT sy.country, sy.year, arg_max(sy.submission_id, sy.load_seq) AS submission_id
-FROM main.submission_years AS sy
-JOIN main.submissions AS s USING (submission_id)
-WHERE s.status IN ('accepted', 'accepted_with_warnings') AND sy.loaded_at <= as_of
-GROUP BY sy.country, sy.year;
+-- The rule of 002_views.sql `current_country_years`, over what was loaded by then.
+WITH loaded AS (
+    SELECT sy.*, s.source, s.published_as_of
+    FROM main.submission_years AS sy
+    JOIN main.submissions AS s USING (submission_id)
+    WHERE s.status IN ('accepted', 'accepted_with_warnings') AND sy.loaded_at <= as_of
+), newest_export AS (
+    SELECT country, year, max(published_as_of) AS published_as_of
+    FROM loaded WHERE source = 'published'
+    GROUP BY country, year
+)
+SELECT l.country, l.year, arg_max(l.submission_id, l.load_seq) AS submission_id
+FROM loaded AS l
+LEFT JOIN newest_export AS n ON n.country = l.country AND n.year = l.year
+WHERE l.source <> 'published' OR l.published_as_of = n.published_as_of
+GROUP BY l.country, l.year;
