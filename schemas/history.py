@@ -27,6 +27,7 @@ FAR_MIN_DIFFERENCE = 10
 FAR_RATIO = 2.0
 JUMP_MIN_DIFFERENCE = 20
 JUMP_RATIO = 3.0
+SUPPRESSED = "<5"  # how a held published value below 5 is shown among the changes
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Change:
     year: int
     breakdown: dict[str, str]  # column -> code, the table's key without the year
     kind: str  # added, removed, changed
-    old: int | None
+    old: int | str | None  # `<5`: a published value below 5
     new: int | None
     held_from: str | None  # the submission the old figure came from
     line: int | None = None  # where the new figure is in the submitter's file
@@ -85,8 +86,12 @@ def check_against_history(
             continue
         if submitted is None:  # a table left out this time: its held figures are replaced too
             submitted = pd.DataFrame({c: pd.Series(dtype="object") for c in ["year", *columns, "count", LINE]})
-        held = held[["year", *columns, "count", "submission_id"]].dropna(subset=["year", "count"])
-        held = held.astype({"year": "int64", "count": "int64"})
+        held = held.dropna(subset=["year"]).astype({"year": "int64"})
+        held = held.drop_duplicates(["year", *columns])
+        # a published `<5` has no exact count: listed among the changes, never compared
+        suppressed = held[held["count"].isna()][["year", *columns, "submission_id"]]
+        held = held[held["count"].notna()][["year", *columns, "count", "submission_id"]]
+        held = held.astype({"count": "int64"})
         new = submitted[submitted["count"].notna()][["year", *columns, "count", LINE]]
         new = new[new["year"].notna()].astype({"year": "int64", "count": "int64"})
         new = new.rename(columns={LINE: "line"})
@@ -102,8 +107,10 @@ def check_against_history(
             years |= set(range(int(year_from), int(year_to) + 1))
         lines_in_error = [line for name, line in bad_lines if name == table]
         valid = new[~new["line"].isin(lines_in_error)]  # rows in error are not data
-        check.changes.extend(_changes(table, valid, held[held["year"].isin(years)], columns))
+        check.changes.extend(_changes(table, valid, held[held["year"].isin(years)], columns,
+                                      suppressed[suppressed["year"].isin(years)]))
         check.compared_with.extend(held[held["year"].isin(years)]["submission_id"].unique())
+        check.compared_with.extend(suppressed[suppressed["year"].isin(years)]["submission_id"].unique())
     check.compared_with = sorted(set(check.compared_with))
     return check
 
@@ -166,6 +173,10 @@ def _value_for(totals: pd.DataFrame, year: int, key: dict) -> int | None:
     return int(match["count"].iloc[0]) if len(match) else None
 
 
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
 def _far(value: int, previous: int, min_difference: int, ratio: float) -> bool:
     if abs(value - previous) < min_difference:
         return False
@@ -173,14 +184,19 @@ def _far(value: int, previous: int, min_difference: int, ratio: float) -> bool:
     return low == 0 or high / low >= ratio
 
 
-def _changes(table, new, held, columns) -> list[Change]:
-    """Cells added, removed and changed, against the held figures of the same years."""
+def _changes(table, new, held, columns, suppressed=None) -> list[Change]:
+    """Cells added, removed and changed, against the held figures of the same years (a held
+    published `<5` shows as the old value `<5`)."""
     key = ["year", *columns]
+    if suppressed is not None and not suppressed.empty:
+        held = pd.concat([held.astype({"count": "object"}), suppressed.assign(count=SUPPRESSED)],
+                         ignore_index=True)
     merged = new.merge(held, on=key, how="outer", suffixes=("", "_held"), indicator="side")
     changes = []
     for row in merged.to_dict("records"):
         breakdown = {c: str(row[c]) for c in columns}
-        old = None if pd.isna(row["count_held"]) else int(row["count_held"])
+        held_count = row["count_held"]
+        old = None if _missing(held_count) else held_count if held_count == SUPPRESSED else int(held_count)
         value = None if pd.isna(row["count"]) else int(row["count"])
         line = None if pd.isna(row["line"]) else int(row["line"])
         held_from = None if pd.isna(row["submission_id"]) else str(row["submission_id"])

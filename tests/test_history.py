@@ -93,3 +93,20 @@ def test_a_table_left_out_of_the_resubmission_is_listed_as_removed(tmp_path):
     load(db, csv_submission(tmp_path / "first", FIRST, years=(2020, 2021), extra={"offenders": offenders}))
     _, check = compare(db, csv_submission(tmp_path / "again", FIRST[1:], years=(2021, 2021)))
     assert [(c.table, c.kind, c.old) for c in check.changes] == [("offenders", "removed", 7)]
+
+
+def test_a_held_published_value_below_five_is_listed_never_compared(tmp_path):
+    """The published data hold `<5` (count NULL, suppressed): shown as the old value, no warning."""
+    folder = csv_submission(tmp_path / "s", ["2021,total,total,total,total,400",
+                                             "2021,female,total,total,total,300"], years=(2021, 2021))
+    result = validate_submission(prepare_submission(folder))
+    history = pd.DataFrame({
+        "table": ["victims", "victims"], "year": [2021, 2021], "sex": ["total", "female"],
+        "age": ["total", "total"], "form": ["total", "total"], "citizenship": ["total", "total"],
+        "stage": [None, None], "country_of_detection": [None, None], "count": [None, 2.0],
+        "suppressed": [True, False], "submission_id": ["PUB-THA-2025", "PUB-THA-2025"]})
+    check = check_against_history(result.tables, result.frames, history, result.findings, 2021, 2021)
+    assert [(f.rule, f.params["previous"]) for f in check.findings] == [("differs-from-history", 2)]
+    assert sorted((c.breakdown["sex"], c.old, c.new) for c in check.changes) == [
+        ("female", 2, 300), ("total", "<5", 400)]
+    assert check.compared_with == ["PUB-THA-2025"]

@@ -13,25 +13,27 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from schemas.history import HISTORY_TABLES, breakdown_columns
+from schemas.history import HISTORY_TABLES
 
 HISTORY_COLUMNS = ["table", "year", "sex", "age", "form", "citizenship", "stage",
-                   "country_of_detection", "count", "submission_id"]
+                   "country_of_detection", "count", "suppressed", "submission_id"]
 
 
 def held_figures(connection: duckdb.DuckDBPyConnection, country: str | None) -> pd.DataFrame:
-    """Every current cell for `country` in the count tables, one row per cell."""
-    if not country:
+    """Every current cell for `country` in the count tables, one row per cell. `suppressed`
+    marks a published `<5` (its `count` is NULL: the exact figure is not known)."""
+    frames = []
+    for table in HISTORY_TABLES if country else ():
+        held = connection.execute(f"SELECT * FROM {table} WHERE country = ?", [country]).df()
+        if held.empty:
+            continue
+        held.insert(0, "table", table)
+        if "suppressed" not in held.columns:  # a warehouse from before the published import
+            held["suppressed"] = False
+        frames.append(held[[c for c in HISTORY_COLUMNS if c in held.columns]])
+    if not frames:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    selects = []
-    for table in HISTORY_TABLES:
-        present = ["year", *breakdown_columns(table)]
-        columns = [f'"{c}"' if c in present else f'NULL::VARCHAR AS "{c}"'
-                   for c in HISTORY_COLUMNS[1:-2]]
-        selects.append(f"SELECT '{table}' AS \"table\", {', '.join(columns)}, \"count\", submission_id "
-                       f"FROM {table} WHERE country = $country")
-    sql = " UNION ALL ".join(selects) + " ORDER BY 1, 2"
-    return connection.execute(sql, {"country": country}).df()
+    return pd.concat(frames, ignore_index=True).reindex(columns=HISTORY_COLUMNS)
 
 
 def held_figures_at(db_path: str | Path, country: str | None) -> pd.DataFrame:
