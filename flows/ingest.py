@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import quote
+from prefect.utilities.annotations import opaque
 
 from reporting.render import ReportSummary, report_details, write_reports
 from schemas.findings import ParsedSubmission, make_finding
@@ -203,6 +203,8 @@ def _ingest_one(path: str, db_path: str, reports_dir: str, run_id: str,
     return outcome
 
 
+# The submission's objects are passed `opaque`: Prefect still links each task to the one whose
+# result it takes (the run graph is unchanged) but does not walk their findings and frames.
 def _validate_and_load(archived: inbox_files.ArchivedFile, name: str, db_path: str,
                        reports_dir: str, run_id: str) -> SubmissionOutcome:
     logger = get_run_logger()
@@ -220,12 +222,12 @@ def _validate_and_load(archived: inbox_files.ArchivedFile, name: str, db_path: s
         return SubmissionOutcome(name, existing[0], "duplicate", 0, 0, 0, str(report_dir),
                                  f"same file already received as {existing[0]} ({existing[1]})")
     parsed = read_task(str(archived.path))
-    result = validate_task(parsed)
-    history = history_task(db_path, result)
+    result = validate_task(opaque(parsed))
+    history = history_task(db_path, opaque(result))
     result.findings.extend(history.findings)  # warnings: stored and reported like the others
     record = warehouse.record_for(parsed, result, received_at=warehouse.now(), run_id=run_id,
                                   report_root=reports_dir)
-    outcome = load_task(db_path, record, result)
+    outcome = load_task(db_path, opaque(record), opaque(result))
     summary = ReportSummary(
         submission_id=record.submission_id, file_name=name, sha256=parsed.sha256,
         status=outcome.status, country=record.country, year_from=record.year_from,
@@ -233,7 +235,7 @@ def _validate_and_load(archived: inbox_files.ArchivedFile, name: str, db_path: s
         rows=outcome.rows_loaded or {t: len(df) for t, df in result.tables.items()},
         loaded=bool(outcome.rows_loaded), supersedes=outcome.supersedes,
         **report_details(parsed, result, history, str(archived.path)))
-    report = report_task(record.report_dir, summary, result)
+    report = report_task(record.report_dir, opaque(summary), opaque(result))
     logger.info("%s: %s, %d rows loaded, %d errors, %d warnings", name, outcome.status,
                 sum(outcome.rows_loaded.values()), record.errors, record.warnings)
     return SubmissionOutcome(name, record.submission_id, outcome.status,
@@ -244,7 +246,7 @@ def _write_missing_report(archived: inbox_files.ArchivedFile, report_dir: Path,
                           existing: tuple[str, str]) -> None:
     """Validation is deterministic: re-validating the archived file gives the same findings."""
     parsed = read_task(str(archived.path))
-    result = validate_task(parsed)
+    result = validate_task(opaque(parsed))
     record = warehouse.record_for(parsed, result, received_at=warehouse.now(), run_id=None,
                                   report_root=report_dir.parent)
     summary = ReportSummary(
@@ -253,7 +255,7 @@ def _write_missing_report(archived: inbox_files.ArchivedFile, report_dir: Path,
         year_to=record.year_to, rows={t: len(df) for t, df in result.tables.items()},
         loaded=existing[1] in warehouse.LOADED_STATUSES,
         **report_details(parsed, result, None, str(archived.path)))
-    report_task(str(report_dir), summary, result)
+    report_task(str(report_dir), opaque(summary), opaque(result))
 
 
 @task(name="publish-for-analysts", cache_policy=NO_CACHE)
