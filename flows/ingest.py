@@ -324,6 +324,8 @@ def _ingest_entries(options: InboxOptions, db_path: str, reports_dir: str, run_i
         logger.warning("earlier run(s) %s stopped before finishing; this run completes their work",
                        ", ".join(interrupted))
     outcomes: list[SubmissionOutcome] = []
+    # One entry after the other. Reading and validating the next entry in a second thread
+    # while this one loads was tried: no gain on 2 cores (the work holds the GIL), so not kept.
     for path in discover_task(str(inbox)):
         try:
             outcomes.append(_ingest_one(path, db_path, reports_dir, run_id, options))

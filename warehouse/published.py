@@ -18,12 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
-from transforms.published import PreparedExport
 from warehouse.load import now
+
+if TYPE_CHECKING:  # the loader takes what transforms/ prepared; it imports none of transforms/
+    from transforms.published import PreparedExport
 
 SOURCE = "published"
 INSTITUTION = "UNODC (dataUNODC: Global Report on Trafficking in Persons data)"
