@@ -354,7 +354,7 @@ def _parts_against_totals(spec, frame, typed, findings) -> list[Finding]:
         parts_sum = np.bincount(group[parts], weights=counts[parts], minlength=groups)
         has_parts = np.bincount(group[parts], minlength=groups) > 0
         values = codes[dimension]
-        pairs = np.unique(group[parts] * (int(values.max()) + 1) + values[parts])  # distinct (group, value)
+        pairs = pd.unique(group[parts] * (int(values.max()) + 1) + values[parts])  # distinct (group, value)
         n_parts = np.bincount(pairs // (int(values.max()) + 1), minlength=groups)
         codelist = cl.CODELISTS.get(spec.column_meta(dimension).get("codelist", ""))
         complete = len(codelist.codes) - 1 if codelist else None  # every category but total

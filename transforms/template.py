@@ -25,129 +25,38 @@ LISTS_SHEET = "lists"
 
 
 def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> Path:
-    """The template in English (codes as headers and in the dropdowns), or in one of the
-    other UN languages: sheet names, headers, notes, dropdown labels and instructions
-    translated; the readers map all of them back to codes."""
-    if language != i18n.DEFAULT_LANGUAGE:
-        return _write_translated_template(Path(path), language)
+    """The template in English (codes as sheet names, headers and dropdown values), or in one
+    of the other UN languages (sheet names, headers, notes, dropdown labels and instructions
+    translated). The readers map all of them back to codes."""
     path = Path(path)
-    workbook = Workbook()
-    instructions = workbook.active
-    instructions.title = "instructions"
-    _write_instructions(instructions)
-    list_ranges = _write_lists(workbook)
-    for name, spec in TABLES.items():
-        sheet = workbook.create_sheet(name)
-        for position, column in enumerate(spec.columns, start=1):
-            schema_column = spec.schema.columns[column]
-            cell = sheet.cell(row=1, column=position, value=column)
-            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-            required = "Required." if not schema_column.nullable else "Optional."
-            cell.comment = Comment(f"{schema_column.title}: {schema_column.description} {required}",
-                                   "GLOTIP template", width=300, height=120)
-            sheet.column_dimensions[get_column_letter(position)].width = max(14, len(column) + 4)
-            codelist = (schema_column.metadata or {}).get("codelist")
-            if codelist:
-                letter = get_column_letter(position)
-                validation = DataValidation(
-                    type="list", formula1=list_ranges[codelist], allow_blank=True,
-                    showErrorMessage=True, errorStyle="warning",
-                    error=f"Choose a value from the list ({', '.join(cl.CODELISTS[codelist].codes)}).")
-                validation.add(f"{letter}2:{letter}{DATA_ROWS_WITH_DROPDOWNS}")
-                sheet.add_data_validation(validation)
-        sheet.freeze_panes = "A2"
-        if name == "submission":
-            version_column = spec.columns.index("template_version") + 1
-            sheet.cell(row=2, column=version_column, value=TEMPLATE_VERSION)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
-    return path
+    english = language == i18n.DEFAULT_LANGUAGE
 
-
-def _write_lists(workbook: Workbook) -> dict[str, str]:
-    """One column per codelist on a hidden sheet; dropdowns refer to these ranges."""
-    sheet = workbook.create_sheet(LISTS_SHEET)
-    sheet.sheet_state = "hidden"
-    ranges = {}
-    for position, codelist in enumerate(cl.CODELISTS.values(), start=1):
-        letter = get_column_letter(position)
-        sheet.cell(row=1, column=position, value=codelist.name).font = Font(bold=True)
-        for row, code in enumerate(codelist.codes, start=2):
-            sheet.cell(row=row, column=position, value=code)
-        ranges[codelist.name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(codelist.codes) + 1}"
-    return ranges
-
-
-def instructions_rows() -> list[tuple[str, ...]]:
-    """The instructions, as rows: shared by the template and the docs."""
-    rows: list[tuple[str, ...]] = [
-        ("GLOTIP data submission template", f"version {TEMPLATE_VERSION}"),
-        ("Fill in one row per cell of each breakdown. A dimension you do not break down is "
-         "`total`; a category you do not know is `unknown`. Give exact counts (never `<5`). "
-         "Codes or the English labels below are both accepted. Do not enter names or any "
-         "detail that identifies a person.",),
-        (),
-    ]
-    for name, spec in TABLES.items():
-        rows.append((f"Sheet `{name}`", spec.title, "required" if spec.required else "optional",
-                     spec.description))
-        for column in spec.columns:
-            schema_column = spec.schema.columns[column]
-            meta = schema_column.metadata or {}
-            allowed = ""
-            codelist = cl.CODELISTS.get(meta.get("codelist") or meta.get("list_of") or "")
-            if codelist:
-                allowed = "; ".join(f"{code} = {label}" for code, label in codelist.items)
-            elif meta.get("country") or meta.get("list_of") == "country":
-                allowed = "ISO 3166-1 alpha-3 code (e.g. NGA) or English name"
-            if meta.get("list_of"):
-                allowed += " (several separated by ;)"
-            rows.append(("", column, "required" if not schema_column.nullable else "optional",
-                         schema_column.description, allowed, meta.get("example", "")))
-        rows.append(())
-    return rows
-
-
-def _write_instructions(sheet) -> None:
-    for row in instructions_rows():
-        sheet.append(list(row))
-    sheet["A1"].font = Font(bold=True, size=14)
-    for letter, width in zip("ABCDEF", (22, 28, 10, 70, 60, 24)):
-        sheet.column_dimensions[letter].width = width
-    for row in sheet.iter_rows():
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-
-# -- the template in another language -----------------------------------------------------------
-
-def _write_translated_template(path: Path, language: str) -> Path:
     def t(key: str, **values) -> str:
         return i18n.ui(key, language, **values)
 
     workbook = Workbook()
     instructions = workbook.active
     instructions.title = t("instructions_sheet")[:31]
-    for row in translated_instructions_rows(language):
+    for row in instructions_rows(language):
         instructions.append(list(row))
     _style_instructions(instructions)
-    list_ranges = _write_label_lists(workbook, language)
+    list_ranges = _write_lists(workbook, language)
     right_to_left = language in i18n.RIGHT_TO_LEFT
     instructions.sheet_view.rightToLeft = right_to_left
     for name, spec in TABLES.items():
-        sheet = workbook.create_sheet(i18n.sheet_name(name, language))
+        sheet = workbook.create_sheet(name if english else i18n.sheet_name(name, language))
         sheet.sheet_view.rightToLeft = right_to_left
         for position, column in enumerate(spec.columns, start=1):
             schema_column = spec.schema.columns[column]
             title = i18n.column_title(name, column, language)
-            cell = sheet.cell(row=1, column=position, value=title)
+            cell = sheet.cell(row=1, column=position, value=column if english else title)
             cell.fill, cell.font = HEADER_FILL, HEADER_FONT
             required = t("optional" if schema_column.nullable else "required")
             description = i18n.text(f"column.{name}.{column}.description", language)
-            cell.comment = Comment(f"{title}: {description} ({required})", "GLOTIP",
+            cell.comment = Comment(f"{title}: {description} ({required})", "GLOTIP template",
                                    width=300, height=120)
             letter = get_column_letter(position)
-            sheet.column_dimensions[letter].width = max(16, len(title) + 4)
+            sheet.column_dimensions[letter].width = max(16, len(str(cell.value)) + 4)
             codelist = (schema_column.metadata or {}).get("codelist")
             if codelist:
                 validation = DataValidation(
@@ -158,15 +67,23 @@ def _write_translated_template(path: Path, language: str) -> Path:
         sheet.freeze_panes = "A2"
         if name == "submission":
             sheet.cell(row=2, column=spec.columns.index("template_version") + 1, value=TEMPLATE_VERSION)
-            sheet.cell(row=2, column=spec.columns.index("language") + 1,
-                       value=i18n.code_label(cl.LANGUAGE.name, language, language))
+            if not english:
+                sheet.cell(row=2, column=spec.columns.index("language") + 1,
+                           value=i18n.code_label(cl.LANGUAGE.name, language, language))
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
 
 
-def _write_label_lists(workbook: Workbook, language: str) -> dict[str, str]:
-    """The dropdowns offer the labels in the template's language (read back as codes)."""
+def _dropdown_value(codelist: cl.Codelist, code: str, language: str) -> str:
+    """English templates offer the codes; the others offer labels in their language."""
+    if language == i18n.DEFAULT_LANGUAGE:
+        return code
+    return i18n.code_label(codelist.name, code, language)
+
+
+def _write_lists(workbook: Workbook, language: str) -> dict[str, str]:
+    """One column per codelist on a hidden sheet; dropdowns refer to these ranges."""
     sheet = workbook.create_sheet(LISTS_SHEET)
     sheet.sheet_state = "hidden"
     ranges = {}
@@ -174,12 +91,16 @@ def _write_label_lists(workbook: Workbook, language: str) -> dict[str, str]:
         letter = get_column_letter(position)
         sheet.cell(row=1, column=position, value=codelist.name).font = Font(bold=True)
         for row, code in enumerate(codelist.codes, start=2):
-            sheet.cell(row=row, column=position, value=i18n.code_label(codelist.name, code, language))
+            sheet.cell(row=row, column=position, value=_dropdown_value(codelist, code, language))
         ranges[codelist.name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(codelist.codes) + 1}"
     return ranges
 
 
-def translated_instructions_rows(language: str) -> list[tuple[str, ...]]:
+def instructions_rows(language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[str, ...]]:
+    """The instructions, as rows. In English each code is shown with its label (`female =
+    Female`), since the English template uses codes; other languages show their labels."""
+    english = language == i18n.DEFAULT_LANGUAGE
+
     def t(key: str, **values) -> str:
         return i18n.ui(key, language, **values)
 
@@ -189,8 +110,8 @@ def translated_instructions_rows(language: str) -> list[tuple[str, ...]]:
         (),
     ]
     for name, spec in TABLES.items():
-        rows.append((f"{t('sheet')}: {i18n.sheet_name(name, language)}", i18n.table_title(name, language),
-                     t("required" if spec.required else "optional"),
+        rows.append((f"{t('sheet')}: {name if english else i18n.sheet_name(name, language)}",
+                     i18n.table_title(name, language), t("required" if spec.required else "optional"),
                      i18n.text(f"table.{name}.description", language)))
         rows.append(("", "", "", "", t("allowed_values"), t("example")))
         for column in spec.columns:
@@ -199,15 +120,17 @@ def translated_instructions_rows(language: str) -> list[tuple[str, ...]]:
             codelist = cl.CODELISTS.get(meta.get("codelist") or meta.get("list_of") or "")
             allowed = ""
             if codelist:
-                allowed = "; ".join(i18n.code_label(codelist.name, code, language) for code in codelist.codes)
+                allowed = "; ".join(
+                    f"{code} = {codelist.label(code)}" if english else i18n.code_label(codelist.name, code, language)
+                    for code in codelist.codes)
             elif meta.get("country") or meta.get("list_of") == "country":
                 allowed = t("country_values")
             if meta.get("list_of"):
                 allowed += f" ({t('several_separated')})"
             example = meta.get("example", "")
             if meta.get("codelist"):
-                example = i18n.code_label(meta["codelist"], example, language)
-            rows.append(("", i18n.column_title(name, column, language),
+                example = _dropdown_value(cl.CODELISTS[meta["codelist"]], example, language)
+            rows.append(("", column if english else i18n.column_title(name, column, language),
                          t("optional" if schema_column.nullable else "required"),
                          i18n.text(f"column.{name}.{column}.description", language), allowed, example))
         rows.append(())
