@@ -440,7 +440,7 @@ def _add_columnar_table(parsed: ParsedSubmission, table: str, source: str, kind:
                     column=next(iter(positions)), value=first[int(index)].as_py()))
                 keep[index] = False
     mask = pa.array(keep)
-    frame = {name: pd.array(values.filter(mask).to_pandas(), dtype="str") for name, values in mapped.items()}
+    frame = {name: pd.array(values.filter(mask), dtype="str") for name, values in mapped.items()}
     frame[LINE] = pd.array(body_lines[keep].astype("int64"), dtype="int64")
     parsed.tables[table] = TableFrame(
         table, source, kind, pd.DataFrame(frame), column_positions=positions,
