@@ -25,7 +25,6 @@ from schemas.history import HistoryCheck, check_against_history, submitted_count
 from schemas.validate import ValidationResult, validate_submission
 from transforms.prepare import discover, prepare_submission
 from transforms import inbox as inbox_files
-from transforms.readers import sha256_of
 from warehouse import load as warehouse
 from warehouse import publish as analyst_publish
 from warehouse.history import held_figures
@@ -91,12 +90,6 @@ def _warehouse(db_path: str):
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_task(inbox: str) -> list[str]:
     return [str(path) for path in discover(inbox)]
-
-
-@task(name="check-already-received", cache_policy=NO_CACHE)
-def already_received_task(db_path: str, path: str) -> tuple[str, str] | None:
-    with _warehouse(db_path) as connection:
-        return warehouse.find_by_sha256(connection, sha256_of(Path(path)))
 
 
 @task(name="read", cache_policy=NO_CACHE)
