@@ -10,6 +10,7 @@ all of its years are replaced.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -106,6 +107,32 @@ def find_by_sha256(connection, sha256: str) -> tuple[str, str] | None:
     return rows[0] if rows else None
 
 
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection):
+    """All or nothing: commit when the block ends, roll back on any exception (Ctrl-C too)."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def insert_frame(connection: duckdb.DuckDBPyConnection, table: str, frame) -> int:
+    """INSERT ... SELECT from a registered pandas frame or Arrow table, by column name (a
+    registered frame loads millions of rows a second; row by row, a few thousand)."""
+    names = list(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+    view = f"staged_{table}"
+    connection.register(view, frame)
+    try:
+        columns = ", ".join(f'"{c}"' for c in names)
+        connection.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
+    finally:
+        connection.unregister(view)
+    return len(frame)
+
+
 def load_submission(
     connection: duckdb.DuckDBPyConnection,
     record: SubmissionRecord,
@@ -113,11 +140,9 @@ def load_submission(
     findings: list[Finding],
 ) -> LoadOutcome:
     """Register the submission, its findings and (if it passed) its rows: all or nothing."""
-    connection.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(connection):
         existing = find_by_sha256(connection, record.sha256)
-        if existing:
-            connection.execute("ROLLBACK")
+        if existing:  # nothing written: the transaction ends empty
             return LoadOutcome(existing[0], existing[0], existing[1], {}, [])
         load_seq = connection.execute("SELECT nextval('submission_load_seq')").fetchall()[0][0]
         loaded = record.status in LOADED_STATUSES
@@ -134,10 +159,6 @@ def load_submission(
         _insert_findings(connection, record, findings)
         if loaded:
             _mark_superseded(connection, record)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return LoadOutcome(record.submission_id, None, record.status, rows_loaded, record.supersedes)
 
 
@@ -151,14 +172,7 @@ def _insert_facts(connection, table: str, submission_id: str, frame: pd.DataFram
     staged.insert(0, "source_line", frame[LINE].astype("int64"))
     staged.insert(0, "submission_id", submission_id)
     # as an Arrow table: DuckDB scans it about twice as fast as the pandas frame at 1M rows
-    staged = pa.Table.from_pandas(staged, preserve_index=False)
-    connection.register("staged_rows", staged)
-    try:
-        names = ", ".join(f'"{c}"' for c in staged.column_names)
-        connection.execute(f"INSERT INTO fact_{table} ({names}) SELECT {names} FROM staged_rows")
-    finally:
-        connection.unregister("staged_rows")
-    return staged.num_rows
+    return insert_frame(connection, f"fact_{table}", pa.Table.from_pandas(staged, preserve_index=False))
 
 
 def _insert_years(connection, record: SubmissionRecord, load_seq: int) -> None:
@@ -225,11 +239,7 @@ def _insert_findings(connection, record: SubmissionRecord, findings: list[Findin
                  "column_name", "cell", "value", "message"],
     )
     frame["line"] = frame["line"].astype("Int64")
-    connection.register("staged_findings", frame)
-    try:
-        connection.execute("INSERT INTO validation_findings SELECT * FROM staged_findings")
-    finally:
-        connection.unregister("staged_findings")
+    insert_frame(connection, "validation_findings", frame)
 
 
 def start_run(connection, run_id: str, inbox: str, flow_run_id: str | None = None) -> None:

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from schemas.countries import REFERENCE_DIR, load_countries
+from warehouse.load import insert_frame, transaction
 
 ANALYST_DIR_NAME = "analyst"
 SNAPSHOT_NAME = "glotip_snapshot.duckdb"
@@ -67,12 +68,9 @@ def refresh_reference_tables(connection: duckdb.DuckDBPyConnection) -> None:
                                   "subregion", "intermediate_region", "glotip_region",
                                   "glotip_subregion"]].astype(object)
     countries = countries.where(countries.notna() & (countries != ""), None)
-    connection.execute("BEGIN TRANSACTION")
-    try:
-        connection.register("reference_countries", countries)
+    with transaction(connection):
         connection.execute("DELETE FROM dim_country")
-        connection.execute("INSERT INTO dim_country SELECT * FROM reference_countries")
-        connection.unregister("reference_countries")
+        insert_frame(connection, "dim_country", countries)
         for grouping, (region, subregion) in BUILT_IN_GROUPINGS.items():
             connection.execute("DELETE FROM region_groupings WHERE grouping = ?", [grouping])
             connection.execute(
@@ -83,10 +81,6 @@ def refresh_reference_tables(connection: duckdb.DuckDBPyConnection) -> None:
         if (not connection.execute("SELECT count(*) FROM population").fetchall()[0][0]
                 and SHIPPED_POPULATION.exists()):
             _insert_population(connection, read_population_file(SHIPPED_POPULATION))
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
 
 
 def read_grouping_file(path: str | Path) -> pd.DataFrame:
@@ -117,19 +111,12 @@ def load_grouping(connection, name: str, frame: pd.DataFrame, activate: bool = F
     """Store (or replace) the grouping `name`; make it the active one if asked."""
     if name in BUILT_IN_GROUPINGS:
         raise ValueError(f"`{name}` is a built-in grouping; choose another name")
-    connection.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(connection):
         connection.execute("DELETE FROM region_groupings WHERE grouping = ?", [name])
         staged = frame.assign(grouping=name)[["grouping", "country", "region", "subregion"]]
-        connection.register("staged_grouping", staged)
-        connection.execute("INSERT INTO region_groupings SELECT * FROM staged_grouping")
-        connection.unregister("staged_grouping")
+        insert_frame(connection, "region_groupings", staged)
         if activate:
             _set_active(connection, name)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return len(frame)
 
 
@@ -169,13 +156,8 @@ def read_population_file(path: str | Path) -> pd.DataFrame:
 
 def load_population(connection, frame: pd.DataFrame) -> int:
     """Add population figures, replacing those already held for the same country and year."""
-    connection.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(connection):
         _insert_population(connection, frame)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return len(frame)
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from warehouse.load import now
+from warehouse.load import insert_frame, now, transaction
 
 if TYPE_CHECKING:  # the loader takes what transforms/ prepared; it imports none of transforms/
     from transforms.published import PreparedExport
@@ -83,11 +83,9 @@ def load_export(
         raise ValueError("the export date is unknown: give it (--export-date)")
     import_id = import_id_for(export.export_date)
     imported_at = imported_at or now()
-    connection.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(connection):
         same_file = find_import(connection, export.sha256)
-        if same_file and not force:
-            connection.execute("ROLLBACK")
+        if same_file and not force:  # nothing written: the transaction ends empty
             return ImportOutcome(same_file[0], "duplicate", same_file[1],
                                  note=f"this file was already imported as {same_file[0]}")
         earlier = files_imported_for(connection, export.export_date)
@@ -121,10 +119,6 @@ def load_export(
             "rows_quarantined": prepared.stats["rows_quarantined"],
             "fact_rows": sum(rows_loaded.values()), "countries": len(register),
             "stats": json.dumps(prepared.stats, default=str), "report_dir": report_dir}]))
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return ImportOutcome(import_id, "loaded", export.export_date, load_seq, len(register),
                          rows_loaded, sorted(set(replaced)), supersedes)
 
@@ -196,15 +190,8 @@ def _findings(prepared: PreparedExport, import_id: str, run_id: str | None,
 
 
 def _insert(connection, table: str, frame: pd.DataFrame) -> None:
-    """INSERT ... SELECT from a registered frame, by column name (never row by row)."""
-    if frame.empty:
-        return
-    connection.register("staged_frame", frame)
-    try:
-        names = ", ".join(f'"{c}"' for c in frame.columns)
-        connection.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM staged_frame")
-    finally:
-        connection.unregister("staged_frame")
+    if not frame.empty:
+        insert_frame(connection, table, frame)
 
 
 def _supersede(connection, new_ids: list[str], at: dt.datetime) -> list[str]:
