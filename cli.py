@@ -252,6 +252,26 @@ def publish(db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file.")) 
     console.print(f"Snapshot: {published['snapshot']}\nParquet: {published['parquet']}")
 
 
+def _change_reference_data(db: Path, change) -> str:
+    """Run `change(connection)` on the warehouse's reference tables, then republish the
+    analysts' snapshot; a bad file or name is a one-line error, not a traceback."""
+    from warehouse import publish as analyst
+    from warehouse.load import connect
+
+    try:
+        connection = connect(db)
+        try:
+            analyst.refresh_reference_tables(connection)
+            message = change(connection)
+        finally:
+            connection.close()
+    except (ValueError, OSError) as problem:
+        console.print(f"[red]{escape(str(problem))}[/red]")
+        raise typer.Exit(1)
+    analyst.publish(db, connect)
+    return message
+
+
 @app.command("load-grouping")
 def load_grouping(
     name: str = typer.Argument(..., help="Name of the grouping, e.g. glotip_2024."),
@@ -261,25 +281,15 @@ def load_grouping(
 ) -> None:
     """Load a regional grouping (or, without FILE, activate a loaded one: m49, glotip, ...)."""
     from warehouse import publish as analyst
-    from warehouse.load import connect
 
-    try:
-        connection = connect(db)
-        try:
-            analyst.refresh_reference_tables(connection)
-            if file is None:
-                analyst.activate_grouping(connection, name)
-                console.print(f"Grouping `{name}` is now active.")
-            else:
-                rows = analyst.load_grouping(connection, name, analyst.read_grouping_file(file), activate)
-                console.print(f"Grouping `{name}`: {rows} countries loaded{' and activated' if activate else ''}.")
-        finally:
-            connection.close()
-    except (ValueError, OSError) as problem:
-        console.print(f"[red]{problem}[/red]")
-        raise typer.Exit(1)
-    analyst.publish(db, connect)
-    console.print("Snapshot republished.")
+    def change(connection) -> str:
+        if file is None:
+            analyst.activate_grouping(connection, name)
+            return f"Grouping `{name}` is now active"
+        rows = analyst.load_grouping(connection, name, analyst.read_grouping_file(file), activate)
+        return f"Grouping `{name}`: {rows} countries loaded{' and activated' if activate else ''}"
+
+    console.print(f"{_change_reference_data(db, change)}; snapshot republished.")
 
 
 @app.command("load-population")
@@ -289,21 +299,12 @@ def load_population(
 ) -> None:
     """Load population figures for SDG 16.2.2 rates (replacing those of the same country and year)."""
     from warehouse import publish as analyst
-    from warehouse.load import connect
 
-    try:
-        frame = analyst.read_population_file(file)
-        connection = connect(db)
-        try:
-            analyst.refresh_reference_tables(connection)
-            rows = analyst.load_population(connection, frame)
-        finally:
-            connection.close()
-    except (ValueError, OSError) as problem:
-        console.print(f"[red]{problem}[/red]")
-        raise typer.Exit(1)
-    analyst.publish(db, connect)
-    console.print(f"{rows} population figures loaded; snapshot republished.")
+    def change(connection) -> str:
+        rows = analyst.load_population(connection, analyst.read_population_file(file))
+        return f"{rows} population figures loaded"
+
+    console.print(f"{_change_reference_data(db, change)}; snapshot republished.")
 
 
 @app.command()
