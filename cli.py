@@ -169,7 +169,7 @@ def sql(
     """Run a read-only SQL query (or a standard query) against the analysts' snapshot."""
     import duckdb
 
-    from warehouse.publish import snapshot_path, use_as_of
+    from warehouse.snapshot import snapshot_path, use_as_of
     from warehouse.queries import load_query, parse_params, query_names, run_standard_query
 
     if list_queries:
@@ -243,7 +243,7 @@ def serve(
 def publish(db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file.")) -> None:
     """Publish the analysts' read-only snapshot and Parquet files now (ingest does it after each run)."""
     from warehouse.load import connect
-    from warehouse.publish import publish as publish_for_analysts
+    from warehouse.snapshot import publish as publish_for_analysts
 
     if not db.exists():
         console.print(f"[red]No warehouse at {db}; run `glotip ingest` first.[/red]")
@@ -255,7 +255,7 @@ def publish(db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file.")) 
 def _change_reference_data(db: Path, change) -> str:
     """Run `change(connection)` on the warehouse's reference tables, then republish the
     analysts' snapshot; a bad file or name is a one-line error, not a traceback."""
-    from warehouse import publish as analyst
+    from warehouse import snapshot as analyst
     from warehouse.load import connect
 
     try:
@@ -280,7 +280,7 @@ def load_grouping(
     db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
 ) -> None:
     """Load a regional grouping (or, without FILE, activate a loaded one: m49, glotip, ...)."""
-    from warehouse import publish as analyst
+    from warehouse import snapshot as analyst
 
     def change(connection) -> str:
         if file is None:
@@ -298,7 +298,7 @@ def load_population(
     db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
 ) -> None:
     """Load population figures for SDG 16.2.2 rates (replacing those of the same country and year)."""
-    from warehouse import publish as analyst
+    from warehouse import snapshot as analyst
 
     def change(connection) -> str:
         rows = analyst.load_population(connection, analyst.read_population_file(file))
@@ -316,7 +316,7 @@ def report(
 ) -> None:
     """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG) and an index page."""
     from reporting.drafting_pack import write_drafting_pack
-    from warehouse.disclosure import DisclosureError
+    from reporting.disclosure import DisclosureError
 
     out = out or db.parent / "drafting_pack" / str(year)
     try:

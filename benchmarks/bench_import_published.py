@@ -40,9 +40,9 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
 
-    from transforms.published import prepare_export, read_export
+    from transforms.dataunodc import prepare_export, read_export
     from warehouse.load import connect
-    from warehouse.published import load_export
+    from warehouse.dataunodc import load_export
 
     def import_once(path: Path, db: Path) -> dict:
         db.unlink(missing_ok=True)

@@ -1,7 +1,7 @@
 """The import flow of a published dataUNODC GLOTIP export: read, prepare, load, report.
 
-Like flows/ingest.py, the tasks only call plain functions (transforms.published,
-warehouse.published, reporting.published). Tasks are not cached: the file's sha256 is its
+Like flows/ingest.py, the tasks only call plain functions (transforms.dataunodc,
+warehouse.dataunodc, reporting.dataunodc). Tasks are not cached: the file's sha256 is its
 identity and the warehouse's `published_imports` register makes a second import a no-op. The
 large inputs (the export's rows, the prepared tables and ~6,000 findings) are passed `quote`d:
 Prefect would otherwise walk every object inside them when it resolves a task's inputs, which
@@ -20,12 +20,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from reporting.published import import_figures, note, write_import_report
+from reporting.dataunodc import import_figures, note, write_import_report
 from reporting.render import ReportSummary
-from transforms.published import ExportError, ExportFile, PreparedExport, prepare_export, read_export
+from transforms.dataunodc import ExportError, ExportFile, PreparedExport, prepare_export, read_export
 from transforms.readers import sha256_of
 from warehouse import load as warehouse
-from warehouse import published as loader
+from warehouse import dataunodc as loader
 
 
 @task(name="check-already-imported", cache_policy=NO_CACHE)

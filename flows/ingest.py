@@ -26,7 +26,7 @@ from schemas.validate import ValidationResult, validate_submission
 from transforms.prepare import discover, prepare_submission
 from transforms import inbox as inbox_files
 from warehouse import load as warehouse
-from warehouse import publish as analyst_publish
+from warehouse import snapshot as analyst_publish
 from warehouse.history import held_figures
 
 
@@ -253,7 +253,7 @@ def _write_missing_report(archived: inbox_files.ArchivedFile, report_dir: Path,
 
 @task(name="publish-for-analysts", cache_policy=NO_CACHE)
 def publish_task(db_path: str) -> dict[str, str]:
-    """Read-only snapshot and Parquet files for analysts (warehouse/publish.py)."""
+    """Read-only snapshot and Parquet files for analysts (warehouse/snapshot.py)."""
     return analyst_publish.publish(db_path, warehouse.connect)
 
 

@@ -2,7 +2,7 @@
 charts (PNG and SVG) and an index page, from the analysts' snapshot.
 
 Everything here is meant for publication, so every count of persons goes through disclosure
-control (warehouse/disclosure.py): small counts shown as `<5`, secondary suppression (`x`) so
+control (reporting/disclosure.py): small counts shown as `<5`, secondary suppression (`x`) so
 that no hidden count can be worked out from the totals, and a final check that fails the pack
 if one could. Shares and rates are computed only from published cells. Tables are built so
 that their totals are exactly the sums of their parts (other-or-unknown categories take the
@@ -26,8 +26,8 @@ from matplotlib.path import Path as CurvePath  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 
 from schemas import codelists as cl  # noqa: E402
-from warehouse import disclosure as sdc  # noqa: E402
-from warehouse.publish import open_snapshot, use_as_of  # noqa: E402
+from reporting import disclosure as sdc  # noqa: E402
+from warehouse.snapshot import open_snapshot, use_as_of  # noqa: E402
 from warehouse.queries import run_standard_query  # noqa: E402
 
 WORLD = "World"

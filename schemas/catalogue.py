@@ -160,7 +160,7 @@ _RULES = (
          "One of the two columns is wrong in the export; the row cannot be attributed safely."),
     Rule("published-unknown-label", ERROR, "Label not recognised",
          "`{value}` is not a known `{column}` of the export{detail}; the row was not loaded.",
-         "A new label in a newer export needs a mapping in transforms/published.py."),
+         "A new label in a newer export needs a mapping in transforms/dataunodc.py."),
     Rule("published-invalid-value", ERROR, "Value not valid",
          "`{value}` in `{column}` is not {detail}; the row was not loaded.",
          "Values are whole numbers (thousands separators allowed) or `<5`; years have four "

@@ -131,7 +131,7 @@ CITIZENSHIP_SPECIAL = Codelist(
 )
 
 # In the published dataUNODC data (warehouse only, never in a submission): what a citizenship or
-# country-of-repatriation text resolved to, when it is not a country (transforms/published.py).
+# country-of-repatriation text resolved to, when it is not a country (transforms/dataunodc.py).
 PUBLISHED_COUNTRY_SPECIAL = Codelist(
     "published_country_special",
     "Citizenship or country of repatriation in the published data (besides a country)",

@@ -16,7 +16,7 @@ from pathlib import Path
 from schemas.validate import validate_submission
 from transforms.prepare import prepare_submission
 from warehouse import load as warehouse
-from warehouse import publish
+from warehouse import snapshot as analyst_snapshot
 
 T, F, M, U = "total", "female", "male", "unknown"
 
@@ -141,5 +141,5 @@ def build_known_warehouse(root: Path, revised: bool = True) -> Path:
     if revised:
         load_folder(db_path, write_submission(root / "inbox" / "DEU-revised", "DEU", DEU_REVISED),
                     REVISION_LOAD)
-    publish.publish(db_path, warehouse.connect)
+    analyst_snapshot.publish(db_path, warehouse.connect)
     return db_path

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warehouse import disclosure as sdc
+from reporting import disclosure as sdc
 
 DATA = Path(__file__).parent / "data"
 

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from reporting import drafting_pack
 from tests.analyst_data import build_known_warehouse
-from warehouse import disclosure as sdc
-from warehouse.publish import open_snapshot
+from reporting import disclosure as sdc
+from warehouse.snapshot import open_snapshot
 
 TABLES = ["victims_by_sex_age", "forms_by_region", "victims_trend", "offenders_trend", "flows_by_type",
           "origin_destination", "countries_reporting", "organ_removal", "sdg_16_2_2"]

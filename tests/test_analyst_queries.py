@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.analyst_data import FIRST_LOAD, REVISION_LOAD, build_known_warehouse
 from warehouse import load as warehouse
-from warehouse import publish
+from warehouse import snapshot as analyst_snapshot
 from warehouse.queries import load_query, query_names, run_standard_query
 
 
@@ -25,7 +25,7 @@ def known_db(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def snapshot(known_db):
-    connection = publish.open_snapshot(known_db)
+    connection = analyst_snapshot.open_snapshot(known_db)
     yield connection
     connection.close()
 
@@ -131,7 +131,7 @@ def test_organ_removal_cases_and_material(snapshot):
 
 
 def test_sdg_16_2_2_rate_uses_the_population_table(snapshot):
-    shipped = pd.read_csv(publish.SHIPPED_POPULATION)
+    shipped = pd.read_csv(analyst_snapshot.SHIPPED_POPULATION)
     population = int(shipped[(shipped["country"] == "NGA") & (shipped["year"] == 2022)]["population"].iloc[0])
     result = run_standard_query(snapshot, "sdg_16_2_2", {"country": "nga", "year": 2022})
     total, = rows(result, sex="total", age="total", form="total")
@@ -149,7 +149,7 @@ def test_country_profiles(snapshot):
 
 
 def test_as_of_shows_what_was_current_then(known_db):
-    with publish.open_snapshot(known_db) as connection:
+    with analyst_snapshot.open_snapshot(known_db) as connection:
         # As of now, the as-of rule gives exactly the current view.
         assert connection.execute("""
             (SELECT * FROM current_country_years EXCEPT SELECT * FROM current_country_years_as_of(now()::TIMESTAMP))
@@ -158,11 +158,11 @@ def test_as_of_shows_what_was_current_then(known_db):
             """).fetchall() == []
         current = connection.execute("SELECT count FROM victims WHERE country = 'DEU' AND sex = 'total' "
                                      "AND age = 'total' AND form = 'total' AND citizenship = 'total'").fetchall()
-        publish.use_as_of(connection, FIRST_LOAD + (REVISION_LOAD - FIRST_LOAD) / 2)
+        analyst_snapshot.use_as_of(connection, FIRST_LOAD + (REVISION_LOAD - FIRST_LOAD) / 2)
         before = connection.execute("SELECT count FROM victims WHERE country = 'DEU' AND sex = 'total' "
                                     "AND age = 'total' AND form = 'total' AND citizenship = 'total'").fetchall()
         flows = run_standard_query(connection, "flow_shares", {"year": 2022})
-        publish.use_as_of(connection, FIRST_LOAD.replace(year=2024))
+        analyst_snapshot.use_as_of(connection, FIRST_LOAD.replace(year=2024))
         nothing = connection.execute("SELECT count(*) FROM victims").fetchall()
     assert current == [(55,)] and before == [(50,)]
     assert rows(flows, destination_region="Europe")[0]["victims"] == 70  # 50 + 20, before the revision
@@ -176,11 +176,11 @@ def test_grouping_switch_changes_regions_and_flow_types(tmp_path):
                              "ITA,Africa and Europe,\nGHA,Africa and Europe,\nTHA,Asia,\n")
     connection = warehouse.connect(db)
     try:
-        publish.load_grouping(connection, "mine", publish.read_grouping_file(grouping_file), activate=True)
+        analyst_snapshot.load_grouping(connection, "mine", analyst_snapshot.read_grouping_file(grouping_file), activate=True)
     finally:
         connection.close()
-    publish.publish(db, warehouse.connect)
-    with publish.open_snapshot(db) as snap:
+    analyst_snapshot.publish(db, warehouse.connect)
+    with analyst_snapshot.open_snapshot(db) as snap:
         nga_deu = snap.execute("SELECT flow_type, grouping FROM flows WHERE origin = 'NGA' AND destination = 'DEU' "
                                "AND perspective = 'detection'").fetchall()
         m49 = snap.execute("SELECT flow_type FROM flows_in('m49') WHERE origin = 'NGA' AND destination = 'DEU' "
@@ -193,7 +193,7 @@ def test_grouping_switch_changes_regions_and_flow_types(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("country,region\nXXX,Somewhere\n")
     with pytest.raises(ValueError, match="XXX"):
-        publish.read_grouping_file(bad)
+        analyst_snapshot.read_grouping_file(bad)
 
 
 def test_suppressed_counts_are_counted_apart_not_as_zero(tmp_path):
@@ -203,19 +203,19 @@ def test_suppressed_counts_are_counted_apart_not_as_zero(tmp_path):
         connection.execute("ALTER TABLE fact_victims ALTER count DROP NOT NULL")
         italy = connection.execute("SELECT submission_id FROM submissions WHERE country = 'ITA'").fetchall()[0][0]
         connection.execute("INSERT INTO fact_victims (submission_id, source_line, year, sex, age, form, citizenship, count) VALUES (?, 99, 2022, 'male', 'child', 'total', 'total', NULL)", [italy])
-    publish.publish(db, warehouse.connect)
-    with publish.open_snapshot(db) as snap:
+    analyst_snapshot.publish(db, warehouse.connect)
+    with analyst_snapshot.open_snapshot(db) as snap:
         europe, = rows(run_standard_query(snap, "victims_by_sex_age", {"year": 2022}), region="Europe")
     assert europe["suppressed_cells"] == 1 and europe["boys"] == 5  # Germany's 5; Italy's hidden cell apart
 
 
 def test_parquet_files_of_every_current_table(known_db):
-    folder = publish.analyst_dir(known_db) / publish.PARQUET_LINK
+    folder = analyst_snapshot.analyst_dir(known_db) / analyst_snapshot.PARQUET_LINK
     assert folder.is_symlink()
-    for name in publish.PARQUET_RELATIONS:
+    for name in analyst_snapshot.PARQUET_RELATIONS:
         assert (folder / f"{name}.parquet").exists(), name
     victims = pd.read_parquet(folder / "victims.parquet")
-    with publish.open_snapshot(known_db) as snap:
+    with analyst_snapshot.open_snapshot(known_db) as snap:
         assert len(victims) == snap.execute("SELECT count(*) FROM victims").fetchall()[0][0]
     assert "contact_email" not in pd.read_parquet(folder / "submissions.parquet").columns
 

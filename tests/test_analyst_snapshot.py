@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.analyst_data import DEU_REVISED, build_known_warehouse, write_submission
 from tests.conftest import SAMPLES
-from warehouse import publish
+from warehouse import snapshot as analyst_snapshot
 
 # The analyst: opens the snapshot read-only, says so, then keeps querying it on the same
 # connection until told to stop; every answer must be the same (a consistent snapshot).
@@ -38,7 +38,7 @@ def test_analyst_with_snapshot_open_blocks_nothing(prefect_server, tmp_path):
     from flows.ingest import ingest_submissions
 
     db = build_known_warehouse(tmp_path / "wh", revised=False)
-    snapshot = publish.snapshot_path(db)
+    snapshot = analyst_snapshot.snapshot_path(db)
     ready, stop = tmp_path / "reader.ready", tmp_path / "reader.stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(snapshot), str(ready), str(stop)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -69,7 +69,7 @@ def test_analyst_with_snapshot_open_blocks_nothing(prefect_server, tmp_path):
     assert sum(o["rows_loaded"] for o in outcomes) > 0
     assert took < 120
     # The run published a new snapshot with the new data, renamed over the old one.
-    with publish.open_snapshot(db) as connection:
+    with analyst_snapshot.open_snapshot(db) as connection:
         countries = {row[0] for row in connection.execute("SELECT DISTINCT country FROM victims").fetchall()}
         deu = connection.execute("SELECT count FROM victims WHERE country = 'DEU' AND sex = 'total' AND "
                                  "age = 'total' AND form = 'total' AND citizenship = 'total'").fetchall()

@@ -20,9 +20,9 @@ import pytest
 from schemas import codelists as cl
 from tests.conftest import TEST_DATA
 from tests.helpers import victims, write_submission
-from transforms.published import KIND_CODE, ExportError, prepare_export, read_export
+from transforms.dataunodc import KIND_CODE, ExportError, prepare_export, read_export
 from warehouse.load import connect
-from warehouse.published import AlreadyImported, load_export
+from warehouse.dataunodc import AlreadyImported, load_export
 
 EXPORT = TEST_DATA / "data_glotip_2025-04-14.xlsx"
 HEADER = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category",

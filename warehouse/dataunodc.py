@@ -26,7 +26,7 @@ import pandas as pd
 from warehouse.load import insert_frame, now, transaction
 
 if TYPE_CHECKING:  # the loader takes what transforms/ prepared; it imports none of transforms/
-    from transforms.published import PreparedExport
+    from transforms.dataunodc import PreparedExport
 
 SOURCE = "published"
 INSTITUTION = "UNODC (dataUNODC: Global Report on Trafficking in Persons data)"

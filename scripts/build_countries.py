@@ -1,7 +1,7 @@
 """Build schemas/reference/countries.csv (build-time tool, never used at run time).
 
 Usage (from the repo root):
-    .venv/bin/python schemas/reference/build_countries.py \
+    .venv/bin/python scripts/build_countries.py \
         --m49 /work/shared/data/real/iso3166_m49_regions.csv \
         --glotip /work/shared/data/real/data_glotip_2025-04-14.xlsx
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pycountry
 
-OUTPUT = Path(__file__).with_name("countries.csv")
+OUTPUT = Path(__file__).resolve().parents[1] / "schemas" / "reference" / "countries.csv"
 COLUMNS = [
     "iso3", "iso2", "m49_code", "name", "official_name",
     "region", "subregion", "intermediate_region",
