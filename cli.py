@@ -21,8 +21,9 @@ app = typer.Typer(help="Receive, validate and warehouse GLOTIP submissions.", no
 # A pipe or CI log has no width: do not squeeze submission ids and report paths to 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
 
-DEFAULT_DB = Path("var/glotip.duckdb")
-DEFAULT_REPORTS = Path("var/reports")
+# Paths default to None: `_settings` then takes them from glotip.toml / GLOTIP_* (pipeline/settings.py).
+DB_HELP = "DuckDB warehouse file [default: glotip.toml or GLOTIP_DB, else var/glotip.duckdb]."
+REPORTS_HELP = "Where reports are written [default: glotip.toml or GLOTIP_REPORTS, else var/reports]."
 STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "red",
                 "failed": "red", "duplicate": "dim", "validated": "green"}
 
@@ -30,29 +31,23 @@ STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "reject
 @app.command()
 def ingest(
     inbox: Optional[Path] = typer.Argument(None, help="Folder of submissions [default: sample_submissions, or glotip.toml / GLOTIP_INBOX]."),
-    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file (created if absent)."),
-    reports: Path = typer.Option(DEFAULT_REPORTS, help="Where each submission's report is written."),
-    archive: Optional[Path] = typer.Option(None, help="Raw archive, by sha256 [default: var/archive]."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP + " Created if absent."),
+    reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
+    archive: Optional[Path] = typer.Option(None, help="Raw archive, by sha256 [default: glotip.toml or GLOTIP_ARCHIVE, else var/archive]."),
     move_processed: Optional[bool] = typer.Option(
         None, "--move-processed/--keep-processed",
         help="Remove each entry from the inbox once its outcome is recorded [default: keep]."),
 ) -> None:
     """Run the Prefect ingestion flow over INBOX."""
-    from flows.settings import load_settings
-
-    settings = load_settings()
-    inbox = inbox or Path(settings.inbox)
-    db = Path(settings.db) if db == DEFAULT_DB else db
-    reports = Path(settings.reports) if reports == DEFAULT_REPORTS else reports
+    settings = _settings(inbox=inbox, db=db, reports=reports, archive=archive,
+                         move_processed=move_processed)
+    inbox, db = Path(settings.inbox), Path(settings.db)
     if not inbox.is_dir():
         console.print(f"[red]No inbox folder at {inbox}[/red]")
         raise typer.Exit(2)
     from flows.ingest import ingest_submissions
 
-    outcomes = ingest_submissions(
-        str(inbox), str(db), str(reports), archive_dir=str(archive or settings.archive),
-        move_processed=settings.move_processed if move_processed is None else move_processed,
-        settle_seconds=settings.settle_seconds, lock_wait_seconds=settings.lock_wait_seconds)
+    outcomes = ingest_submissions(**settings.flow_parameters())
     if not outcomes:
         console.print(f"[yellow]Nothing ingested: another ingestion holds {db}, or {inbox} is "
                       "empty (see the log above).[/yellow]")
@@ -72,11 +67,25 @@ def ingest(
                   + f"; {sum(o['rows_loaded'] for o in outcomes)} rows loaded.")
 
 
+def _settings(**flags):
+    """glotip.toml, then GLOTIP_*, then the flags the user gave: the same for every command."""
+    from pipeline.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except ValueError as problem:  # an unknown or malformed setting
+        console.print(f"[red]{escape(str(problem))}[/red]")
+        raise typer.Exit(2)
+    return settings.with_flags(**{name: str(value) if isinstance(value, Path) else value
+                                  for name, value in flags.items()})
+
+
 @app.command()
 def validate(
     file: Path = typer.Argument(..., help="A submission: .xlsx, .zip of CSVs, or a folder of CSVs."),
-    reports: Path = typer.Option(DEFAULT_REPORTS, help="Where the report is written."),
-    db: Optional[Path] = typer.Option(None, help="Also compare with the figures this warehouse holds."),
+    reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
+    db: Optional[Path] = typer.Option(None, help="Compare with the figures this warehouse holds "
+                                      "[default: glotip.toml or GLOTIP_DB, when that file exists]."),
     lang: Optional[str] = typer.Option(None, help="Report language (ar, zh, en, fr, ru, es); "
                                        "default: the submission's `language`."),
     send: bool = typer.Option(False, "--send", help="Send message.eml to the contact (needs --smtp-host)."),
@@ -84,44 +93,51 @@ def validate(
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port for --send."),
 ) -> None:
     """Validate one submission without loading it, and write its reports."""
-    from reporting.render import ReportSummary, report_details, write_reports
-    from schemas.history import check_against_history, submitted_country
-    from warehouse.history import held_figures_at
-    from schemas.findings import outcome
-    from schemas.validate import validate_submission
-    from transforms.prepare import prepare_submission
-    from warehouse.load import submission_id_for
+    import duckdb
 
+    from pipeline import submission as sequence
+    from warehouse.session import Warehouse
+
+    settings = _settings(db=db, reports=reports)
     if not file.exists():
         console.print(f"[red]No such file: {file}[/red]")
         raise typer.Exit(2)
-    parsed = prepare_submission(file)
-    result = validate_submission(parsed)
-    history = None
-    if db is not None:
-        history = check_against_history(
-            result.tables, result.frames, held_figures_at(db, submitted_country(result)),
-            result.findings, result.info.get("year_from"), result.info.get("year_to"))
-        result.findings.extend(history.findings)
-    status = outcome(result.findings)
-    country = result.info.get("country") if result.info else None
-    country = country if isinstance(country, str) and len(country) == 3 else None
-    submission_id = submission_id_for(country, parsed.sha256)
-    summary = ReportSummary(submission_id=submission_id, file_name=file.name, sha256=parsed.sha256,
-                            status=status, country=country,
-                            year_from=result.info.get("year_from"), year_to=result.info.get("year_to"),
-                            rows={t: len(df) for t, df in result.tables.items()},
-                            note="note_validated_only", **report_details(parsed, result, history))
-    if lang:
-        summary.language = lang
-    out = write_reports(reports / submission_id, summary, result.findings)
+    if lang is not None:
+        _check_language(lang)
+    warehouse_path = Path(settings.db)
+    if db is not None and not warehouse_path.exists():
+        console.print(f"[red]No warehouse at {warehouse_path}[/red]")
+        raise typer.Exit(2)
+    warehouse = Warehouse(warehouse_path, read_only=True) if warehouse_path.exists() else None
+    if warehouse is not None:
+        try:
+            warehouse.connection
+        except duckdb.IOException as problem:  # held by an ingestion: validate without history
+            console.print(f"[yellow]Not compared with {warehouse_path}: {escape(str(problem))}[/yellow]")
+            warehouse = None
+    try:
+        assessment = sequence.assess_file(file)
+        outcome = sequence.process(assessment, warehouse, reports_dir=settings.reports, load=False,
+                                   language=lang, source_path=str(file))
+    finally:
+        if warehouse is not None:
+            warehouse.close()
+    out = Path(outcome.report)
     if send:
         _send_report(out, smtp_host, smtp_port)
-    _print_findings(result.findings)
-    style = STATUS_STYLE.get(status, "")
-    console.print(f"[{style}]{status}[/{style}]: {sum(f.severity == 'error' for f in result.findings)} errors, "
-                  f"{sum(f.severity == 'warning' for f in result.findings)} warnings. Report: {out}/report.html")
-    raise typer.Exit(1 if status == "rejected" else 0)
+    _print_findings(outcome.findings)
+    style = STATUS_STYLE.get(outcome.status, "")
+    console.print(f"[{style}]{outcome.status}[/{style}]: {outcome.errors} errors, "
+                  f"{outcome.warnings} warnings. Report: {out}/report.html")
+    raise typer.Exit(1 if outcome.status == "rejected" else 0)
+
+
+def _check_language(lang: str) -> None:
+    from schemas.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        console.print(f"[red]--lang must be one of {', '.join(LANGUAGES)}[/red]")
+        raise typer.Exit(2)
 
 
 def _print_findings(findings, limit: int = 30) -> None:
@@ -130,9 +146,11 @@ def _print_findings(findings, limit: int = 30) -> None:
     table = Table(title=f"Findings ({len(findings)}{', first ' + str(limit) if len(findings) > limit else ''})")
     for column in ("where", "severity", "rule", "message"):
         table.add_column(column)
+    from schemas.messages import render_location, render_message
+
     for f in findings[:limit]:
         # submitted text may hold [brackets] that rich would read as markup
-        table.add_row(escape(f.location), f.severity, f.rule, escape(f.message))
+        table.add_row(escape(render_location(f.location)), f.severity, f.rule, escape(render_message(f)))
     console.print(table)
 
 
@@ -142,19 +160,16 @@ def template(
     lang: str = typer.Option("en", help="Language of the template: ar, zh, en, fr, ru or es."),
 ) -> None:
     """Write the blank Excel submission template."""
-    from schemas.i18n import LANGUAGES
     from transforms.template import write_template
 
-    if lang not in LANGUAGES:
-        console.print(f"[red]--lang must be one of {', '.join(LANGUAGES)}[/red]")
-        raise typer.Exit(2)
+    _check_language(lang)
     console.print(f"Template written to {write_template(path, language=lang)}")
 
 
 @app.command()
 def sql(
     query: Optional[str] = typer.Argument(None, help="A SQL query (read-only); or --query NAME."),
-    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
     named: Optional[str] = typer.Option(None, "--query", "-q",
                                         help="Run a standard query of warehouse/queries/ (see --list)."),
@@ -181,6 +196,7 @@ def sql(
     if (query is None) == (named is None):
         console.print("[red]Give either a SQL query or --query NAME.[/red]")
         raise typer.Exit(2)
+    db = Path(_settings(db=db).db)
     source = db if live else snapshot_path(db)
     if not source.exists():
         console.print(f"[red]No {'warehouse' if live else 'snapshot'} at {source}; run `glotip ingest` "
@@ -223,7 +239,7 @@ def serve(
     """
     import os
 
-    from flows.settings import load_settings
+    from pipeline.settings import load_settings
 
     settings = load_settings(deployment=True, config=config)
     if not os.environ.get("PREFECT_API_URL"):
@@ -240,35 +256,34 @@ def serve(
 
 
 @app.command()
-def publish(db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file.")) -> None:
+def publish(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     """Publish the analysts' read-only snapshot and Parquet files now (ingest does it after each run)."""
-    from warehouse.load import connect
+    from warehouse.session import Warehouse
     from warehouse.snapshot import publish as publish_for_analysts
 
+    db = Path(_settings(db=db).db)
     if not db.exists():
         console.print(f"[red]No warehouse at {db}; run `glotip ingest` first.[/red]")
         raise typer.Exit(2)
-    published = publish_for_analysts(db, connect)
+    published = publish_for_analysts(Warehouse(db))
     console.print(f"Snapshot: {published['snapshot']}\nParquet: {published['parquet']}")
 
 
-def _change_reference_data(db: Path, change) -> str:
+def _change_reference_data(db: Optional[Path], change) -> str:
     """Run `change(connection)` on the warehouse's reference tables, then republish the
     analysts' snapshot; a bad file or name is a one-line error, not a traceback."""
     from warehouse import snapshot as analyst
-    from warehouse.load import connect
+    from warehouse.session import Warehouse
 
+    warehouse = Warehouse(_settings(db=db).db)
     try:
-        connection = connect(db)
-        try:
-            analyst.refresh_reference_tables(connection)
-            message = change(connection)
-        finally:
-            connection.close()
+        analyst.refresh_reference_tables(warehouse.connection)
+        message = change(warehouse.connection)
     except (ValueError, OSError) as problem:
+        warehouse.close()
         console.print(f"[red]{escape(str(problem))}[/red]")
         raise typer.Exit(1)
-    analyst.publish(db, connect)
+    analyst.publish(warehouse)
     return message
 
 
@@ -277,7 +292,7 @@ def load_grouping(
     name: str = typer.Argument(..., help="Name of the grouping, e.g. glotip_2024."),
     file: Optional[Path] = typer.Argument(None, help="CSV with columns country (ISO3), region, subregion."),
     activate: bool = typer.Option(False, "--activate", help="Make it the grouping the views use."),
-    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP),
 ) -> None:
     """Load a regional grouping (or, without FILE, activate a loaded one: m49, glotip, ...)."""
     from warehouse import snapshot as analyst
@@ -295,7 +310,7 @@ def load_grouping(
 @app.command("load-population")
 def load_population(
     file: Path = typer.Argument(..., help="CSV with columns country (ISO3), year, population[, source]."),
-    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP),
 ) -> None:
     """Load population figures for SDG 16.2.2 rates (replacing those of the same country and year)."""
     from warehouse import snapshot as analyst
@@ -311,13 +326,14 @@ def load_population(
 def report(
     year: int = typer.Option(..., "--year", help="The data year of the edition."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder to write to (default var/drafting_pack/YEAR)."),
-    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file (its snapshot is read)."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP + " Its snapshot is read."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Use the data as current then (e.g. 2025-01-31)."),
 ) -> None:
     """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG) and an index page."""
     from reporting.drafting_pack import write_drafting_pack
     from reporting.disclosure import DisclosureError
 
+    db = Path(_settings(db=db).db)
     out = out or db.parent / "drafting_pack" / str(year)
     try:
         index = write_drafting_pack(db, year, out, as_of=as_of)
@@ -373,8 +389,8 @@ def docs(
 @app.command("import-published")
 def import_published(
     file: Path = typer.Argument(..., help="The dataUNODC GLOTIP export: .xlsx or .csv."),
-    db: Path = typer.Option(DEFAULT_DB, help="DuckDB warehouse file (created if absent)."),
-    reports: Path = typer.Option(DEFAULT_REPORTS, help="Where the import report is written."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP + " Created if absent."),
+    reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
     export_date: Optional[str] = typer.Option(
         None, help="The export's date (YYYY-MM-DD), when neither the file's preamble nor its "
         "name gives it; overrides both."),
@@ -393,10 +409,12 @@ def import_published(
     except ValueError:
         console.print(f"[red]--export-date must be YYYY-MM-DD, not {export_date}[/red]")
         raise typer.Exit(2)
+    settings = _settings(db=db, reports=reports)
+    db = Path(settings.db)
     from flows.import_published import import_published as run_import
 
     started = time.perf_counter()
-    result = run_import(str(file), str(db), str(reports), export_date=date, force=force)
+    result = run_import(str(file), settings.db, settings.reports, export_date=date, force=force)
     elapsed = time.perf_counter() - started
     status = result["status"]
     if status != "loaded":

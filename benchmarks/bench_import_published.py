@@ -41,8 +41,8 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     from transforms.dataunodc import prepare_export, read_export
-    from warehouse.load import connect
     from warehouse.dataunodc import load_export
+    from warehouse.session import Warehouse
 
     def import_once(path: Path, db: Path) -> dict:
         db.unlink(missing_ok=True)
@@ -54,14 +54,11 @@ def main() -> None:
         prepared = prepare_export(export)
         times["prepare"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        connection = connect(db)
-        try:
-            load_export(connection, prepared)
-        finally:
-            connection.close()
+        with Warehouse(db) as warehouse:
+            load_export(warehouse.connection, prepared)
         times["load"] = time.perf_counter() - mark
         times["total"] = time.perf_counter() - started
-        return {"times": times, "rows": prepared.stats["rows_read"], "stats": prepared.stats}
+        return {"times": times, "rows": prepared.stats.rows_read, "stats": prepared.stats}
 
     results = {"file": str(args.file), "cores": os.cpu_count(), "load_average": os.getloadavg()}
     runs = [import_once(args.file, args.workdir / "import.duckdb") for _ in range(args.repeat)]
@@ -69,11 +66,11 @@ def main() -> None:
     results["import"] = _summary(runs, rows)
     stats = runs[0]["stats"]
     results["outcome"] = {
-        "rows_read": stats["rows_read"], "rows_loaded": stats["rows_loaded"],
-        "rows_quarantined": stats["rows_quarantined"],
-        "quarantined_by_reason": stats["quarantined_by_reason"], "fact_rows": stats["fact_rows"],
-        "citizenship_share_resolved_to_country": stats["citizenship"]["share_resolved_to_country"],
-        "repatriation_share_resolved_to_country": stats["repatriation"]["share_resolved_to_country"],
+        "rows_read": stats.rows_read, "rows_loaded": stats.rows_loaded,
+        "rows_quarantined": stats.rows_quarantined,
+        "quarantined_by_reason": stats.quarantined_by_reason, "fact_rows": stats.fact_rows,
+        "citizenship_share_resolved_to_country": stats.citizenship.share_resolved_to_country,
+        "repatriation_share_resolved_to_country": stats.repatriation.share_resolved_to_country,
     }
 
     # the same data as .csv: DuckDB's reader against ours

@@ -67,7 +67,7 @@ def main() -> None:
 # -- data ---------------------------------------------------------------------------------------
 
 def generate(work: Path, rows: int, excel_rows: int, submissions: int):
-    from tests.synthetic import write_csv_folder, write_csv_zip, write_workbook
+    from tests.builders import write_csv_folder, write_csv_zip, write_workbook
 
     csv_folder = work / f"victims_{rows}"
     if not (csv_folder / "victims.csv").exists():
@@ -125,37 +125,31 @@ def measure_duckdb(csv_path: str, db_path: str) -> dict:
 
 
 def measure_full(folder: str, db_path: str, reports: str) -> dict:
-    """The path the flow takes for one submission, phase by phase (without Prefect)."""
-    from reporting.render import ReportSummary, write_reports
-    from schemas.validate import validate_submission
-    from transforms.prepare import prepare_submission
-    from warehouse import load as warehouse
+    """The product's own per-submission sequence (pipeline.submission), each step timed."""
+    from pipeline import submission as sequence
+    from warehouse.session import Warehouse
 
     Path(db_path).unlink(missing_ok=True)
     Path(db_path + ".wal").unlink(missing_ok=True)
-    phases = {}
-    started = clock = time.perf_counter()
-    parsed = prepare_submission(folder)
-    phases["read+normalise"], clock = time.perf_counter() - clock, time.perf_counter()
-    result = validate_submission(parsed)
-    phases["validate"], clock = time.perf_counter() - clock, time.perf_counter()
-    record = warehouse.record_for(parsed, result, received_at=warehouse.now(), run_id="benchmark",
-                                  report_root=reports)
-    connection = warehouse.connect(db_path)
-    try:
-        outcome = warehouse.load_submission(connection, record, result.tables, result.findings)
-    finally:
-        connection.close()
-    phases["load"], clock = time.perf_counter() - clock, time.perf_counter()
-    summary = ReportSummary(submission_id=record.submission_id, file_name=parsed.file_name,
-                            sha256=parsed.sha256, status=outcome.status, rows=outcome.rows_loaded,
-                            loaded=bool(outcome.rows_loaded))
-    write_reports(record.report_dir, summary, result.findings)
-    phases["report"] = time.perf_counter() - clock
+    phases: dict[str, float] = {}
+
+    def timed(name, function, *args):
+        clock = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - clock
+
+    started = time.perf_counter()
+    with Warehouse(db_path) as warehouse:
+        timed("open", lambda: warehouse.connection)
+        assessment = sequence.assess_file(folder, step=timed)
+        outcome = sequence.process(assessment, warehouse, reports_dir=reports, run_id="benchmark",
+                                   step=timed)
     seconds = time.perf_counter() - started
-    rows = sum(outcome.rows_loaded.values())
+    rows = outcome.rows_loaded
     return {"seconds": seconds, "rows": rows, "status": outcome.status,
-            "findings": len(result.findings), "rows_per_s": rows / seconds,
+            "findings": outcome.errors + outcome.warnings, "rows_per_s": rows / seconds,
             "phases": {k: round(v, 3) for k, v in phases.items()}, "peak_mb": _peak_mb()}
 
 

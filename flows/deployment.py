@@ -2,7 +2,7 @@
 
 It needs a running Prefect server (`prefect server start`) and `PREFECT_API_URL` pointing at
 it: without one, Prefect would start a temporary server that dies with this process, and
-nothing would be scheduled. Settings come from flows/settings.py (`[ingest]` then
+nothing would be scheduled. Settings come from pipeline/settings.py (`[ingest]` then
 `[deployment]` of glotip.toml, then `GLOTIP_*`).
 
 One run at a time: the deployment carries a Prefect concurrency limit of 1 that cancels a run
@@ -16,17 +16,17 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.schedules import Cron
 
 from flows.ingest import ingest_submissions
-from flows.settings import IngestSettings
+from pipeline.settings import Settings
 
 FLOW_NAME = "ingest_submissions"
 
 
-def deployment_name(settings: IngestSettings) -> str:
+def deployment_name(settings: Settings) -> str:
     """As the API and `prefect deployment run` name it: `<flow>/<deployment>`."""
     return f"{FLOW_NAME}/{settings.deployment_name}"
 
 
-def serve_ingestion(settings: IngestSettings) -> None:
+def serve_ingestion(settings: Settings) -> None:
     """Register the deployment with its cron schedule and run its flow runs until stopped."""
     ingest_submissions.serve(
         name=settings.deployment_name,

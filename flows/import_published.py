@@ -1,11 +1,12 @@
 """The import flow of a published dataUNODC GLOTIP export: read, prepare, load, report.
 
-Like flows/ingest.py, the tasks only call plain functions (transforms.dataunodc,
-warehouse.dataunodc, reporting.dataunodc). Tasks are not cached: the file's sha256 is its
-identity and the warehouse's `published_imports` register makes a second import a no-op. The
-large inputs (the export's rows, the prepared tables and ~6,000 findings) are passed `quote`d:
-Prefect would otherwise walk every object inside them when it resolves a task's inputs, which
-doubled the import's time.
+Like flows/ingest.py, the flow only orchestrates: each task calls one plain function
+(transforms.dataunodc, warehouse.dataunodc, reporting.dataunodc). The run opens one warehouse
+session (warehouse.session.Warehouse), passes it to the tasks that need it and closes it at the
+end. Tasks are not cached: the file's sha256 is its identity and the warehouse's
+`published_imports` register makes a second import a no-op. Task inputs are passed `opaque`:
+Prefect would otherwise walk every object inside them (the export's rows, the prepared tables,
+~6,000 findings, the session) when it resolves a task's inputs, which doubled the import's time.
 """
 
 from __future__ import annotations
@@ -13,37 +14,32 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import quote
+from prefect.utilities.annotations import opaque
 
 from reporting.dataunodc import import_figures, note, write_import_report
 from reporting.render import ReportSummary
+from schemas.messages import render_message
 from transforms.dataunodc import ExportError, ExportFile, PreparedExport, prepare_export, read_export
 from transforms.readers import sha256_of
-from warehouse import load as warehouse
 from warehouse import dataunodc as loader
+from warehouse.load import now
+from warehouse.session import Warehouse
 
 
 @task(name="check-already-imported", cache_policy=NO_CACHE)
-def already_imported_task(db_path: str, path: str) -> tuple[str, dt.date] | None:
-    connection = warehouse.connect(db_path)
-    try:
-        return loader.find_import(connection, sha256_of(Path(path)))
-    finally:
-        connection.close()
+def already_imported_task(warehouse: Warehouse, path: str) -> tuple[str, dt.date] | None:
+    return loader.find_import(warehouse.connection, sha256_of(Path(path)))
 
 
 @task(name="check-export-date", cache_policy=NO_CACHE)
-def already_dated_task(db_path: str, export_date: dt.date) -> list[str]:
-    connection = warehouse.connect(db_path)
-    try:
-        return loader.files_imported_for(connection, export_date)
-    finally:
-        connection.close()
+def already_dated_task(warehouse: Warehouse, export_date: dt.date) -> list[str]:
+    return loader.files_imported_for(warehouse.connection, export_date)
 
 
 @task(name="read-export", cache_policy=NO_CACHE)
@@ -57,31 +53,30 @@ def prepare_task(export: ExportFile) -> PreparedExport:
 
 
 @task(name="load-export", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def load_task(db_path: str, prepared: PreparedExport, force: bool, run_id: str,
+def load_task(warehouse: Warehouse, prepared: PreparedExport, force: bool, run_id: str,
               report_dir: str) -> loader.ImportOutcome:
-    connection = warehouse.connect(db_path)
     try:
-        return loader.load_export(connection, prepared, force=force, run_id=run_id,
+        return loader.load_export(warehouse.connection, prepared, force=force, run_id=run_id,
                                   flow_run_id=flow_run.get_id(), report_dir=report_dir)
-    finally:
-        connection.close()
+    except Exception:
+        warehouse.reset()  # a retry starts on a fresh connection
+        raise
 
 
 @task(name="report-export", cache_policy=NO_CACHE)
 def report_task(report_dir: str, prepared: PreparedExport, outcome: loader.ImportOutcome,
                 seconds: float) -> str:
-    export = prepared.export
-    figures = import_figures(prepared.stats, export_date=export.export_date, seconds=seconds,
+    export, stats = prepared.export, prepared.stats
+    figures = import_figures(stats, export_date=export.export_date, seconds=seconds,
                              status=outcome.status, import_id=outcome.import_id,
                              supersedes=outcome.supersedes)
     summary = ReportSummary(
         submission_id=outcome.import_id, file_name=export.file_name, sha256=export.sha256,
-        status="accepted_with_warnings" if prepared.findings else "accepted",
-        year_from=(prepared.stats["years"] or [None])[0],
-        year_to=(prepared.stats["years"] or [None, None])[1],
-        received_at=warehouse.now().isoformat(timespec="seconds"),
+        status="accepted_with_warnings" if prepared.country_findings else "accepted",
+        year_from=(stats.years or [None])[0], year_to=(stats.years or [None, None])[1],
+        received_at=now().isoformat(timespec="seconds"),
         rows=outcome.rows_loaded, loaded=True, supersedes=outcome.supersedes,
-        note=note(prepared.stats, export.export_date))
+        note=note(stats, export.export_date))
     return str(write_import_report(report_dir, summary, prepared.findings, figures))
 
 
@@ -89,10 +84,16 @@ def report_task(report_dir: str, prepared: PreparedExport, outcome: loader.Impor
 def import_published(file: str, db_path: str, reports_dir: str, export_date: dt.date | None = None,
                      force: bool = False) -> dict:
     """Import one dataUNODC GLOTIP export (.xlsx or .csv) into the warehouse at `db_path`."""
+    with Warehouse(db_path) as warehouse:
+        return _import(file, warehouse, reports_dir, export_date, force)
+
+
+def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.date | None,
+            force: bool) -> dict:
     logger = get_run_logger()
     started = time.perf_counter()
     name = Path(file).name
-    existing = already_imported_task(db_path, file)
+    existing = already_imported_task(opaque(warehouse), file)
     if existing and not force:
         logger.info("%s: already imported as %s; nothing changed", name, existing[0])
         return {"file_name": name, "import_id": existing[0], "status": "duplicate",
@@ -103,45 +104,47 @@ def import_published(file: str, db_path: str, reports_dir: str, export_date: dt.
     except ExportError as problem:
         logger.error("%s: %s", name, problem)
         return {"file_name": name, "import_id": None, "status": "rejected",
-                "note": problem.finding.message}
+                "note": render_message(problem.finding, "en")}
     if export.export_date is None:
         message = ("the export date is neither in the file's preamble nor in its name: give it "
                    "with --export-date YYYY-MM-DD")
         logger.error("%s: %s", name, message)
         return {"file_name": name, "import_id": None, "status": "rejected", "note": message}
-    taken = already_dated_task(db_path, export.export_date)
+    taken = already_dated_task(opaque(warehouse), export.export_date)
     if taken and not force:
         message = (f"an export dated {export.export_date} is already in the warehouse (from "
                    f"{', '.join(taken)}); import with --force to replace its figures")
         logger.error("%s: %s", name, message)
         return {"file_name": name, "import_id": loader.import_id_for(export.export_date),
                 "status": "refused", "note": message}
-    prepared = prepare_task(quote(export))
-    run_id = f"import-{warehouse.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    prepared = prepare_task(opaque(export))
+    run_id = f"import-{now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     report_dir = str(Path(reports_dir) / loader.import_id_for(export.export_date))
-    outcome = load_task(db_path, quote(prepared), force, run_id, report_dir)
+    outcome = load_task(opaque(warehouse), opaque(prepared), force, run_id, report_dir)
     if outcome.status == "duplicate":
         return {"file_name": name, "import_id": outcome.import_id, "status": "duplicate",
                 "export_date": str(outcome.export_date), "note": outcome.note,
                 "report": str(Path(reports_dir) / outcome.import_id)}
     seconds = time.perf_counter() - started
-    report = report_task(report_dir, quote(prepared), outcome, seconds)
+    report = report_task(report_dir, opaque(prepared), opaque(outcome), seconds)
     stats = prepared.stats
     seconds = time.perf_counter() - started
     logger.info("%s: export of %s imported as %s: %d rows read, %d loaded, %d quarantined, "
-                "%.1f s", name, export.export_date, outcome.import_id, stats["rows_read"],
-                stats["rows_loaded"], stats["rows_quarantined"], seconds)
+                "%.1f s", name, export.export_date, outcome.import_id, stats.rows_read,
+                stats.rows_loaded, stats.rows_quarantined, seconds)
+    resolution = {key: {k: v for k, v in asdict(item).items() if k != "unresolved"}
+                  for key, item in (("citizenship", stats.citizenship),
+                                    ("repatriation", stats.repatriation))}
     return {
         "file_name": name, "import_id": outcome.import_id, "status": "loaded",
         "export_date": str(export.export_date), "export_date_from": export.export_date_from,
-        "rows_read": stats["rows_read"], "rows_loaded": stats["rows_loaded"],
-        "rows_quarantined": stats["rows_quarantined"],
-        "quarantined_by_reason": stats["quarantined_by_reason"],
+        "rows_read": stats.rows_read, "rows_loaded": stats.rows_loaded,
+        "rows_quarantined": stats.rows_quarantined,
+        "quarantined_by_reason": stats.quarantined_by_reason,
         "fact_rows": outcome.rows_loaded, "submissions": outcome.submissions,
-        "citizenship": {k: v for k, v in stats["citizenship"].items() if k != "unresolved"},
-        "repatriation": {k: v for k, v in stats["repatriation"].items() if k != "unresolved"},
-        "repeated_keys": stats["repeated_keys"],
-        "parts_exceed_total": sum(i["cases"] for i in stats["parts_exceed_total"].values()),
+        **resolution,
+        "repeated_keys": asdict(stats.repeated_keys),
+        "parts_exceed_total": stats.parts_exceed_total_cases,
         "replaced": outcome.replaced, "supersedes": outcome.supersedes,
         "seconds": round(seconds, 2), "report": report,
     }

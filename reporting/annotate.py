@@ -15,9 +15,8 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
-from reporting import localise
 from reporting.safe import neutralise_formula
-from schemas import i18n
+from schemas import i18n, messages
 from schemas.findings import Finding
 
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
@@ -60,8 +59,8 @@ def _by_cell(findings: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
 
 
 def _comment_text(finding: Finding, language: str) -> str:
-    message, hint = localise.message_and_hint(finding, language)
-    return f"{localise.severity(finding.severity, language)}: {localise.rule_title(finding.rule, language)}\n{message}\n{hint}"
+    return (f"{messages.severity(finding.severity, language)}: {messages.rule_title(finding.rule, language)}\n"
+            f"{messages.render_message(finding, language)}\n{messages.render_hint(finding, language)}")
 
 
 def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> None:
@@ -75,9 +74,10 @@ def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> Non
         cell.font = HEADER_FONT
     present = set(workbook.sheetnames)
     for finding in findings:
-        message, hint = localise.message_and_hint(finding, language)
-        row = [localise.location(finding, language), localise.severity(finding.severity, language),
-               localise.rule_title(finding.rule, language), finding.value, message, hint]
+        row = [messages.render_location(finding.location, language),
+               messages.severity(finding.severity, language), messages.rule_title(finding.rule, language),
+               messages.render_value(finding, language), messages.render_message(finding, language),
+               messages.render_hint(finding, language)]
         sheet.append([neutralise_formula(value) for value in row])
         if finding.source in present and finding.cell and EXCEL_CELL.match(finding.cell):
             link = sheet.cell(row=sheet.max_row, column=1)

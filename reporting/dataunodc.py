@@ -2,21 +2,29 @@
 
 `write_reports` renders the findings as usual (report.json, report.html); the import's own
 figures (rows read, loaded, quarantined by reason, countries resolved, repeated keys, parts
-against totals) go into the summary's note and under `import` in report.json.
+against totals: `transforms.dataunodc.ImportStats`) go into the summary's note and under
+`import` in report.json.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporting.render import ReportSummary, write_reports
 from schemas.catalogue import CATALOGUE
 
-def import_figures(stats: dict, *, export_date, seconds: float | None = None, status: str,
+if TYPE_CHECKING:
+    from transforms.dataunodc import ImportStats
+
+
+def import_figures(stats: ImportStats, *, export_date, seconds: float | None = None, status: str,
                    import_id: str, supersedes: list[str] | None = None) -> dict:
     """What report.json says under `import`: the stats plus the outcome."""
-    figures = {"import_id": import_id, "export_date": str(export_date), "status": status, **stats}
+    figures = {"import_id": import_id, "export_date": str(export_date), "status": status,
+               **asdict(stats)}
     if seconds is not None:
         figures["seconds"] = round(seconds, 2)
     if supersedes is not None:
@@ -24,30 +32,31 @@ def import_figures(stats: dict, *, export_date, seconds: float | None = None, st
     return figures
 
 
-def note(stats: dict, export_date) -> str:
+def note(stats: ImportStats, export_date) -> str:
+    """The report's note, in English (the import report is the data team's)."""
     quarantined = ", ".join(f"{CATALOGUE[rule].title.lower()} {n:,}"
-                            for rule, n in stats["quarantined_by_reason"].items())
-    repeated = stats["repeated_keys"]
-    parts = sum(item["cases"] for item in stats["parts_exceed_total"].values())
+                            for rule, n in stats.quarantined_by_reason.items())
+    repeated = stats.repeated_keys
     lines = [
-        f"Published dataUNODC export dated {export_date}: {stats['rows_read']:,} rows read, "
-        f"{stats['rows_loaded']:,} loaded, {stats['rows_quarantined']:,} quarantined"
+        f"Published dataUNODC export dated {export_date}: {stats.rows_read:,} rows read, "
+        f"{stats.rows_loaded:,} loaded, {stats.rows_quarantined:,} quarantined"
         + (f" ({quarantined})" if quarantined else "") + ".",
-        f"Repeated keys: {repeated['summed_keys']:,} summed ({repeated['summed_rows']:,} rows), "
-        f"{repeated['exact_duplicate_rows']:,} exact duplicate rows, "
-        f"{repeated['conflicting_keys']:,} conflicting keys.",
+        f"Repeated keys: {repeated.summed_keys:,} summed ({repeated.summed_rows:,} rows), "
+        f"{repeated.exact_duplicate_rows:,} exact duplicate rows, "
+        f"{repeated.conflicting_keys:,} conflicting keys.",
     ]
-    for key, label in (("citizenship", "Citizenship"), ("repatriation", "Country of repatriation")):
-        item = stats[key]
-        if item["rows"]:
+    for item, label in ((stats.citizenship, "Citizenship"),
+                        (stats.repatriation, "Country of repatriation")):
+        if item.rows:
             lines.append(
-                f"{label}: {item['rows_country']:,} of {item['rows']:,} rows "
-                f"({item['share_resolved_to_country']:.1%}) resolved to a country, "
-                f"{item['rows_unknown'] + item['rows_abroad']:,} unknown or abroad, "
-                f"{item['rows_unresolved']:,} unresolved ({item['texts_unresolved']:,} of "
-                f"{item['texts']:,} distinct texts).")
-    lines.append(f"Parts exceeding their total in the published data: {parts:,} cases. "
-                 "Every figure is in report.json under `import`.")
+                f"{label}: {item.rows_country:,} of {item.rows:,} rows "
+                f"({item.share_resolved_to_country:.1%}) resolved to a country, "
+                f"{item.rows_unknown + item.rows_abroad:,} unknown or abroad, "
+                f"{item.rows_unresolved:,} unresolved ({item.texts_unresolved:,} of "
+                f"{item.texts:,} distinct texts).")
+    lines.append(f"Parts exceeding their total in the published data: "
+                 f"{stats.parts_exceed_total_cases:,} cases. Every figure is in report.json "
+                 "under `import`.")
     return " ".join(lines)
 
 

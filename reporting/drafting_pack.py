@@ -31,10 +31,10 @@ from warehouse.snapshot import open_snapshot, use_as_of  # noqa: E402
 from warehouse.queries import run_standard_query  # noqa: E402
 
 WORLD = "World"
-TOTAL = "Total"
+TOTAL_LABEL = "Total"
 SEX_AGE = ("girls", "boys", "women", "men")
 SEX_AGE_LABELS = {"girls": "Girls", "boys": "Boys", "women": "Women", "men": "Men",
-                  "other_or_unknown": "Other or unknown", "total": TOTAL}
+                  "other_or_unknown": "Other or unknown", "total": TOTAL_LABEL}
 SDG_FORMS = ("sexual_exploitation", "forced_labour", "removal_of_organs")
 TREND_YEARS = 10
 CHART_FORMATS = ("png", "svg")
@@ -126,7 +126,7 @@ def victims_by_sex_age_table(cells: pd.DataFrame, year: int) -> PackTable:
     table = _wide(protected.frame, ["level", "region", "area"], "category", categories)
     table = table.rename(columns=SEX_AGE_LABELS)
     for label in ("Girls", "Boys", "Women", "Men"):
-        table[f"{label} (share)"] = _share(table[label], table[TOTAL])
+        table[f"{label} (share)"] = _share(table[label], table[TOTAL_LABEL])
     level_order = {"world": 0, "region": 1, "country": 2}
     table = table.sort_values(["region", "level", "area"], key=lambda s: s.map(level_order) if s.name == "level" else s)
     table = pd.concat([table[table["level"] == "world"], table[table["level"] != "world"]])
@@ -143,11 +143,11 @@ def forms_by_region_table(forms: pd.DataFrame, year: int) -> PackTable:
     relations = (sdc.additive_relations(frame, "category", "total", ["region"])
                  + sdc.hierarchy_relations(frame, "region", {r: WORLD for r in counts.index if r != WORLD}, ["category"]))
     protected = sdc.protect("forms_by_region", frame, relations)
-    labels = {code: cl.FORM.label(code) for code in present} | {"total": TOTAL}
+    labels = {code: cl.FORM.label(code) for code in present} | {"total": TOTAL_LABEL}
     table = _wide(protected.frame, ["region"], "category", [*present, "total"]).rename(columns=labels)
     for code in present:
         if code != cl.UNKNOWN:
-            table[f"{labels[code]} (share)"] = _share(table[labels[code]], table[TOTAL])
+            table[f"{labels[code]} (share)"] = _share(table[labels[code]], table[TOTAL_LABEL])
     return PackTable("forms_by_region", f"Detected victims by form of exploitation and region, {year}",
                      _world_first(table, "region"), [protected],
                      "Shares are of all detected victims with a reported form, where both counts are published.")
@@ -178,10 +178,10 @@ def flows_table(flow_shares: pd.DataFrame, year: int) -> PackTable:
                                            {r: WORLD for r in counts.index if r != WORLD}, ["flow_type"]))
     protected = sdc.protect("flows_by_type", frame, relations)
     labels = {"domestic": "Domestic", "intra_regional": "Intra-regional",
-              "trans_regional": "Trans-regional", "unclassified": "Unclassified", "total": TOTAL}
+              "trans_regional": "Trans-regional", "unclassified": "Unclassified", "total": TOTAL_LABEL}
     table = _wide(protected.frame, ["destination_region"], "flow_type", [*types, "total"]).rename(columns=labels)
     for t in types[:3]:
-        table[f"{labels[t]} (share)"] = _share(table[labels[t]], table[TOTAL])
+        table[f"{labels[t]} (share)"] = _share(table[labels[t]], table[TOTAL_LABEL])
     return PackTable("flows_by_type", f"Detected victims by flow type and region of detection, {year}",
                      _world_first(table, "destination_region"), [protected],
                      "Countries of detection reporting victims by citizenship.")
@@ -190,15 +190,15 @@ def flows_table(flow_shares: pd.DataFrame, year: int) -> PackTable:
 def origin_destination_table(origins: pd.DataFrame, year: int) -> PackTable:
     matrix = origins.pivot_table(index="destination_region", columns="origin_region", values="victims",
                                  aggfunc="sum").astype("float64").fillna(0)
-    matrix[TOTAL] = matrix.sum(axis=1)
-    matrix.loc[TOTAL] = matrix.sum()
+    matrix[TOTAL_LABEL] = matrix.sum(axis=1)
+    matrix.loc[TOTAL_LABEL] = matrix.sum()
     frame = matrix.stack().rename("count").reset_index()
     frame.columns = ["destination_region", "origin_region", "count"]
-    relations = (sdc.additive_relations(frame, "origin_region", TOTAL, ["destination_region"])
-                 + sdc.additive_relations(frame, "destination_region", TOTAL, ["origin_region"]))
+    relations = (sdc.additive_relations(frame, "origin_region", TOTAL_LABEL, ["destination_region"])
+                 + sdc.additive_relations(frame, "destination_region", TOTAL_LABEL, ["origin_region"]))
     protected = sdc.protect("origin_destination", frame, relations)
     table = _wide(protected.frame, ["destination_region"], "origin_region", list(matrix.columns))
-    table = table.rename(columns={c: f"from {c}" for c in matrix.columns if c != TOTAL})
+    table = table.rename(columns={c: f"from {c}" for c in matrix.columns if c != TOTAL_LABEL})
     return PackTable("origin_destination", f"Detected victims by region of origin (columns) and of detection (rows), {year}",
                      table, [protected], "Region of origin: the victims' citizenship.")
 
@@ -352,7 +352,7 @@ def chart_sex_age(table: pd.DataFrame, out: Path, year: int) -> list[str]:
 
 
 def chart_forms(table: pd.DataFrame, out: Path, year: int) -> list[str]:
-    labels = [c for c in table.columns if c not in ("region", TOTAL) and not c.endswith("(share)")]
+    labels = [c for c in table.columns if c not in ("region", TOTAL_LABEL) and not c.endswith("(share)")]
     return _stacked_counts(table.set_index("region"), labels,
                            f"Forms of exploitation by region, {year}", out, "forms_by_region")
 
@@ -379,8 +379,8 @@ def chart_trends(victims: pd.DataFrame, offenders: pd.DataFrame, out: Path) -> l
 
 def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
     """Origin regions (left) to regions of detection (right), band width by victims."""
-    matrix = table.set_index("destination_region").drop(index=TOTAL, errors="ignore")
-    matrix = matrix.drop(columns=[TOTAL], errors="ignore")
+    matrix = table.set_index("destination_region").drop(index=TOTAL_LABEL, errors="ignore")
+    matrix = matrix.drop(columns=[TOTAL_LABEL], errors="ignore")
     matrix.columns = [c.removeprefix("from ") for c in matrix.columns]
     hidden = int(matrix.apply(_published).isna().to_numpy().sum())
     values = matrix.apply(_published).fillna(0)

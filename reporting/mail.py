@@ -14,8 +14,7 @@ from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from reporting import localise
-from schemas import i18n
+from schemas import i18n, messages
 from schemas.findings import Finding
 
 DEFAULT_SENDER = "GLOTIP <glotip@unodc.org>"
@@ -57,8 +56,9 @@ def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, 
     if ordered:
         lines += ["", t("email_top_findings")]
         for finding in ordered[:TOP_FINDINGS]:
-            message, _ = localise.message_and_hint(finding, language)
-            lines.append(f"- {localise.location(finding, language)} ({localise.severity(finding.severity, language)}): {message}")
+            lines.append(f"- {messages.render_location(finding.location, language)} "
+                         f"({messages.severity(finding.severity, language)}): "
+                         f"{messages.render_message(finding, language)}")
         if len(ordered) > TOP_FINDINGS:
             lines.append(t("email_more", n=len(ordered) - TOP_FINDINGS))
     lines += ["", t("email_attached")]

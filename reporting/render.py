@@ -2,8 +2,9 @@
 
 All formats come from the same findings (plus a small summary), so that the warehouse's
 `validation_findings` table and the reports always say the same thing:
-- `report.json`: machine-readable, stable field names, every finding (message in English as
-  stored, plus `message_localised` / `hint_localised` in the report language);
+- `report.json`: machine-readable, stable field names, every finding as data (rule, location,
+  value, `params`), rendered from the catalogue in English (`message`, `hint`, `location`) and
+  in the report language (`*_localised`);
 - `report.html`: one self-contained page (no network), status and counts at the top, findings
   per rule, then the listing (capped), the changes against the data already held;
 - `findings.csv`: every finding, in the report language, safe to open in a spreadsheet;
@@ -22,9 +23,8 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
-from reporting import localise
 from reporting.safe import neutralise_formula
-from schemas import i18n
+from schemas import i18n, messages
 from schemas.catalogue import CATALOGUE
 from schemas.findings import Finding, counts_by_rule
 
@@ -36,12 +36,6 @@ MAX_ANNOTATED_BYTES = 20 * 1024**2
 REFUSED_FILE_RULES = ("unreadable-file", "file-too-large")
 CSV_FIELDS = ["rule", "severity", "location", "source", "line", "column", "cell", "value",
               "message", "hint"]
-
-# English status names, kept for callers that still import them (the i18n UI strings are the source).
-STATUS_TEXT = {status: i18n.UI[f"status.{status}"]
-               for status in ("accepted", "accepted_with_warnings", "rejected", "duplicate",
-                              "failed", "validated")}
-
 
 @dataclass
 class ReportSummary:
@@ -66,33 +60,19 @@ class ReportSummary:
     file_format: str | None = None
 
 
-def report_details(parsed, result, history=None, source_path: str | None = None) -> dict:
-    """The `ReportSummary` fields that come from the submission itself (language, contact,
-    the changes against the data held), for a `ParsedSubmission`, its `ValidationResult` and
-    its `schemas.history.HistoryCheck` (None when not compared)."""
-    info = result.info or {}
-    contact = info.get("contact_email")
-    email_ok = isinstance(contact, str) and not any(f.column == "contact_email" for f in result.findings)
-    compared = bool(history and history.compared_with)
-    return {
-        "language": i18n.language_or_default(info.get("language")),
-        "contact_email": contact if email_ok else None,
-        "institution": info.get("institution"),
-        "changes": [change.to_dict() for change in history.changes] if compared else None,
-        "compared_with": list(history.compared_with) if compared else [],
-        "source_path": source_path or parsed.path,
-        "file_format": parsed.file_format,
-    }
-
-
 def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
     """The report as data: stable field names, every finding."""
     language = i18n.language_or_default(summary.language)
     records = []
     for finding in findings:
         record = finding.to_dict()
-        record["message_localised"], record["hint_localised"] = localise.message_and_hint(finding, language)
-        record["location_localised"] = localise.location(finding, language)
+        record["location"] = messages.render_location(finding.location)
+        record["message"] = messages.render_message(finding)
+        record["hint"] = messages.render_hint(finding)
+        record["location_localised"] = messages.render_location(finding.location, language)
+        record["message_localised"] = messages.render_message(finding, language)
+        record["hint_localised"] = messages.render_hint(finding, language)
+        record["value_localised"] = messages.render_value(finding, language)
         records.append(record)
     return {
         "submission_id": summary.submission_id,
@@ -165,7 +145,7 @@ def write_findings_csv(path: Path, records: list[dict]) -> None:
         writer.writerow(CSV_FIELDS)
         for record in records:
             row = dict(record, message=record["message_localised"], hint=record["hint_localised"],
-                       location=record["location_localised"])
+                       location=record["location_localised"], value=record["value_localised"])
             writer.writerow([neutralise_formula(row.get(name)) for name in CSV_FIELDS])
 
 
@@ -181,11 +161,11 @@ def render_html(data: dict, findings: list[Finding]) -> str:
     for record in data["findings"]:
         first_hint.setdefault(record["rule"], record["hint_localised"])
     rules = [{"code": r["rule"], "severity": r["severity"], "count": r["count"],
-              "title": localise.rule_title(r["rule"], language),
-              "hint": first_hint.get(r["rule"]) or localise.rule_hint(r["rule"], language)}
+              "title": messages.rule_title(r["rule"], language),
+              "hint": first_hint.get(r["rule"]) or messages.rule_hint(r["rule"], language)}
              for r in data["stats"]["by_rule"]]
     changes = data.get("changes")
-    change_rows = [dict(c, breakdown_text=localise.breakdown_text(c["table"], c["breakdown"], language),
+    change_rows = [dict(c, breakdown_text=messages.breakdown_text(c["table"], c["breakdown"], language),
                         table_title=i18n.table_title(c["table"], language))
                    for c in (changes or [])[:HTML_CHANGES_CAP]]
     rows = [t("rows_loaded" if data["loaded"] else "rows_read",
@@ -197,7 +177,7 @@ def render_html(data: dict, findings: list[Finding]) -> str:
         direction="rtl" if language in i18n.RIGHT_TO_LEFT else "ltr",
         t=t,
         status_text=t(f"status.{data['status']}") if i18n.known(f"ui.status.{data['status']}") else data["status"],
-        severity=lambda code: localise.severity(code, language),
+        severity=lambda code: messages.severity(code, language),
         rules=rules,
         findings=records[:HTML_LISTING_CAP],
         total_findings=len(records),

@@ -31,8 +31,6 @@ REFERENCE_DIR = Path(__file__).with_name("reference")
 COUNTRIES_CSV = REFERENCE_DIR / "countries.csv"
 ALIASES_CSV = REFERENCE_DIR / "country_aliases.csv"
 
-KINDS = ("country", "nationals", "unknown", "abroad", "unresolved", "empty")
-
 # Languages whose pycountry (Debian iso-codes) translations are matched: the questionnaires
 # come back in English, French and Spanish; Italian and Portuguese names also occur.
 TRANSLATION_LANGUAGES = ("fr", "es", "it", "pt")
@@ -61,8 +59,9 @@ KEYWORD_KINDS = {
 
 @dataclass(frozen=True)
 class CountryResolution:
-    """How one text resolved. kind is one of KINDS; iso3 is set for "country" and for
-    "nationals" when the detecting country is known; method says which rule matched."""
+    """How one text resolved. kind is "country", "nationals", "unknown", "abroad", "unresolved"
+    or "empty"; iso3 is set for "country" and for "nationals" when the detecting country is
+    known; method says which rule matched."""
 
     kind: str
     iso3: str | None

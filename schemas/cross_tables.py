@@ -9,17 +9,19 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas.findings import LINE, Finding, make_finding
+from schemas.submission import SubmissionDetails
 
 
-def cross_table_findings(tables: dict[str, pd.DataFrame], frames: dict, info: dict) -> list[Finding]:
-    return _repatriated_from_own_country(tables, frames, info)
+def cross_table_findings(tables: dict[str, pd.DataFrame], frames: dict,
+                         details: SubmissionDetails | None) -> list[Finding]:
+    return _repatriated_from_own_country(tables, frames, details)
 
 
-def _repatriated_from_own_country(tables, frames, info) -> list[Finding]:
+def _repatriated_from_own_country(tables, frames, details) -> list[Finding]:
     """Repatriated victims are nationals found abroad: never detected in the submitting country."""
-    country = info.get("country")
+    country = details.valid_country if details else None
     table = tables.get("repatriated")
-    if not isinstance(country, str) or table is None or table.empty:
+    if country is None or table is None or table.empty:
         return []
     own = table[table["country_of_detection"] == country]
     return [make_finding("repatriated-from-own-country", frame=frames.get("repatriated"),

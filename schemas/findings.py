@@ -1,48 +1,44 @@
 """Findings, and the frames they point into.
 
 A `TableFrame` is one submitted table as strings, with each row's physical line in the
-submitter's file and each column's letter (Excel) or position (CSV), so that a finding can say
-`victims!F12` or `victims.csv, line 12, column 6` exactly as the submitter sees it.
+submitter's file and each column's position, so that a finding can point at `victims!F12` or at
+`victims.csv`, line 12, column 6, exactly as the submitter sees it.
+
+A `Finding` is data, never prose: the rule's code, where it points (a `Location`), the cell's
+text as submitted, and the rule's parameters (codes, column keys, numbers). Every language,
+English included, is rendered from the catalogue when a report is written
+(`schemas.messages`).
 """
 
 from __future__ import annotations
 
 import string
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from schemas.catalogue import ERROR, WARNING, rule
 
-LINE = "_line"  # the physical line (1-based, header counted) of a row in its sheet or file
+LINE = "_line"  # the column of a frame that holds each row's physical line (1-based, header counted)
+
+SHEET, CSV = "sheet", "csv"  # the kinds of file a table is read from
 
 
 @dataclass
 class TableFrame:
     table: str
     source: str  # sheet name (Excel) or file name (CSV) as the submitter named it
-    kind: str  # "sheet" or "csv"
+    kind: str  # SHEET or CSV
     data: pd.DataFrame  # canonical column names, string values, plus LINE
     column_positions: dict[str, int] = field(default_factory=dict)  # 1-based column index
     header_labels: dict[str, str] = field(default_factory=dict)  # canonical -> as written
     header_line: int = 1
 
-    def cell(self, column: str | None, line: int | None) -> str | None:
-        """`F12` for a sheet; `line 12, column 6` for a CSV file."""
-        position = self.column_positions.get(column) if column else None
-        if self.kind == "sheet":
-            letter = column_letter(position) if position else None
-            if letter and line:
-                return f"{letter}{line}"
-            return letter or (str(line) if line else None)
-        parts = []
-        if line:
-            parts.append(f"line {line}")
-        if position:
-            parts.append(f"column {position}")
-        return ", ".join(parts) or None
+    def location(self, line: int | None = None, column: str | None = None) -> Location:
+        return Location(table=self.table, source=self.source, kind=self.kind, line=line,
+                        column=column, position=self.column_positions.get(column) if column else None)
 
 
 def column_letter(position: int) -> str:
@@ -54,31 +50,74 @@ def column_letter(position: int) -> str:
     return letters
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points, as data; rendered per language and file kind by schemas.messages."""
+
+    table: str | None = None  # the table's key (`victims`), or None for the file as a whole
+    source: str | None = None  # the sheet or file as the submitter named it
+    kind: str | None = None  # SHEET or CSV; None when the finding is about the whole file
+    line: int | None = None  # physical line, 1-based, header counted
+    column: str | None = None  # the column's key, or the header as written when not a known column
+    position: int | None = None  # the column's 1-based position in the sheet or file
+
+    @property
+    def cell(self) -> str | None:
+        """The Excel reference (`F12`) of a cell of a sheet; None for CSV files."""
+        if self.kind != SHEET or not self.position or not self.line:
+            return None
+        return f"{column_letter(self.position)}{self.line}"
+
+
 @dataclass
 class Finding:
     rule: str
     severity: str
-    table: str | None
-    source: str | None  # sheet or file as the submitter named it
-    line: int | None
-    column: str | None
-    cell: str | None  # `F12`, or `line 12, column 6`
-    value: str | None
-    message: str
-    hint: str
-    # the values the message was filled with, so a report can say it again in another language
-    params: dict[str, Any] = field(default_factory=dict)
+    location: Location
+    value: str | None = None  # the cell's text as submitted
+    params: dict[str, Any] = field(default_factory=dict)  # codes, keys and numbers, JSON-ready
+
+    # the location's parts, read everywhere findings are sorted, grouped or matched to cells
+    @property
+    def table(self) -> str | None:
+        return self.location.table
 
     @property
-    def location(self) -> str:
-        if self.source and self.cell:
-            return f"{self.source}!{self.cell}" if "line" not in self.cell else f"{self.source}, {self.cell}"
-        return self.source or self.table or ""
+    def source(self) -> str | None:
+        return self.location.source
+
+    @property
+    def line(self) -> int | None:
+        return self.location.line
+
+    @property
+    def column(self) -> str | None:
+        return self.location.column
+
+    @property
+    def cell(self) -> str | None:
+        return self.location.cell
 
     def to_dict(self) -> dict[str, Any]:
-        record = asdict(self)
-        record["location"] = self.location
-        return record
+        """The finding as data (report.json, the warehouse)."""
+        where = self.location
+        return {"rule": self.rule, "severity": self.severity, "table": where.table,
+                "source": where.source, "file_kind": where.kind, "line": where.line,
+                "column": where.column, "column_position": where.position, "cell": where.cell,
+                "value": self.value, "params": self.params}
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Finding:
+        """The inverse of `to_dict` (findings read back from the warehouse)."""
+        location = Location(table=record.get("table"), source=record.get("source"),
+                            kind=record.get("file_kind"), line=_int(record.get("line")),
+                            column=record.get("column"), position=_int(record.get("column_position")))
+        return cls(record["rule"], record["severity"], location, record.get("value"),
+                   dict(record.get("params") or {}))
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else int(value)
 
 
 def make_finding(
@@ -89,48 +128,40 @@ def make_finding(
     line: int | None = None,
     column: str | None = None,
     value: Any = None,
-    **details: Any,
+    **params: Any,
 ) -> Finding:
-    """Build a finding from the catalogue, pointing at a cell of `frame` when given."""
+    """A finding of catalogue rule `code`, pointing at a cell of `frame` when given.
+
+    `params` fill the rule's message: codes, column keys, numbers, lists and mappings of them,
+    never text already written for a reader.
+    """
     entry = rule(code)
-    table = table or (frame.table if frame else None)
+    if frame is not None:
+        location = frame.location(line, column)
+    else:
+        location = Location(table=table, source=table, line=line, column=column)
+    if table and location.table != table:
+        location = Location(table, location.source, location.kind, line, column, location.position)
     text_value = None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    fields = {"value": text_value or "", "column": column or "", "table": table or "", **details}
-    fields.setdefault("detail", "")
-    fields.setdefault("limit", "")
-    cell = frame.cell(column, line) if frame else None
-    return Finding(
-        rule=code,
-        severity=entry.severity,
-        table=table,
-        source=frame.source if frame else table,
-        line=line,
-        column=column,
-        cell=cell,
-        value=text_value,
-        message=entry.message.format_map(_Blank(fields)),
-        hint=entry.hint.format_map(_Blank(fields)),
-        params={key: _plain(item) for key, item in fields.items()},
-    )
+    return Finding(rule=code, severity=entry.severity, location=location, value=text_value,
+                   params={key: plain(item) for key, item in params.items()})
 
 
-def _plain(item: Any) -> Any:
-    """A JSON-friendly copy of a message value (numpy integers and the like become int/str)."""
-    if isinstance(item, (str, int, float, bool)) or item is None:
+def plain(item: Any) -> Any:
+    """A JSON-ready copy of a parameter (numpy integers become int, and so on)."""
+    if isinstance(item, (str, bool)) or item is None:
         return item
-    if isinstance(item, (list, tuple)):
-        return [_plain(part) for part in item]
+    if isinstance(item, (int, float)):
+        return int(item) if isinstance(item, int) or float(item).is_integer() else float(item)
+    if isinstance(item, dict):
+        return {str(key): plain(value) for key, value in item.items()}
+    if isinstance(item, (list, tuple, set, frozenset)):
+        return [plain(part) for part in item]
     try:
-        return int(item) if float(item).is_integer() else str(item)
+        number = float(item)
     except (TypeError, ValueError):
         return str(item)
-
-
-class _Blank(dict):
-    """format_map helper: a placeholder with no value renders empty, never raises."""
-
-    def __missing__(self, key: str) -> str:
-        return ""
+    return int(number) if number.is_integer() else number
 
 
 def outcome(findings: list[Finding]) -> str:

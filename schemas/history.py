@@ -54,12 +54,6 @@ class HistoryCheck:
     compared_with: list[str] = field(default_factory=list)  # submissions whose figures were held
 
 
-def submitted_country(result) -> str | None:
-    """The ISO3 code on a validated submission sheet (`ValidationResult.info`), if valid."""
-    country = (result.info or {}).get("country")
-    return country if isinstance(country, str) and len(country) == 3 and country.isupper() else None
-
-
 def breakdown_columns(table: str) -> list[str]:
     return [c for c in TABLES[table].key if c != "year"]
 
@@ -158,7 +152,7 @@ def _jumps(table, frame, new, held, columns, taken, bad_lines) -> list[Finding]:
             continue
         value = int(row["count"])
         if _far(value, previous, JUMP_MIN_DIFFERENCE, JUMP_RATIO):
-            change = f"{(value - previous) / previous:+.0%}" if previous else f"+{value}"
+            change = (value - previous) / previous if previous else None  # None: from zero
             findings.append(make_finding(
                 "jump-in-series", frame=frame, table=table, line=line, column="count",
                 value=value, year=int(row["year"]), previous=previous,

@@ -120,14 +120,38 @@ UI: dict[str, str] = {
     "country_values": "ISO 3166-1 alpha-3 code (e.g. NGA) or the country's name",
     "several_separated": "several separated by ;",
     "choose_from_list": "Choose a value from the list.",
-    # details that rules put into messages
-    "detail.an e-mail address": "an e-mail address",
-    "detail.a telephone number": "a telephone number",
-    "detail.a passport or identity-card number": "a passport or identity-card number",
-    "detail.withheld": "(withheld)",
-    "period": "{start} to {end}",
+    # parameters of rule messages (schemas.messages)
+    "personal_data.email": "an e-mail address",
+    "personal_data.telephone": "a telephone number",
+    "personal_data.identity_number": "a passport or identity-card number",
+    "personal_data.date_of_birth": "a date of birth",
+    "personal_data.personal_name": "a personal name",
+    "withheld": "(withheld)",
+    "unreadable.damaged_zip": "the file looks like a zip or .xlsx but is damaged ({error}); it may "
+                              "have been cut short while copying",
+    "unreadable.old_or_protected": "the workbook is password-protected or in the old .xls format; "
+                                   "save it as an unprotected .xlsx workbook",
+    "unreadable.not_a_workbook": "the file has an .xlsx name but is not an Excel workbook (its "
+                                 "content is not a workbook); save it again from Excel as .xlsx",
+    "unreadable.type_not_accepted": "files of type `{suffix}` are not accepted",
+    "unreadable.no_extension": "files without an extension are not accepted",
+    "unreadable.archive_too_large": "the archive unpacks to {unpacked_bytes} from {packed_bytes}, "
+                                    "beyond the limits for a submission",
+    "unreadable.no_csv_files": "no CSV files were found; name them after the tables ({file_names})",
+    "unreadable.not_an_export": "`{name}` is neither an .xlsx workbook nor a .csv file",
+    "unreadable.unexpected": "{error}",
     "line": "line {line}",
     "column_number": "column {column}",
+    # parameters of the published import's rules (`published-*`)
+    "count_range": "{low} to {high}",
+    "and_more": "{listed} and {more} more",
+    "summed.sub_forms": "one row per unlabelled sub-form of Other forms of exploitation",
+    "summed.age_groups": "one row per unlabelled age group: the values are this sex's rows by age",
+    "published_label_for.indicator": " for {indicator}",
+    "published_label_for.total_dimension": " for the dimension Total",
+    "published_label_for.form_dimension": " for a form of exploitation",
+    "published_expected.count": "a count (a whole number or `<5`)",
+    "published_expected.year": "a year from {min_year} to {max_year}",
 }
 
 _FILE_NAME = re.compile(r"^[a-z]{2}$")
@@ -205,6 +229,24 @@ def placeholders(template: str) -> set[str]:
 def code_label(codelist_name: str, code: str, language: str = DEFAULT_LANGUAGE) -> str:
     key = f"codelist.{codelist_name}.{code}"
     return text(key, language) if key in _english_cached() else code
+
+
+def column_header(table: str | None, column: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A column's header as the template of `language` writes it: English templates head
+    columns with their keys, the others with their titles."""
+    return column if language == DEFAULT_LANGUAGE else column_title(table, column, language)
+
+
+def table_name(table: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A table as the template of `language` names it: English sheets are named by the tables'
+    keys, the others by their titles."""
+    return table if language == DEFAULT_LANGUAGE else table_title(table, language)
+
+
+def coded_value(codelist_name: str, code: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A code as the template of `language` offers it: English templates offer the codes,
+    the others their labels."""
+    return code if language == DEFAULT_LANGUAGE else code_label(codelist_name, code, language)
 
 
 def table_title(table: str, language: str = DEFAULT_LANGUAGE) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ import pandera.pandas as pa
 from schemas import codelists as cl
 from schemas.cross_tables import cross_table_findings
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
+from schemas.submission import SubmissionDetails
+from schemas.totals import failing_totals
 from schemas.tables import FACT_TABLES, MAX_YEAR, MIN_YEAR, TABLES, TableSpec
 
 SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*\d+\s*$")
@@ -32,16 +35,16 @@ _TITLES = r"Mr|Mrs|Ms|Miss|Mx|Dr|Mme|Mlle|Madame|Monsieur|Sr|Sra|Srta|Señor|Se�
 _NAMING = r"named|called|known as|alias|aka|nommée?|appelée?|dit|dite|llamad[oa]|apodad[oa]"
 _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+"
 PERSONAL_DATA_PATTERNS = (
-    ("an e-mail address", re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")),
-    ("a telephone number", re.compile(r"(?<![\w/])\+?\d[\d ().-]{7,}\d(?!\w)")),
-    ("a passport or identity-card number", re.compile(r"\b[A-Z]{1,2}\d{6,9}\b")),
-    ("a passport or identity-card number", re.compile(
+    ("email", re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")),
+    ("telephone", re.compile(r"(?<![\w/])\+?\d[\d ().-]{7,}\d(?!\w)")),
+    ("identity_number", re.compile(r"\b[A-Z]{1,2}\d{6,9}\b")),
+    ("identity_number", re.compile(
         r"(?i)\b(passport|passeport|pasaporte|identity card|id card|national id)\b\W{0,3}"
         r"(no\b\.?|number|n[°º]|#)?\W{0,3}(?=[A-Z0-9-]*\d)[A-Z0-9-]{5,}")),
-    ("a date of birth", re.compile(r"(?i)\b(born( on)?|date of birth|d\.?o\.?b\.?|né|née|nacid[oa])\b"
+    ("date_of_birth", re.compile(r"(?i)\b(born( on)?|date of birth|d\.?o\.?b\.?|né|née|nacid[oa])\b"
                                    r"\W{0,3}\d{1,4}[./ -]\d{1,2}")),
-    ("a personal name", re.compile(rf"\b(?:{_TITLES})\.?\s+{_CAPITALISED}")),
-    ("a personal name", re.compile(rf"\b(?:{_NAMING})\s+[\"“'‘]?{_CAPITALISED}(?:\s+{_CAPITALISED})?")),
+    ("personal_name", re.compile(rf"\b(?:{_TITLES})\.?\s+{_CAPITALISED}")),
+    ("personal_name", re.compile(rf"\b(?:{_NAMING})\s+[\"“'‘]?{_CAPITALISED}(?:\s+{_CAPITALISED})?")),
 )
 
 
@@ -50,7 +53,7 @@ class ValidationResult:
     findings: list[Finding]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # typed, with LINE
     frames: dict[str, TableFrame] = field(default_factory=dict)
-    info: dict = field(default_factory=dict)  # the submission row: country, years, contact...
+    details: SubmissionDetails | None = None  # the submission sheet's row, when there is one
 
     @property
     def has_errors(self) -> bool:
@@ -73,7 +76,7 @@ def validate_submission(parsed: ParsedSubmission) -> ValidationResult:
         result.tables[name] = typed
     findings.extend(_submission_rules(result))
     findings.extend(_organ_cases_against_victims(result))
-    findings.extend(cross_table_findings(result.tables, result.frames, result.info))
+    findings.extend(cross_table_findings(result.tables, result.frames, result.details))
     result.findings = one_per_cell(findings)
     return result
 
@@ -204,7 +207,7 @@ def _value_findings(spec, schema, frame, typed, already: set) -> list[Finding]:
     # rows pandera's multi-column unique check was two thirds of its time, and its failure
     # cases were only a trigger for `_duplicates` anyway.
     key = [c for c in (schema.unique or []) if c in typed.columns]
-    schema = _without_dtypes(schema, typed)
+    schema = _without_dtypes(spec, schema, typed)
     if schema.unique:
         schema = copy.copy(schema)
         schema.unique = None
@@ -237,7 +240,7 @@ def _value_findings(spec, schema, frame, typed, already: set) -> list[Finding]:
     return findings
 
 
-def _without_dtypes(schema: pa.DataFrameSchema, typed: pd.DataFrame) -> pa.DataFrameSchema:
+def _without_dtypes(spec: TableSpec, schema: pa.DataFrameSchema, typed: pd.DataFrame) -> pa.DataFrameSchema:
     """The same value checks without the dtype check and coercion, when every column already
     has exactly the schema's dtype (as `_coerce_types` leaves them): coercion would change
     nothing, and dtype failures are skipped anyway. pandera formats a message for every string
@@ -246,21 +249,20 @@ def _without_dtypes(schema: pa.DataFrameSchema, typed: pd.DataFrame) -> pa.DataF
     for name, column in columns.items():
         if name in typed.columns and (column.dtype is None or typed[name].dtype != column.dtype.type):
             return schema
+    if schema is spec.schema:  # the declared schema (a copy without missing columns is rare)
+        return _declared_dtype_free(spec.name)
     return _dtype_free(schema)
 
 
-_DTYPE_FREE: dict[int, tuple[pa.DataFrameSchema, pa.DataFrameSchema]] = {}
+@cache
+def _declared_dtype_free(table: str) -> pa.DataFrameSchema:
+    return _dtype_free(TABLES[table].schema)
 
 
 def _dtype_free(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
-    cached = _DTYPE_FREE.get(id(schema))
-    if cached is not None and cached[0] is schema:
-        return cached[1]
     free = schema.update_columns({name: {"dtype": None, "coerce": False} for name in schema.columns})
     free.coerce = False
     free.dtype = None
-    if len(_DTYPE_FREE) < 64:  # the schemas of `schemas.tables` (copies with columns removed are rare)
-        _DTYPE_FREE[id(schema)] = (schema, free)
     return free
 
 
@@ -272,22 +274,21 @@ def _finding_for_check(spec, frame, check: str, column: str, line: int, value) -
         return make_finding("unknown-country", frame=frame, line=line, column=column, value=value)
     if check.startswith(("isin", "list_items")):
         codelist = cl.CODELISTS[meta.get("codelist") or meta["list_of"]]
-        allowed = ", ".join(codelist.codes)
         return make_finding("unknown-code", frame=frame, line=line, column=column, value=value,
-                            allowed=allowed)
+                            allowed=codelist.codes)
     if check.startswith(("greater_than", "less_than", "in_range")):
         if meta.get("count"):
             return make_finding("negative-count", frame=frame, line=line, column=column, value=value)
         return make_finding("year-out-of-range", frame=frame, line=line, column=column, value=value,
-                            detail=f"{MIN_YEAR} to {MAX_YEAR}")
+                            min_year=MIN_YEAR, max_year=MAX_YEAR)
     if check.startswith("str_matches"):
         return make_finding("invalid-email", frame=frame, line=line, column=column, value=value)
     if check.startswith("str_length"):
         return make_finding("text-too-long", frame=frame, line=line, column=column,
-                            value=str(value)[:80] + "…", detail=len(str(value)),
+                            value=str(value)[:80] + "…", length=len(str(value)),
                             limit=spec.schema.columns[column].checks[0].statistics.get("max_value"))
     return make_finding("invalid-value", frame=frame, line=line, column=column, value=value,
-                        detail=check)
+                        check=check)
 
 
 def _duplicates(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> list[Finding]:
@@ -307,7 +308,7 @@ def _duplicates(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> list
                 findings.append(make_finding(
                     "duplicate-key", frame=frame, line=line, column=subset[0],
                     value=" / ".join(str(typed.at[index, c]) for c in subset),
-                    detail=int(first), key=", ".join(subset)))
+                    first_line=int(first), key=subset))
     return findings
 
 
@@ -320,79 +321,34 @@ def _personal_data(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> l
                 if pattern.search(str(text)):
                     findings.append(make_finding(
                         "personal-data", frame=frame, line=int(typed.at[index, LINE]),
-                        column=column, value="(withheld)", detail=what))
+                        column=column, withheld=True, kind=what))
                     break
     return findings
 
 
 def _parts_against_totals(spec, frame, typed, findings) -> list[Finding]:
-    """Within a table, the categories of each dimension against that dimension's `total` row."""
+    """Within a table, the categories of each dimension against that dimension's `total` row
+    (the one rule of schemas.totals, with exact counts)."""
     count = "count"
     if count not in typed.columns or not spec.key or not set(spec.key) <= set(typed.columns):
         return []
     bad_lines = {f.line for f in findings if f.severity == "error"}
     valid = typed[typed[count].notna() & ~typed[LINE].isin(bad_lines)]
     out: list[Finding] = []
-    counts = valid[count].to_numpy(dtype="float64")
-    # each key column as integer codes, once per table (NA is a code of its own, as it is a
-    # group of its own in `groupby(dropna=False)`)
-    codes = {c: pd.factorize(valid[c], use_na_sentinel=False)[0].astype("int64") for c in spec.key}
     for dimension in spec.columns_where("dimension"):
         others = [c for c in spec.key if c != dimension]
-        is_total = (valid[dimension] == cl.TOTAL).to_numpy(dtype=bool, na_value=False)
-        if not is_total.any() or is_total.all():
-            continue
-        # One integer per combination of the other key columns: sums and counts per group are
-        # then bincounts, with no join (per table, joins on string keys cost 20 ms each; at
-        # 1M rows iterating every total in Python took 40 s). Only failing totals are looked
-        # at one by one.
-        # (the same groups as `groupby(others, dropna=False).ngroup()`, from the codes: 10x
-        # faster on the small files of a scheduled run)
-        group = _combined_codes([codes[c] for c in others])
-        groups = int(group.max()) + 1
-        parts = ~is_total
-        parts_sum = np.bincount(group[parts], weights=counts[parts], minlength=groups)
-        has_parts = np.bincount(group[parts], minlength=groups) > 0
-        values = codes[dimension]
-        pairs = pd.unique(group[parts] * (int(values.max()) + 1) + values[parts])  # distinct (group, value)
-        n_parts = np.bincount(pairs // (int(values.max()) + 1), minlength=groups)
         codelist = cl.CODELISTS.get(spec.column_meta(dimension).get("codelist", ""))
         complete = len(codelist.codes) - 1 if codelist else None  # every category but total
-        total_rows = np.flatnonzero(is_total & has_parts[group])
-        total_groups = group[total_rows]
-        sums, totals = parts_sum[total_groups], counts[total_rows]
-        failing = sums > totals
-        if complete:
-            failing |= (n_parts[total_groups] == complete) & (sums != totals)
-        if not failing.any():
-            continue
-        rows = total_rows[failing]
-        in_failing = parts & np.isin(group, group[rows])
-        names = pd.Series(valid[dimension].to_numpy()[in_failing]).groupby(group[in_failing]).agg(
-            lambda s: ", ".join(sorted(s)))
-        keys = valid[others].iloc[rows].itertuples(index=False, name=None)
-        lines = valid[LINE].to_numpy()[rows]
-        for row, key, line in zip(rows, keys, lines):
-            context = ", ".join(f"{c} {v}" for c, v in zip(others, key))
-            total, part_sum, line = int(counts[row]), int(round(parts_sum[group[row]])), int(line)
-            detail = dict(dimension=dimension, parts=names[group[row]], parts_sum=part_sum,
-                          total=total, context=context)
-            if part_sum > total:
-                out.append(make_finding("parts-exceed-total", frame=frame, line=line,
-                                        column=count, value=total, **detail))
-            else:
-                out.append(make_finding("parts-differ-from-total", frame=frame, line=line,
-                                        column=count, value=total, **detail))
+        failing = failing_totals(valid, spec.key, dimension, count, complete=complete)
+        for row, line, parts_sum, parts, exceeds in failing[
+                ["row", "line", "parts_sum", "parts", "exceeds"]].itertuples(index=False):
+            total = int(valid[count].iat[row])
+            out.append(make_finding(
+                "parts-exceed-total" if exceeds else "parts-differ-from-total", frame=frame,
+                line=int(line), column=count, value=total, dimension=dimension, parts=parts,
+                parts_sum=int(parts_sum), total=total,
+                context={c: valid[c].iat[row] for c in others}))
     return out
-
-
-def _combined_codes(columns: list[np.ndarray]) -> np.ndarray:
-    """One integer per distinct combination of the columns' codes, numbered from 0."""
-    combined = np.zeros(len(columns[0]) if columns else 0, dtype="int64")
-    for column in columns:
-        combined = combined * (int(column.max()) + 1) + column
-        combined = pd.factorize(combined)[0].astype("int64")  # stays below the row count
-    return combined
 
 
 def _submission_rules(result: ValidationResult) -> list[Finding]:
@@ -404,18 +360,16 @@ def _submission_rules(result: ValidationResult) -> list[Finding]:
     findings = []
     if len(typed) > 1:
         findings.append(make_finding("too-many-rows", frame=frame, line=int(typed[LINE].iloc[1]),
-                                     detail=len(typed)))
+                                     rows=len(typed)))
     row = typed.iloc[0]
-    info = {c: (None if pd.isna(row[c]) else row[c]) for c in typed.columns if c != LINE}
-    info["language"] = info.get("language") or "en"
-    result.info = info
-    year_from, year_to = info.get("year_from"), info.get("year_to")
+    details = result.details = SubmissionDetails.from_row(row.to_dict())
+    year_from, year_to = details.year_from, details.year_to
     if year_from is None or year_to is None:
         return findings
     if year_from > year_to:
         findings.append(make_finding("invalid-period", frame=frame, line=int(row[LINE]),
                                      column="year_from", value=year_from,
-                                     detail=f"{year_from}, after {year_to}"))
+                                     year_from=year_from, year_to=year_to))
         return findings
     for name in FACT_TABLES:
         table = result.tables.get(name)
@@ -425,7 +379,7 @@ def _submission_rules(result: ValidationResult) -> list[Finding]:
         for year, line in outside[["year", LINE]].itertuples(index=False):
             findings.append(make_finding("year-outside-period", frame=result.frames[name],
                                          line=int(line), column="year", value=int(year),
-                                         detail=f"{year_from}-{year_to}"))
+                                         year_from=year_from, year_to=year_to))
     return findings
 
 
@@ -446,5 +400,5 @@ def _organ_cases_against_victims(result: ValidationResult) -> list[Finding]:
             findings.append(make_finding(
                 "organ-cases-exceed-victims", frame=result.frames["organ_removal_cases"],
                 line=int(case_lines[year]), column="victims_total", value=int(in_cases),
-                detail=int(year), limit=limit))
+                year=int(year), victims=limit))
     return findings

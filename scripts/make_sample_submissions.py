@@ -47,9 +47,9 @@ OUT = ROOT / "sample_submissions"
 DEFAULT_EXPORT = "../shared/data/real/data_glotip_2025-04-14.xlsx"
 ZIP_TIME = (2025, 4, 14, 0, 0, 0)  # every member of every zip/xlsx written carries this time
 
-VICTIMS = "Detected trafficking victims"
-STAGES = {"suspected": "Persons brought into formal contact", "prosecuted": "Persons prosecuted",
-          "convicted": "Persons convicted"}
+VICTIMS_INDICATOR = "Detected trafficking victims"
+STAGE_INDICATORS = {"suspected": "Persons brought into formal contact", "prosecuted": "Persons prosecuted",
+                    "convicted": "Persons convicted"}
 BY_FORM, BY_CITIZENSHIP, BY_REPATRIATION = ("by form of exploitation", "by citizenship",
                                             "by country of repatriation")
 SEX_LABELS = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Unknown"}
@@ -151,8 +151,8 @@ def victim_cells(export: Export, iso: str, year: int, forms=FORM_LABELS, added=N
     """Counts by (sex, age, form): each sex-age cell split by the published forms (and by the
     `added` cells, e.g. removal of organs), the rest of the cell being form `unknown`."""
     cells = Counter()
-    for (sex, age), n in sex_age_cells(export, iso, VICTIMS, year).items():
-        parts = {form: export.get(iso, VICTIMS, year, SEX_LABELS[sex], AGE_LABELS[age], BY_FORM, label)
+    for (sex, age), n in sex_age_cells(export, iso, VICTIMS_INDICATOR, year).items():
+        parts = {form: export.get(iso, VICTIMS_INDICATOR, year, SEX_LABELS[sex], AGE_LABELS[age], BY_FORM, label)
                  for form, label in forms.items()}
         parts.update((added or {}).get((sex, age), {}))
         for form, m in fit(parts, n).items():
@@ -207,7 +207,7 @@ def offenders_rows(export: Export, iso: str, year: int, data_year: int | None = 
     """Each stage by sex and age; convicted persons also by citizenship and by form."""
     data_year = data_year or year
     rows = []
-    for stage, indicator in STAGES.items():
+    for stage, indicator in STAGE_INDICATORS.items():
         cells = sex_age_cells(export, iso, indicator, data_year)
         if not cells:
             continue
@@ -239,8 +239,8 @@ def repatriated_rows(year: int, countries: dict, total: int) -> list[dict]:
 
 def published_repatriated(export: Export, iso: str, year: int, data_year: int | None = None) -> list[dict]:
     data_year = data_year or year
-    abroad = export.categories(iso, VICTIMS, data_year, BY_REPATRIATION).get("Abroad", 0)
-    countries = by_country(export, iso, VICTIMS, data_year, BY_REPATRIATION, 10**9)
+    abroad = export.categories(iso, VICTIMS_INDICATOR, data_year, BY_REPATRIATION).get("Abroad", 0)
+    countries = by_country(export, iso, VICTIMS_INDICATOR, data_year, BY_REPATRIATION, 10**9)
     return repatriated_rows(year, countries, abroad)
 
 
@@ -342,7 +342,7 @@ def thailand(export: Export) -> None:
     for year in (2021, 2022):
         cells = victim_cells(export, "THA", year)
         total = sum(cells.values())
-        citizenship = by_country(export, "THA", VICTIMS, year, BY_CITIZENSHIP, total,
+        citizenship = by_country(export, "THA", VICTIMS_INDICATOR, year, BY_CITIZENSHIP, total,
                                  keep={"MMR", "KHM", "LAO", "THA", "unknown"})
         victims += victims_rows(year, cells, citizenship)
         offenders += offenders_rows(export, "THA", year)
@@ -365,7 +365,7 @@ def nigeria(export: Export) -> None:
     victims, offenders = [], []
     for year in (2021, 2022):
         cells = victim_cells(export, "NGA", year)
-        citizenship = by_country(export, "NGA", VICTIMS, year, BY_CITIZENSHIP, sum(cells.values()))
+        citizenship = by_country(export, "NGA", VICTIMS_INDICATOR, year, BY_CITIZENSHIP, sum(cells.values()))
         victims += victims_rows(year, cells, citizenship)
         offenders += offenders_rows(export, "NGA", year)
     tables = {
@@ -406,7 +406,7 @@ def france(export: Export) -> None:
     victims, offenders = [], []
     for year in (2021, 2022):
         cells = victim_cells(export, "FRA", year)
-        citizenship = by_country(export, "FRA", VICTIMS, year, BY_CITIZENSHIP, sum(cells.values()))
+        citizenship = by_country(export, "FRA", VICTIMS_INDICATOR, year, BY_CITIZENSHIP, sum(cells.values()))
         victims += victims_rows(year, cells, citizenship)
         offenders += offenders_rows(export, "FRA", year)
     write_xlsx(OUT / "FRA_2021-2022.xlsx", {
@@ -448,7 +448,7 @@ def egypt(export: Export) -> None:
     organs = {("male", "adult"): {"removal_of_organs": 2}, ("female", "adult"): {"removal_of_organs": 1}}
     forms = {f: label for f, label in FORM_LABELS.items() if f != "other"}
     cells = victim_cells(export, "EGY", 2021, forms=forms, added=organs)
-    citizenship = by_country(export, "EGY", VICTIMS, 2021, BY_CITIZENSHIP, sum(cells.values()) - 1)
+    citizenship = by_country(export, "EGY", VICTIMS_INDICATOR, 2021, BY_CITIZENSHIP, sum(cells.values()) - 1)
     citizenship["SDN"] = 1
     write_xlsx(OUT / "EGY_2022.xlsx", {
         "submission": as_labels("submission", submission(
@@ -495,7 +495,7 @@ def ukraine(export: Export) -> None:
     - 2022: organ-removal cases count 3 victims, `victims` reports 1 for removal of organs:
       organ-cases-exceed-victims."""
     def get(year, **kw) -> int:
-        return export.get("UKR", VICTIMS, year, **kw)
+        return export.get("UKR", VICTIMS_INDICATOR, year, **kw)
 
     victims = []
     for year in (2021, 2022):
@@ -538,7 +538,7 @@ def philippines(export: Export) -> None:
     the Philippines; the figures are its 2021 victims (girls, women, boys, men) and its 2021
     persons brought into formal contact."""
     def published(sex, age) -> int:
-        return export.get("PHL", VICTIMS, 2021, SEX_LABELS[sex], AGE_LABELS[age])
+        return export.get("PHL", VICTIMS_INDICATOR, 2021, SEX_LABELS[sex], AGE_LABELS[age])
 
     def v(sex, age, form, citizenship, count, year=2022) -> dict:
         return dict(year=year, sex=sex, age=age, form=form, citizenship=citizenship, count=count)
@@ -567,7 +567,7 @@ def philippines(export: Export) -> None:
         {"year": "Total", "count": total + 120},  # totals-row typed under the data
     ]
     # Offenders: the export's 2021 persons brought into formal contact, split by sex here.
-    suspected = export.get("PHL", STAGES["suspected"], 2021)
+    suspected = export.get("PHL", STAGE_INDICATORS["suspected"], 2021)
 
     def o(sex, count) -> dict:
         return dict(year=2022, stage="suspected", sex=sex, age="total", citizenship="total",

@@ -9,14 +9,14 @@ Southern Europe; THA Asia / South-eastern Asia.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
-from schemas.validate import validate_submission
-from transforms.prepare import prepare_submission
-from warehouse import load as warehouse
+from pipeline import submission as sequence
+from schemas.messages import render_message
+from tests.builders import HEADERS, write_submission
 from warehouse import snapshot as analyst_snapshot
+from warehouse.session import Warehouse
 
 T, F, M, U = "total", "female", "male", "unknown"
 
@@ -90,56 +90,36 @@ DEU_REVISED = {
     "organ_removal_cases": SUBMISSIONS["DEU"]["organ_removal_cases"],
 }
 
-HEADERS = {
-    "victims": ["year", "sex", "age", "form", "citizenship", "count"],
-    "offenders": ["year", "stage", "sex", "age", "citizenship", "form", "count"],
-    "repatriated": ["year", "country_of_detection", "sex", "age", "count"],
-    "organ_removal_cases": ["case_reference", "year", "stage", "victims_total", "victims_female",
-                            "victims_male", "victims_children", "victims_citizenship",
-                            "material_removed", "recruitment_countries", "removal_countries",
-                            "recipient_countries", "medical_professionals_involved"],
-}
-
 FIRST_LOAD = dt.datetime(2025, 1, 10, 9, 0)
 REVISION_LOAD = dt.datetime(2025, 3, 1, 9, 0)
 
 
-def write_submission(folder: Path, country: str, spec: dict) -> Path:
+def write_known_submission(folder: Path, country: str, spec: dict) -> Path:
     """A folder of CSVs, as a Member State may send it."""
-    folder.mkdir(parents=True)
-    with (folder / "submission.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["country", "year_from", "year_to", "institution", "contact_email", "language"])
-        writer.writerow([country, *spec["years"], "Test institution", "focal.point@example.org", "en"])
-    for table, header in HEADERS.items():
-        if table in spec:
-            with (folder / f"{table}.csv").open("w", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(header)
-                writer.writerows(spec[table])
-    return folder
+    tables = {table: [header, *spec[table]] for table, header in HEADERS.items() if table in spec}
+    year_from, year_to = spec["years"]
+    return write_submission(folder, tables, {
+        "country": country, "year_from": year_from, "year_to": year_to,
+        "institution": "Test institution", "contact_email": "focal.point@example.org", "language": "en"})
 
 
-def load_folder(db_path: Path, folder: Path, received_at: dt.datetime) -> warehouse.LoadOutcome:
-    parsed = prepare_submission(folder)
-    result = validate_submission(parsed)
-    errors = [f for f in result.findings if f.severity == "error"]
-    assert not errors, [f.message for f in errors]
-    record = warehouse.record_for(parsed, result, received_at=received_at, run_id="test", report_root=None)
-    connection = warehouse.connect(db_path)
-    try:
-        return warehouse.load_submission(connection, record, result.tables, result.findings)
-    finally:
-        connection.close()
+def load_folder(db_path: Path, folder: Path, received_at: dt.datetime) -> sequence.Outcome:
+    """Through the product's own sequence: assess, compare with history, load, report."""
+    assessment = sequence.assess_file(folder)
+    errors = [f for f in assessment.findings if f.severity == "error"]
+    assert not errors, [render_message(f) for f in errors]
+    with Warehouse(db_path) as warehouse:
+        return sequence.process(assessment, warehouse, reports_dir=db_path.parent / "reports",
+                                run_id="test", received_at=received_at)
 
 
 def build_known_warehouse(root: Path, revised: bool = True) -> Path:
     """Load the known submissions (and Germany's revision) and publish the snapshot."""
     db_path = root / "var" / "glotip.duckdb"
     for country, spec in SUBMISSIONS.items():
-        load_folder(db_path, write_submission(root / "inbox" / country, country, spec), FIRST_LOAD)
+        load_folder(db_path, write_known_submission(root / "inbox" / country, country, spec), FIRST_LOAD)
     if revised:
-        load_folder(db_path, write_submission(root / "inbox" / "DEU-revised", "DEU", DEU_REVISED),
+        load_folder(db_path, write_known_submission(root / "inbox" / "DEU-revised", "DEU", DEU_REVISED),
                     REVISION_LOAD)
-    analyst_snapshot.publish(db_path, warehouse.connect)
+    analyst_snapshot.publish(Warehouse(db_path))
     return db_path

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.analyst_data import FIRST_LOAD, REVISION_LOAD, build_known_warehouse
-from warehouse import load as warehouse
+from warehouse.session import Warehouse
 from warehouse import snapshot as analyst_snapshot
 from warehouse.queries import load_query, query_names, run_standard_query
 
@@ -174,12 +174,10 @@ def test_grouping_switch_changes_regions_and_flow_types(tmp_path):
     grouping_file = tmp_path / "my_grouping.csv"
     grouping_file.write_text("country,region,subregion\nNGA,Africa and Europe,\nDEU,Africa and Europe,\n"
                              "ITA,Africa and Europe,\nGHA,Africa and Europe,\nTHA,Asia,\n")
-    connection = warehouse.connect(db)
-    try:
-        analyst_snapshot.load_grouping(connection, "mine", analyst_snapshot.read_grouping_file(grouping_file), activate=True)
-    finally:
-        connection.close()
-    analyst_snapshot.publish(db, warehouse.connect)
+    with Warehouse(db) as warehouse:
+        analyst_snapshot.load_grouping(warehouse.connection, "mine",
+                                       analyst_snapshot.read_grouping_file(grouping_file), activate=True)
+        analyst_snapshot.publish(warehouse)
     with analyst_snapshot.open_snapshot(db) as snap:
         nga_deu = snap.execute("SELECT flow_type, grouping FROM flows WHERE origin = 'NGA' AND destination = 'DEU' "
                                "AND perspective = 'detection'").fetchall()
@@ -203,7 +201,7 @@ def test_suppressed_counts_are_counted_apart_not_as_zero(tmp_path):
         connection.execute("ALTER TABLE fact_victims ALTER count DROP NOT NULL")
         italy = connection.execute("SELECT submission_id FROM submissions WHERE country = 'ITA'").fetchall()[0][0]
         connection.execute("INSERT INTO fact_victims (submission_id, source_line, year, sex, age, form, citizenship, count) VALUES (?, 99, 2022, 'male', 'child', 'total', 'total', NULL)", [italy])
-    analyst_snapshot.publish(db, warehouse.connect)
+    analyst_snapshot.publish(Warehouse(db))
     with analyst_snapshot.open_snapshot(db) as snap:
         europe, = rows(run_standard_query(snap, "victims_by_sex_age", {"year": 2022}), region="Europe")
     assert europe["suppressed_cells"] == 1 and europe["boys"] == 5  # Germany's 5; Italy's hidden cell apart

@@ -11,7 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.analyst_data import DEU_REVISED, build_known_warehouse, write_submission
+from tests.analyst_data import DEU_REVISED, build_known_warehouse, write_known_submission
 from tests.conftest import SAMPLES
 from warehouse import snapshot as analyst_snapshot
 
@@ -53,7 +53,7 @@ def test_analyst_with_snapshot_open_blocks_nothing(prefect_server, tmp_path):
         inbox.mkdir()
         shutil.copy2(SAMPLES / "NGA_2021-2022.zip", inbox)
         shutil.copytree(SAMPLES / "MEX_2022", inbox / "MEX_2022")
-        write_submission(inbox / "DEU-revised", "DEU", DEU_REVISED)
+        write_known_submission(inbox / "DEU-revised", "DEU", DEU_REVISED)
         started = time.time()
         outcomes = ingest_submissions(str(inbox), str(db), str(tmp_path / "reports"))
         took = time.time() - started

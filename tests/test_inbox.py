@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.settings import load_settings
-from tests.synthetic import write_csv_folder, write_csv_zip, write_workbook
+from pipeline.settings import load_settings
+from tests.builders import write_csv_folder, write_csv_zip, write_workbook
 from transforms import inbox as inbox_files
 from transforms.readers import sha256_of
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from tests.conftest import SAMPLES
-from tests.helpers import victims, write_submission
+from tests.builders import victims, write_submission
 
 
 def run_flow(inbox, tmp_path):
@@ -109,7 +109,8 @@ def test_rejected_submission_loads_no_rows_and_keeps_its_findings(prefect_server
     outcomes, db, reports = run_flow(inbox, tmp_path)
     assert [o["status"] for o in outcomes] == ["rejected"]
     assert scalar(db, "SELECT count(*) FROM fact_victims") == 0
-    assert rows(db, "SELECT rule, cell FROM validation_findings") == [("suppressed-value", "line 2, column 6")]
+    assert rows(db, "SELECT rule, source, line, column_position, cell, params FROM validation_findings") == [
+        ("suppressed-value", "victims.csv", 2, 6, None, "{}")]  # the location as data; no cell in a CSV
     html = (reports / outcomes[0]["submission_id"] / "report.html").read_text()
     assert "Rejected" in html and "suppressed-value" in html
 

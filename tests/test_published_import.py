@@ -18,11 +18,14 @@ import pandas as pd
 import pytest
 
 from schemas import codelists as cl
+from schemas.messages import render_location, render_message
 from tests.conftest import TEST_DATA
-from tests.helpers import victims, write_submission
+from tests.builders import victims, write_submission
 from transforms.dataunodc import KIND_CODE, ExportError, prepare_export, read_export
-from warehouse.load import connect
+from transforms.dataunodc import SUM_AGE_GROUPS, SUM_SUB_FORMS
 from warehouse.dataunodc import AlreadyImported, load_export
+from warehouse.register import stored_findings
+from warehouse.session import Warehouse
 
 EXPORT = TEST_DATA / "data_glotip_2025-04-14.xlsx"
 HEADER = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category",
@@ -47,11 +50,8 @@ def full(tmp_path_factory):
     db = tmp_path_factory.mktemp("published") / "warehouse.duckdb"
     started = time.perf_counter()
     prepared = prepare_export(read_export(EXPORT))
-    connection = connect(db)
-    try:
-        outcome = load_export(connection, prepared)
-    finally:
-        connection.close()
+    with Warehouse(db) as warehouse:
+        outcome = load_export(warehouse.connection, prepared)
     return SimpleNamespace(db=db, prepared=prepared, outcome=outcome,
                            seconds=time.perf_counter() - started)
 
@@ -63,11 +63,8 @@ def query(db, sql, params=None) -> list[tuple]:
 
 def import_file(db, path, **options):
     prepared = prepare_export(read_export(path, options.pop("export_date", None)))
-    connection = connect(db)
-    try:
-        return load_export(connection, prepared, **options), prepared
-    finally:
-        connection.close()
+    with Warehouse(db) as warehouse:
+        return load_export(warehouse.connection, prepared, **options), prepared
 
 
 def excerpt(raw: pd.DataFrame, countries=EXCERPT_COUNTRIES, sark: bool = True) -> pd.DataFrame:
@@ -114,19 +111,19 @@ def rules(findings) -> dict[str, int]:
 
 def test_full_export_rows_read_loaded_and_quarantined(full, raw):
     stats = full.prepared.stats
-    assert stats["rows_read"] == len(raw) == 58_769
-    assert stats["quarantined_by_reason"] == {
+    assert stats.rows_read == len(raw) == 58_769
+    assert stats.quarantined_by_reason == {
         "published-exact-duplicate": 4,        # SLB: `Nationals` and `Solomon Islands` alike
         "published-missing-iso3": 26,          # Sark
         "published-questionnaire-code": 128,   # 120 Q6.1_* categories + 8 code-like values
     }
-    assert stats["rows_loaded"] == 58_769 - 158
-    assert stats["countries"] == 198 and stats["years"] == [2003, 2022]
+    assert stats.rows_loaded == 58_769 - 158
+    assert stats.countries == 198 and stats.years == [2003, 2022]
     loaded = {t: query(full.db, f"SELECT count(*) FROM fact_{t}")[0][0]
               for t in ("victims", "offenders", "repatriated", "offences")}
-    assert loaded == stats["fact_rows"] == full.outcome.rows_loaded
-    assert sum(loaded.values()) == stats["rows_loaded"] - stats["repeated_keys"]["summed_rows"] \
-        + stats["repeated_keys"]["summed_keys"]
+    assert loaded == stats.fact_rows == full.outcome.rows_loaded
+    assert sum(loaded.values()) == stats.rows_loaded - stats.repeated_keys.summed_rows \
+        + stats.repeated_keys.summed_keys
     assert query(full.db, "SELECT count(*), count(DISTINCT status) FROM submissions "
                           "WHERE source = 'published' AND published_as_of = DATE '2025-04-14'")[0][0] == 198
     assert full.seconds < 60, f"the import took {full.seconds:.1f} s"
@@ -185,11 +182,9 @@ def test_suppressed_values_are_kept_as_bounds_not_numbers(full, raw):
 
 
 def test_repeated_keys_are_summed_or_kept_once_as_the_data_shows(full):
-    repeated = full.prepared.stats["repeated_keys"]
-    assert repeated["by_reason"] == {
-        "one row per unlabelled age group: the values are this sex's rows by age": 155,
-        "one row per unlabelled sub-form of Other forms of exploitation": 337}
-    assert repeated["conflicting_keys"] == 0 and repeated["exact_duplicate_rows"] == 4
+    repeated = full.prepared.stats.repeated_keys
+    assert repeated.by_reason == {SUM_AGE_GROUPS: 155, SUM_SUB_FORMS: 337}
+    assert repeated.conflicting_keys == 0 and repeated.exact_duplicate_rows == 4
     # ARG 2019, Other forms of exploitation: 96 + 16 + <5 + <5
     assert query(full.db, """
         SELECT count, suppressed, count_min, count_max FROM victims
@@ -201,7 +196,7 @@ def test_repeated_keys_are_summed_or_kept_once_as_the_data_shows(full):
           AND age = 'total' AND form = 'total' AND citizenship = 'total'""") == [(443,)]
     duplicates = [f for f in full.prepared.findings if f.rule == "published-exact-duplicate"]
     assert [f.line for f in duplicates] == [38358, 38403, 38447, 38493]
-    assert "`Nationals` / `Solomon Islands`" in duplicates[0].message
+    assert "`Nationals` / `Solomon Islands`" in render_message(duplicates[0])
     assert query(full.db, "SELECT count(*) FROM victims WHERE country = 'SLB' AND year = 2017 "
                           "AND citizenship = 'SLB'") == [(1,)]
     summed = [f for f in full.prepared.findings if f.rule == "published-duplicate-summed"]
@@ -213,7 +208,7 @@ def test_rows_that_cannot_be_right_are_quarantined_with_the_reason(full, raw):
     codes = [f for f in findings if f.rule == "published-questionnaire-code"]
     assert {f.column for f in codes} == {"Category", "txtVALUE"}
     first = next(f for f in codes if f.value == "Q6.1_10s_2019")
-    assert first.location == "data_glotip_1!G34496" and first.line == 34496
+    assert render_location(first.location) == "data_glotip_1!G34496" and first.line == 34496
     assert raw.loc[raw["line"] == 34496, "Category"].item() == "Q6.1_10s_2019"
     assert {f.value for f in codes if f.column == "txtVALUE"} >= {"6,112,019"}
     sark = [f for f in findings if f.rule == "published-missing-iso3"]
@@ -225,20 +220,25 @@ def test_rows_that_cannot_be_right_are_quarantined_with_the_reason(full, raw):
         WHERE submission_id = 'PUB-20250414-PAK' AND rule = 'published-questionnaire-code'""") == [(63,)]
     assert query(full.db, """SELECT count(*) FROM validation_findings
         WHERE submission_id = 'PUB-20250414' AND rule = 'published-missing-iso3'""") == [(26,)]
+    # read back exactly as found (warehouse.register)
+    with Warehouse(full.db, read_only=True) as warehouse:
+        stored = stored_findings(warehouse.connection, "PUB-20250414-PAK")
+    found = [item.finding for item in full.prepared.country_findings if item.country == "PAK"]
+    assert stored == found
 
 
 def test_citizenship_texts_are_resolved_or_listed_with_their_rows(full, raw):
-    citizenship = full.prepared.stats["citizenship"]
-    assert citizenship["rows"] == 9_965  # 10,093 published, less the questionnaire codes
-    assert citizenship["share_resolved_to_country"] >= 0.96
+    citizenship = full.prepared.stats.citizenship
+    assert citizenship.rows == 9_965  # 10,093 published, less the questionnaire codes
+    assert citizenship.share_resolved_to_country >= 0.96
     unresolved = {}
-    for item in citizenship["unresolved"]:
-        unresolved[item["text"]] = unresolved.get(item["text"], 0) + item["rows"]
+    for item in citizenship.unresolved:
+        unresolved[item.text] = unresolved.get(item.text, 0) + item.rows
     assert unresolved["Kosovar"] == 20 and unresolved["(empty)"] == 88
-    assert sum(unresolved.values()) == citizenship["rows_unresolved"]
+    assert sum(unresolved.values()) == citizenship.rows_unresolved
     listed = [f for f in full.prepared.findings if f.rule == "published-unresolved-text"
               and f.column == "citizenship"]
-    assert sum(int(f.params["detail"]) for f in listed) == citizenship["rows_unresolved"]
+    assert sum(f.params["rows"] for f in listed) == citizenship.rows_unresolved
     rows = dict(((c, t), n) for c, t, n in query(full.db, """
         SELECT citizenship, category_text, count FROM victims
         WHERE country = 'NGA' AND year = 2019 AND citizenship <> 'total'"""))
@@ -255,27 +255,24 @@ def test_repatriation_rows_keep_the_other_country_without_a_direction(full):
     rows = query(full.db, """SELECT country_of_repatriation, country_of_detection, category_text
         FROM repatriated WHERE country = 'ROU' AND year = 2017 ORDER BY 1""")
     assert ("AUT", None, "Austria") in rows and ("abroad", None, "Abroad") in rows
-    assert full.prepared.stats["repatriation"]["rows"] == 1_918
+    assert full.prepared.stats.repatriation.rows == 1_918
 
 
 def test_parts_exceeding_their_total_are_reported(full):
-    parts = full.prepared.stats["parts_exceed_total"]
-    assert parts["victims: sex"]["cases"] > 0
+    parts = full.prepared.stats.parts_exceed_total
+    assert parts["victims: sex"].cases > 0
     findings = [f for f in full.prepared.findings if f.rule == "published-parts-exceed-total"]
-    assert len(findings) == sum(item["cases"] for item in parts.values())
+    assert len(findings) == sum(item.cases for item in parts.values())
     ago = next(f for f in findings if f.line == 84)  # AGO 2018 children: F <5 + M 5 > total 5
-    assert "female, male" in ago.message and "at least 6" in ago.message
+    assert "female, male" in render_message(ago) and "at least 6" in render_message(ago)
 
 
 def test_importing_the_same_file_again_changes_nothing(full):
     tables = ["submissions", "submission_years", "fact_victims", "fact_offenders",
               "fact_repatriated", "fact_offences", "validation_findings", "published_imports"]
     before = [query(full.db, f"SELECT count(*) FROM {t}")[0][0] for t in tables]
-    connection = connect(full.db)
-    try:
-        outcome = load_export(connection, full.prepared)
-    finally:
-        connection.close()
+    with Warehouse(full.db) as warehouse:
+        outcome = load_export(warehouse.connection, full.prepared)
     assert outcome.status == "duplicate" and outcome.import_id == "PUB-20250414"
     assert [query(full.db, f"SELECT count(*) FROM {t}")[0][0] for t in tables] == before
 
@@ -297,7 +294,7 @@ def test_csv_or_xlsx_any_preamble_any_row_order_give_the_same_warehouse(tmp_path
         export = read_export(path)
         assert export.export_date == dt.date(2025, 4, 14), name
         prepared[name] = prepare_export(export)
-    assert prepared["xlsx"].stats["rows_read"] == len(rows)
+    assert prepared["xlsx"].stats.rows_read == len(rows)
     reference = prepared["xlsx"]
     for name, other in prepared.items():
         assert rules(other.findings) == rules(reference.findings), name
@@ -315,7 +312,7 @@ def test_a_file_without_the_export_header_is_refused(tmp_path):
     with pytest.raises(ExportError) as problem:
         read_export(path)
     assert problem.value.finding.rule == "published-missing-header"
-    assert "txtVALUE" in problem.value.finding.message
+    assert "txtVALUE" in render_message(problem.value.finding)
 
 
 def test_newer_export_supersedes_older_which_stays_queryable_as_of_its_date(tmp_path, raw):
@@ -347,21 +344,16 @@ def test_newer_export_supersedes_older_which_stays_queryable_as_of_its_date(tmp_
 def test_a_later_member_state_submission_wins_for_its_years(tmp_path, raw):
     db = tmp_path / "warehouse.duckdb"
     import_file(db, write_csv(tmp_path / "data_glotip_2025-04-14.csv", excerpt(raw, ["ARG"], False)))
-    from schemas.validate import validate_submission
-    from transforms.prepare import prepare_submission
-    from warehouse.load import load_submission, now, record_for
+    from pipeline import submission as sequence
 
     folder = write_submission(tmp_path / "arg", victims("2019,total,total,total,total,1600"),
                               {"country": "ARG", "year_from": "2019", "year_to": "2019"})
-    parsed = prepare_submission(folder)
-    result = validate_submission(parsed)
-    record = record_for(parsed, result, received_at=now(), run_id=None, report_root=None)
-    connection = connect(db)
-    try:
-        outcome = load_submission(connection, record, result.tables, result.findings)
-    finally:
-        connection.close()
-    assert outcome.status.startswith("accepted") and outcome.supersedes == ["PUB-20250414-ARG"]
+    with Warehouse(db) as warehouse:
+        outcome = sequence.process(sequence.assess_file(folder), warehouse,
+                                   reports_dir=tmp_path / "reports")
+        superseded = warehouse.connection.execute(
+            "SELECT supersedes FROM submissions WHERE source = 'member_state'").fetchall()
+    assert outcome.status.startswith("accepted") and superseded == [(["PUB-20250414-ARG"],)]
     totals = dict((y, (n, s)) for y, n, s in query(db, """
         SELECT year, count, source FROM victims WHERE country = 'ARG' AND sex = 'total'
           AND age = 'total' AND form = 'total' AND citizenship = 'total' AND year IN (2018, 2019)"""))
@@ -428,7 +420,7 @@ def test_quirks_of_other_exports_are_caught(tmp_path):
         ("published-conflicting-values", 5), ("published-conflicting-values", 6),
     ]
     mismatch = next(f for f in prepared.findings if f.rule == "published-country-mismatch")
-    assert mismatch.message.startswith("`Iso3_code` `FRA` is France, but `Country` names Germany (DEU)")
+    assert render_message(mismatch).startswith("`Iso3_code` `FRA` is France, but `Country` names Germany (DEU)")
     victims_rows = prepared.tables["victims"].set_index(["sex", "citizenship"])
     assert victims_rows.loc[("total", "total"), "count"] == 1_757
     assert victims_rows.loc[("female", "total"), "count"] == 12

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from cli import app
-from tests.report_helpers import csv_submission, faulty_workbook
+from tests.builders import csv_submission, faulty_workbook
 
 runner = CliRunner()
 

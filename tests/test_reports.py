@@ -3,6 +3,8 @@ the annotated workbook opened and checked; the e-mail built, parsed back and sen
 
 from __future__ import annotations
 
+from schemas.messages import render_location, render_message
+
 import csv
 import email
 import email.policy
@@ -14,29 +16,28 @@ import socket
 import pytest
 from openpyxl import load_workbook
 
-from reporting.render import ReportSummary, report_details, write_reports
+from pipeline import submission as sequence
+from reporting.render import write_reports
 from schemas import i18n
 from schemas.catalogue import CATALOGUE
 from schemas.findings import outcome
 from schemas.validate import validate_submission
 from transforms.prepare import prepare_submission
-from tests.report_helpers import FORMULA, SCRIPT, faulty_workbook
+from tests.builders import FORMULA, SCRIPT, faulty_workbook
 
 
 def validated(path):
-    parsed = prepare_submission(path)
-    return parsed, validate_submission(parsed)
+    assessment = sequence.assess_file(path)
+    return assessment.parsed, assessment.result
 
 
 def write_all(path, report_dir, language=None):
-    parsed, result = validated(path)
-    summary = ReportSummary(submission_id="FRA-test", file_name=path.name, sha256=parsed.sha256,
-                            status=outcome(result.findings), country="FRA", year_from=2021,
-                            year_to=2022, rows={t: len(df) for t, df in result.tables.items()},
-                            **report_details(parsed, result))
-    if language:
-        summary.language = language
-    return write_reports(report_dir, summary, result.findings), result
+    assessment = sequence.assess_file(path)
+    findings = assessment.findings
+    summary = sequence.report_summary(assessment, findings, status=outcome(findings), history=None,
+                                      received_at=None, rows_loaded=None, supersedes=[],
+                                      language=language)
+    return write_reports(report_dir, summary, findings), assessment.result
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def faulty(tmp_path_factory):
 
 def test_findings_name_the_sheet_and_cell(faulty):
     _, _, result = faulty
-    assert sorted((f.rule, f.location) for f in result.findings) == [
+    assert sorted((f.rule, render_location(f.location)) for f in result.findings) == [
         ("parts-exceed-total", "victims!F2"), ("suppressed-value", "victims!F7"),
         ("unknown-code", "victims!B5"), ("unknown-code", "victims!B6")]
 
@@ -205,17 +206,18 @@ def test_a_refused_workbook_is_never_opened_again_for_annotation(faulty, tmp_pat
 
 
 def test_message_values_that_are_words_are_translated_too():
-    from reporting.localise import location, message_and_hint
     from schemas.findings import TableFrame, make_finding
+    from schemas.messages import render_value
     import pandas as pd
 
     frame = TableFrame("organ_removal_cases", "organ_removal_cases.csv", "csv", pd.DataFrame(),
                        column_positions={"summary": 15})
-    personal = make_finding("personal-data", frame=frame, line=4, column="summary", value="(withheld)",
-                            detail="an e-mail address")
-    message, _ = message_and_hint(personal, "ru")
-    assert message == "Текст в `Краткое описание дела`, по-видимому, содержит адрес электронной почты."
-    assert location(personal, "ru") == "organ_removal_cases.csv, строка 4, столбец 15"
-    year = make_finding("year-out-of-range", value=1850, detail="1990 to 2100")
-    assert message_and_hint(year, "es")[0] == "`1850` no es un año de referencia verosímil (1990 a 2100)."
-    assert message_and_hint(year, "en")[0] == year.message  # English is the stored message itself
+    personal = make_finding("personal-data", frame=frame, line=4, column="summary", withheld=True,
+                            kind="email")
+    assert render_message(personal, "ru") == (
+        "Текст в `Краткое описание дела`, по-видимому, содержит адрес электронной почты.")
+    assert render_location(personal.location, "ru") == "organ_removal_cases.csv, строка 4, столбец 15"
+    assert render_value(personal, "ru") == "(скрыто)" and personal.value is None
+    year = make_finding("year-out-of-range", value=1850, min_year=1990, max_year=2100)
+    assert render_message(year, "es") == "`1850` no es un año de referencia verosímil (1990–2100)."
+    assert render_message(year) == "`1850` is not a plausible reporting year (1990–2100)."

@@ -3,15 +3,17 @@ sheet's country against the rows (repatriated victims are detected abroad)."""
 
 from __future__ import annotations
 
+from schemas.messages import render_location, render_message
+
 import pytest
 
 from schemas.validate import validate_submission
 from transforms.prepare import prepare_submission
-from tests.report_helpers import csv_submission
+from tests.builders import csv_submission
 
 
 def findings(folder):
-    return sorted((f.rule, f.location) for f in validate_submission(prepare_submission(folder)).findings)
+    return sorted((f.rule, render_location(f.location)) for f in validate_submission(prepare_submission(folder)).findings)
 
 
 @pytest.mark.parametrize(("parts", "dimension"), [
@@ -23,7 +25,7 @@ def findings(folder):
 def test_parts_exceeding_the_total_in_each_dimension(tmp_path, parts, dimension):
     folder = csv_submission(tmp_path / dimension, ["2021,total,total,total,total,10", *parts], years=(2021, 2021))
     result = validate_submission(prepare_submission(folder))
-    assert [(f.rule, f.location, f.params["dimension"]) for f in result.findings] == [
+    assert [(f.rule, render_location(f.location), f.params["dimension"]) for f in result.findings] == [
         ("parts-exceed-total", "victims.csv, line 2, column 6", dimension)]
 
 
@@ -40,7 +42,7 @@ def test_repatriated_from_the_submitting_country_is_a_warning(tmp_path):
     folder = csv_submission(tmp_path / "s", ["2021,total,total,total,total,10"], years=(2021, 2021),
                             extra={"repatriated": repatriated})
     result = validate_submission(prepare_submission(folder))
-    assert [(f.rule, f.location, f.severity) for f in result.findings] == [
+    assert [(f.rule, render_location(f.location), f.severity) for f in result.findings] == [
         ("repatriated-from-own-country", "repatriated.csv, line 3, column 2", "warning")]
-    assert result.findings[0].message == ("These victims repatriated to THA are reported as detected "
+    assert render_message(result.findings[0]) == ("These victims repatriated to THA are reported as detected "
                                           "in THA, the submitting country itself.")

@@ -44,7 +44,7 @@ def test_translated_template_is_read_back_to_codes(tmp_path, language):
     assert list(victims["age"]) == [r[1] for r in ROWS]
     assert list(victims["form"]) == [r[2] for r in ROWS]
     assert list(victims["citizenship"]) == [r[3] for r in ROWS]
-    assert result.info["language"] == language  # prefilled by the template, as a label
+    assert result.details.language == language  # prefilled by the template, as a label
 
 
 def test_french_template_is_in_french_and_arabic_sheets_run_right_to_left(tmp_path):
@@ -77,7 +77,7 @@ def test_translated_template_sample_reads_as_the_english_one(english, translated
         pytest.skip("samples not generated")
     a = validate_submission(prepare_submission(english))
     b = validate_submission(prepare_submission(translated))
-    assert b.findings == [] and b.info["language"] == language
+    assert b.findings == [] and b.details.language == language
     for table in a.tables:
         left = a.tables[table].drop(columns="_line").reset_index(drop=True).astype(str)
         right = b.tables[table].drop(columns="_line").reset_index(drop=True).astype(str)

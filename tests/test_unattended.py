@@ -21,11 +21,11 @@ import duckdb
 import httpx
 import pytest
 
-from tests.synthetic import write_csv_folder, write_csv_zip, write_workbook
+from tests.builders import write_csv_folder, write_csv_zip, write_workbook
 from transforms.readers import sha256_of
 
 ROOT = Path(__file__).resolve().parents[1]
-FACT_TABLES = ("victims", "offenders", "repatriated", "organ_removal_cases")
+SUBMISSION_FACT_TABLES = ("victims", "offenders", "repatriated", "organ_removal_cases")  # fact_<name>
 
 
 def free_port() -> int:
@@ -164,7 +164,7 @@ def _check_all_or_nothing(db: Path, inbox: Path, shas: dict[str, str], archive: 
     register = query(db, "SELECT submission_id, sha256, status, rows_loaded FROM submissions")
     assert len({sha for _, sha, _, _ in register}) == len(register), "a file registered twice"
     loaded = {}
-    for table in FACT_TABLES:
+    for table in SUBMISSION_FACT_TABLES:
         for submission_id, n in query(db, f"SELECT submission_id, count(*) FROM fact_{table} GROUP BY 1"):
             loaded[submission_id] = loaded.get(submission_id, 0) + n
     assert loaded == {sid: rows for sid, _, _, rows in register if rows}, \

@@ -6,6 +6,8 @@ frictionless style: exactly these findings, no cascade.
 
 from __future__ import annotations
 
+from schemas.messages import render_location, render_message
+
 from pathlib import Path
 
 import pytest
@@ -13,12 +15,12 @@ import pytest
 from schemas.validate import validate_submission
 from transforms.prepare import prepare_submission
 
-from tests.helpers import VICTIMS_HEADER, victims, write_submission
+from tests.builders import VICTIMS_HEADER, victims, write_submission
 
 
 def findings_of(folder: Path) -> list[tuple[str, str]]:
     result = validate_submission(prepare_submission(folder))
-    return sorted((f.rule, f.location) for f in result.findings)
+    return sorted((f.rule, render_location(f.location)) for f in result.findings)
 
 
 def test_clean_submission_has_no_findings_and_accepts_labels_in_any_case(tmp_path):
@@ -70,7 +72,7 @@ def test_duplicate_row_is_one_finding_on_the_later_copy(tmp_path):
     folder = write_submission(tmp_path / "s", victims(
         "2021,total,total,total,total,3", "2021,total,total,total,total,3"))
     result = validate_submission(prepare_submission(folder))
-    assert [(f.rule, f.line, f.message) for f in result.findings] == [
+    assert [(f.rule, f.line, render_message(f)) for f in result.findings] == [
         ("duplicate-key", 3, "This row repeats the breakdown of line 2.")]
 
 
@@ -79,9 +81,9 @@ def test_parts_exceeding_total_is_an_error_on_the_total(tmp_path):
         "2021,total,total,total,total,10", "2021,female,total,total,total,8",
         "2021,male,total,total,total,5"))
     result = validate_submission(prepare_submission(folder))
-    assert [(f.rule, f.location) for f in result.findings] == [
+    assert [(f.rule, render_location(f.location)) for f in result.findings] == [
         ("parts-exceed-total", "victims.csv, line 2, column 6")]
-    assert "add up to 13, more than the total of 10" in result.findings[0].message
+    assert "add up to 13, more than the total of 10" in render_message(result.findings[0])
 
 
 def test_complete_parts_not_adding_up_is_a_warning(tmp_path):
@@ -139,8 +141,8 @@ def test_personal_data_in_case_summary_is_rejected_and_not_echoed(tmp_path):
             ["C2", "2021", "conviction", "1", "Kidney; liver", "unknown", "Kidney sold to a clinic abroad."]],
     })
     result = validate_submission(prepare_submission(folder))
-    assert [(f.rule, f.location, f.value) for f in result.findings] == [
-        ("personal-data", "organ_removal_cases.csv, line 2, column 7", "(withheld)")]
+    assert [(f.rule, render_location(f.location), f.value) for f in result.findings] == [
+        ("personal-data", "organ_removal_cases.csv, line 2, column 7", None)]
     assert list(result.tables["organ_removal_cases"]["material_removed"]) == ["kidney", "kidney;liver"]
 
 
@@ -152,7 +154,7 @@ def test_organ_cases_exceeding_victims_is_a_warning(tmp_path):
         "organ_removal_cases": [header, ["C1", "2021", "prosecution", "3", "kidney", "yes"]],
     })
     result = validate_submission(prepare_submission(folder))
-    assert [(f.rule, f.severity, f.location) for f in result.findings] == [
+    assert [(f.rule, f.severity, render_location(f.location)) for f in result.findings] == [
         ("organ-cases-exceed-victims", "warning", "organ_removal_cases.csv, line 2, column 4")]
 
 
@@ -161,4 +163,4 @@ def test_unreadable_file_is_a_finding_not_an_exception(tmp_path):
     junk.write_bytes(b"\x00\x01 this is not a workbook" * 50)
     result = validate_submission(prepare_submission(junk))
     assert [f.rule for f in result.findings] == ["unreadable-file"]
-    assert "not an Excel workbook" in result.findings[0].message
+    assert "not an Excel workbook" in render_message(result.findings[0])

@@ -2,34 +2,38 @@
 
 Plain functions: no Prefect, no warehouse. `read_export` finds the header row of an .xlsx or
 .csv export (with or without its preamble rows, wherever the header is) and returns the rows as
-text with their physical lines. `prepare_export` checks every row, quarantines those that cannot
-be right, maps `Indicator` / `Dimension` / `Category` / `Sex` / `Age` onto our codes, resolves
-the free-text countries, settles repeated keys and checks the published parts against their
-totals. Each decision is a finding of a `published-*` catalogue rule, so the import report says
-what happened to every row. docs/published-data.md explains the choices.
+text with their physical lines, with the submission readers' helpers (transforms.readers).
+`prepare_export` checks every row, quarantines those that cannot be right, maps `Indicator` /
+`Dimension` / `Category` / `Sex` / `Age` onto our codes, resolves the free-text countries,
+settles repeated keys and checks the published parts against their totals (schemas.totals,
+the rule the submissions follow). Each decision is a finding of a `published-*` catalogue
+rule, with its parameters as data, so the import report says what happened to every row.
+docs/published-data.md explains the choices.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from schemas import codelists as cl
-from schemas.countries import country_codes, load_countries, resolve_many
-from schemas.findings import Finding, TableFrame, make_finding
-from schemas.tables import MAX_YEAR, MIN_YEAR
-from transforms.readers import decode_text, sha256_of, sniff, UnreadableFile, _text
+from schemas.countries import country_codes, resolve_many
+from schemas.findings import CSV, LINE, SHEET, Finding, TableFrame, make_finding
+from schemas.messages import render_message
+from schemas.tables import MAX_YEAR, MIN_YEAR, TABLES
+from schemas.totals import failing_totals
+from transforms.readers import (UnreadableFile, cell_text, csv_rows, decode_text, find_header,
+                                sha256_of, sniff)
 
-LINE = "line"
-HEADER_SEARCH_ROWS = 50
+HEADER_SEARCH_ROWS = 50  # the export's preamble is longer than a submission's
 
 # The export's columns: matching key of the header label (schemas.codelists.match_key) -> ours.
 COLUMNS = {
@@ -77,26 +81,35 @@ DATE_ISO = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 
 RESOLVED_COLUMNS = ("citizenship", "country of repatriation")
 
-# Where each table's figures go and which of its columns form a cell's key.
+# The cells of each table: the keys of schemas.tables for the tables submissions have too
+# (the published repatriation rows name the country victims were repatriated from or to,
+# without a direction: `country_of_repatriation` where submissions have `country_of_detection`),
+# and the one table only the export has: offences (warehouse/sql/003_published.sql).
+OFFENCES_KEY = ["year", "form"]
 TABLE_COLUMNS = {
-    "victims": ["year", "sex", "age", "form", "citizenship"],
-    "offenders": ["year", "stage", "sex", "age", "citizenship", "form"],
-    "repatriated": ["year", "country_of_repatriation", "sex", "age"],
-    "offences": ["year", "form"],
+    "victims": TABLES["victims"].key,
+    "offenders": TABLES["offenders"].key,
+    "repatriated": ["country_of_repatriation" if c == "country_of_detection" else c
+                    for c in TABLES["repatriated"].key],
+    "offences": OFFENCES_KEY,
 }
 COUNT_COLUMNS = ["count", "suppressed", "count_min", "count_max"]
-# The dimensions whose categories are checked against their `total` row.
-DIMENSION_COLUMNS = {"victims": ["sex", "age", "form", "citizenship"],
-                     "offenders": ["sex", "age", "form", "citizenship"],
+# The dimensions whose categories are checked against their `total` row (the export's
+# repatriation rows are not: their `total` is over every country, not over those listed).
+DIMENSION_COLUMNS = {"victims": TABLES["victims"].columns_where("dimension"),
+                     "offenders": TABLES["offenders"].columns_where("dimension"),
                      "offences": ["form"], "repatriated": []}
 NOT_A_PART = {"citizenship": {UNRESOLVED}}  # a text we could not place may be a total
+
+# Why repeated rows were summed (codes of the UI strings `summed.<code>`).
+SUM_SUB_FORMS, SUM_AGE_GROUPS = "sub_forms", "age_groups"
 
 
 class ExportError(Exception):
     """The file is not a dataUNODC GLOTIP export; carries the finding for the report."""
 
     def __init__(self, finding: Finding):
-        super().__init__(finding.message)
+        super().__init__(render_message(finding, "en"))
         self.finding = finding
 
 
@@ -117,13 +130,91 @@ class ExportFile:
     frame: TableFrame  # for findings: sheet or file name and each column's position
 
 
+@dataclass(frozen=True)
+class CountryFinding:
+    """A finding and the country whose pseudo-submission it belongs to (None: the import's)."""
+
+    country: str | None
+    finding: Finding
+
+
+@dataclass(frozen=True)
+class UnresolvedText:
+    text: str
+    country: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How the free-text countries of one dimension (citizenship, repatriation) resolved."""
+
+    rows: int = 0
+    rows_country: int = 0
+    rows_nationals: int = 0
+    rows_unknown: int = 0
+    rows_abroad: int = 0
+    rows_unresolved: int = 0
+    share_resolved_to_country: float | None = None
+    texts: int = 0
+    texts_resolved: int = 0
+    texts_unresolved: int = 0
+    unresolved: tuple[UnresolvedText, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepeatedKeys:
+    """How repeated keys were settled; `by_reason`: keys summed by SUM_* reason."""
+
+    summed_keys: int = 0
+    summed_rows: int = 0
+    exact_duplicate_rows: int = 0
+    conflicting_keys: int = 0
+    conflicting_rows: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartsExceedingTotal:
+    """Totals of one table and dimension whose parts exceed them."""
+
+    cases: int
+    exact_figures_only: int  # the total and every part exact (no `<5`)
+    would_fit_if_suppressed_could_be_0: int
+
+
+@dataclass(frozen=True)
+class ImportStats:
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    quarantined_by_reason: dict[str, int]
+    fact_rows: dict[str, int]
+    countries: int
+    years: list[int] | None
+    citizenship: Resolution
+    repatriation: Resolution
+    repeated_keys: RepeatedKeys
+    parts_exceed_total: dict[str, PartsExceedingTotal]  # by "<table>: <dimension>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def parts_exceed_total_cases(self) -> int:
+        return sum(item.cases for item in self.parts_exceed_total.values())
+
+
 @dataclass
 class PreparedExport:
     export: ExportFile
     tables: dict[str, pd.DataFrame]  # warehouse columns + `country` + `source_line`
-    findings: list[Finding]
-    finding_countries: list[str | None]  # the country each finding belongs to (None: none)
-    stats: dict = field(default_factory=dict)
+    country_findings: list[CountryFinding]
+    stats: ImportStats
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [item.finding for item in self.country_findings]
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -134,15 +225,14 @@ def read_export(path: str | Path, export_date: dt.date | None = None) -> ExportF
     try:
         kind = sniff(path)
     except UnreadableFile as problem:
-        raise ExportError(make_finding("unreadable-file", detail=str(problem))) from problem
+        raise ExportError(problem.finding()) from problem
     if kind == "xlsx":
         sheet, rows, header_index = _xlsx_rows(path)
     elif kind == "csv":
         sheet, (rows, header_index) = None, _csv_rows(path)
     else:
-        raise ExportError(make_finding(
-            "unreadable-file", detail=f"`{path.name}` is neither an .xlsx workbook nor a .csv file"))
-    header = rows[header_index]
+        raise ExportError(make_finding("unreadable-file", reason="not_an_export", name=path.name))
+    header = [cell_text(v) for v in rows[header_index]]
     positions = {}
     labels = {}
     for position, label in enumerate(header, start=1):
@@ -158,7 +248,7 @@ def read_export(path: str | Path, export_date: dt.date | None = None) -> ExportF
     for name in RESOLVED_COLUMNS:  # findings on a resolved country point at its Category cell
         cells[name] = positions["category"]
     table_frame = TableFrame(
-        table="published", source=sheet or path.name, kind="sheet" if sheet else "csv",
+        table="published", source=sheet or path.name, kind=SHEET if sheet else CSV,
         data=pd.DataFrame(), column_positions=cells, header_labels=labels,
         header_line=header_index + 1)
     return ExportFile(
@@ -169,21 +259,19 @@ def read_export(path: str | Path, export_date: dt.date | None = None) -> ExportF
 
 
 def _header_index(rows: list[list]) -> int | None:
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        names = {COLUMNS.get(cl.match_key(v)) for v in row if isinstance(v, str) and v.strip()}
-        if set(REQUIRED) <= names:
-            return index
-    return None
+    """The export's header: the first row naming every REQUIRED column (transforms.readers)."""
+    text = [[cell_text(v) for v in row] for row in rows[:HEADER_SEARCH_ROWS]]
+    return find_header(text, COLUMNS, required=set(REQUIRED), search_rows=HEADER_SEARCH_ROWS)
 
 
 def _missing_header(where: str, rows: list[list]) -> ExportError:
-    best = set()
+    best: set[str] = set()
     for row in rows[:HEADER_SEARCH_ROWS]:
-        names = {COLUMNS.get(cl.match_key(v)) for v in row if isinstance(v, str) and v.strip()}
+        names = {COLUMNS.get(cl.match_key(v)) for v in map(cell_text, row) if v}
         if len(names & set(REQUIRED)) > len(best):
             best = names & set(REQUIRED)
-    missing = ", ".join(LABELS.get(n, n) for n in REQUIRED if n not in best)
-    return ExportError(make_finding("published-missing-header", table=where, detail=missing))
+    missing = [LABELS.get(n, n) for n in REQUIRED if n not in best]
+    return ExportError(make_finding("published-missing-header", table=where, missing=missing))
 
 
 def _xlsx_rows(path: Path) -> tuple[str, list[list], int]:
@@ -205,23 +293,15 @@ def _xlsx_rows(path: Path) -> tuple[str, list[list], int]:
 def _csv_rows(path: Path) -> tuple[list[list], int]:
     """Rows by physical line (row i is line i + 1); the delimiter is the header line's."""
     text, _ = decode_text(path.read_bytes(), path.name)
-    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     delimiter = ","
-    for line in lines:
-        for candidate in (",", ";", "\t", "|"):
-            fields = next(csv.reader([line], delimiter=candidate))
-            if _header_index([fields]) == 0:
-                delimiter = candidate
-                break
-        else:
-            continue
-        break
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list] = []
-    for record in reader:
-        while len(rows) < reader.line_num - 1:  # lines taken up by quoted line breaks
-            rows.append([])
-        rows.append(record)
+    for line in text.splitlines()[:HEADER_SEARCH_ROWS]:
+        found = next((candidate for candidate in (",", ";", "\t", "|")
+                      if _header_index([next(csv.reader([line], delimiter=candidate), [])]) == 0),
+                     None)
+        if found:
+            delimiter = found
+            break
+    rows = csv_rows(text, delimiter)
     index = _header_index(rows)
     if index is None:
         raise _missing_header(path.name, rows)
@@ -242,9 +322,10 @@ def _rows_frame(rows: list[list], positions: dict[str, int], first_line: int) ->
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """A column as the text a person reads in it: 2010.0 -> "2010", "" -> NA."""
+    """A column as the text a person reads in it (transforms.readers.cell_text): 2010.0 ->
+    "2010", "" -> NA."""
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        values = values.map(_text, na_action="ignore")
+        values = values.map(cell_text, na_action="ignore")
     text = values.astype("str").str.strip()
     return text.mask(text.eq("") | values.isna())
 
@@ -292,25 +373,24 @@ def prepare_export(export: ExportFile) -> PreparedExport:
     reason = _quarantine_reasons(rows, findings)
     valid = rows[reason.isna()].copy()
     mapped = _map_rows(valid)
-    resolution = _resolve_countries(mapped, findings)
-    settled = _settle_repeated_keys(mapped, findings)
+    citizenship, repatriation = _resolve_countries(mapped, findings)
+    settled, repeated = _settle_repeated_keys(mapped, findings)
     tables = _tables(settled)
     parts = _parts_against_totals(tables, findings)
 
-    quarantined = Counter(f.rule for f in findings.items if f.severity == "error")
-    stats = {
-        "rows_read": int(len(rows)),
-        "rows_loaded": int(len(rows) - sum(quarantined.values())),
-        "rows_quarantined": int(sum(quarantined.values())),
-        "quarantined_by_reason": dict(sorted(quarantined.items())),
-        "fact_rows": {name: int(len(frame)) for name, frame in tables.items()},
-        "countries": int(pd.concat([t["country"] for t in tables.values()]).nunique()) if tables else 0,
-        "years": _year_range(tables),
-        **resolution,
-        "repeated_keys": settled.attrs["repeated"],
-        "parts_exceed_total": parts,
-    }
-    return PreparedExport(export, tables, findings.items, findings.countries, stats)
+    quarantined = Counter(item.finding.rule for item in findings.items
+                          if item.finding.severity == "error")
+    stats = ImportStats(
+        rows_read=int(len(rows)),
+        rows_loaded=int(len(rows) - sum(quarantined.values())),
+        rows_quarantined=int(sum(quarantined.values())),
+        quarantined_by_reason=dict(sorted(quarantined.items())),
+        fact_rows={name: int(len(frame)) for name, frame in tables.items()},
+        countries=int(pd.concat([t["country"] for t in tables.values()]).nunique()) if tables else 0,
+        years=_year_range(tables),
+        citizenship=citizenship, repatriation=repatriation,
+        repeated_keys=repeated, parts_exceed_total=parts)
+    return PreparedExport(export, tables, findings.items, stats)
 
 
 class _Findings:
@@ -321,13 +401,12 @@ class _Findings:
         iso3 = rows["iso3"].str.upper()
         known = iso3.isin(country_codes())
         self.line_country = dict(zip(rows[LINE], iso3.where(known, None)))
-        self.items: list[Finding] = []
-        self.countries: list[str | None] = []
+        self.items: list[CountryFinding] = []
 
-    def add(self, code: str, line: int | None, column: str | None = None, country=None, **details):
+    def add(self, code: str, line: int | None, column: str | None = None, country=None, **params):
         label = LABELS.get(column, column) if column else None
-        self.items.append(make_finding(code, frame=self.frame, line=line, column=label, **details))
-        self.countries.append(country or self.line_country.get(line))
+        finding = make_finding(code, frame=self.frame, line=line, column=label, **params)
+        self.items.append(CountryFinding(country or self.line_country.get(line), finding))
 
 
 def _quarantine_reasons(rows: pd.DataFrame, findings: _Findings) -> pd.Series:
@@ -348,58 +427,51 @@ def _quarantine_reasons(rows: pd.DataFrame, findings: _Findings) -> pd.Series:
         {f"{t}|{d}" for t, dims in ALLOWED_DIMENSIONS.items() for d in dims})
     names = _country_name_targets(rows)
 
+    def no_params(index):
+        return {}
+
+    # (rule, column, failed, the finding's parameters, the column whose text is its value)
     checks = [
-        ("published-questionnaire-code", "category", category.str.match(QUESTIONNAIRE_CODE), {}),
-        ("published-questionnaire-code", "value", value_is_code, {}),
-        ("published-missing-iso3", "iso3", iso3.eq(""), {"value_from": "country_name"}),
-        ("published-unknown-iso3", "iso3", ~iso3.isin(country_codes()), {}),
-        ("published-country-mismatch", "iso3", names.notna() & names.ne(iso3), {}),
-        ("published-unknown-label", "indicator", target.isna(), {}),
-        ("published-unknown-label", "dimension", dim.isna(), {}),
+        ("published-questionnaire-code", "category", category.str.match(QUESTIONNAIRE_CODE), no_params, None),
+        ("published-questionnaire-code", "value", value_is_code, no_params, None),
+        ("published-missing-iso3", "iso3", iso3.eq(""), no_params, "country_name"),
+        ("published-unknown-iso3", "iso3", ~iso3.isin(country_codes()), no_params, None),
+        ("published-country-mismatch", "iso3", names.notna() & names.ne(iso3),
+         lambda i: {"iso3": iso3[i], "named": names[i]}, None),
+        ("published-unknown-label", "indicator", target.isna(), no_params, None),
+        ("published-unknown-label", "dimension", dim.isna(), no_params, None),
         ("published-unknown-label", "dimension", ~allowed,
-         {"detail_from": "indicator", "detail": " for {}"}),
-        ("published-unknown-label", "unit", ~unit_ok, {}),
-        ("published-unknown-label", "sex", ~rows["sex"].pipe(_keys).isin(SEX), {}),
-        ("published-unknown-label", "age", ~rows["age"].pipe(_keys).isin(AGE), {}),
+         lambda i: {"applies_to": "indicator", "indicator": rows.at[i, "indicator"]}, None),
+        ("published-unknown-label", "unit", ~unit_ok, no_params, None),
+        ("published-unknown-label", "sex", ~rows["sex"].pipe(_keys).isin(SEX), no_params, None),
+        ("published-unknown-label", "age", ~rows["age"].pipe(_keys).isin(AGE), no_params, None),
         ("published-unknown-label", "category", dim.eq("total") & category_key.ne("total"),
-         {"detail": " for the dimension Total"}),
+         lambda i: {"applies_to": "total_dimension"}, None),
         ("published-unknown-label", "category", dim.eq("form") & ~category_key.isin(FORM),
-         {"detail": " for a form of exploitation"}),
+         lambda i: {"applies_to": "form_dimension"}, None),
         ("published-invalid-value", "value",
          ~rows["value"].fillna("").str.match(EXACT) & ~rows["value"].fillna("").str.match(SUPPRESSED),
-         {"detail": "a count (a whole number or `<5`)"}),
+         lambda i: {"expected": "count"}, None),
         ("published-invalid-value", "year",
          ~pd.to_numeric(rows["year"], errors="coerce").between(MIN_YEAR, MAX_YEAR)
          | ~rows["year"].fillna("").str.fullmatch(r"\d{4}"),
-         {"detail": f"a year from {MIN_YEAR} to {MAX_YEAR}"}),
+         lambda i: {"expected": "year", "min_year": MIN_YEAR, "max_year": MAX_YEAR}, None),
     ]
-    for code, column, failed, how in checks:
+    for code, column, failed, params, value_from in checks:
         hits = failed.fillna(True).astype(bool) & reason.isna()
         if not hits.any():
             continue
         reason[hits] = code
         for index in rows.index[hits]:
-            row = rows.loc[index]
-            value = row[how.get("value_from", column)]
-            detail = how.get("detail", "")
-            if "detail_from" in how:
-                detail = detail.format(row[how["detail_from"]])
-            extra = {}
-            if code == "published-country-mismatch":
-                detail = _country_name(iso3[index])
-                extra = {"limit": f"{_country_name(names[index])} ({names[index]})"}
-            findings.add(code, int(row[LINE]), column, value="" if pd.isna(value) else value,
-                         detail=detail, **extra)
+            value = rows.at[index, value_from or column]
+            findings.add(code, int(rows.at[index, LINE]), column,
+                         value="" if pd.isna(value) else value, **params(index))
     return reason
 
 
 def _keys(values: pd.Series) -> pd.Series:
     """schemas.codelists.match_key of each value, computed once per distinct value."""
     return values.map({v: cl.match_key(v) for v in values.dropna().unique()})
-
-
-def _country_name(iso3: str) -> str:
-    return load_countries().set_index("iso3")["name"].get(iso3, iso3)
 
 
 def _country_name_targets(rows: pd.DataFrame) -> pd.Series:
@@ -442,10 +514,10 @@ def _map_rows(valid: pd.DataFrame) -> pd.DataFrame:
     return mapped
 
 
-def _resolve_countries(mapped: pd.DataFrame, findings: _Findings) -> dict:
+def _resolve_countries(mapped: pd.DataFrame, findings: _Findings) -> tuple[Resolution, Resolution]:
     """Citizenship and country-of-repatriation texts to ISO3 (or unknown / abroad /
     unresolved); one warning per unresolved text and country, with its row count."""
-    stats = {}
+    found = []
     for dim, label in (("citizenship", "citizenship"), ("repatriation", "country of repatriation")):
         rows = mapped[mapped["dimension"] == dim]
         resolved = resolve_many(rows["category_text"], rows["country"])
@@ -459,32 +531,26 @@ def _resolve_countries(mapped: pd.DataFrame, findings: _Findings) -> dict:
         for (text, country), group in texts[unresolved].groupby(["text", "country"], sort=True):
             shown = text if text else "(empty)"
             findings.add("published-unresolved-text", int(group["line"].min()), label,
-                         country=country, value=shown, detail=len(group))
-            listing.append({"text": shown, "country": country, "rows": int(len(group))})
+                         country=country, value=shown, rows=len(group))
+            listing.append(UnresolvedText(shown, country, int(len(group))))
         distinct = resolved.assign(unresolved=unresolved).drop_duplicates("text")
-        stats[dim] = {
-            "rows": int(len(rows)),
-            "rows_country": int(kinds.get("country", 0) + kinds.get("nationals", 0)),
-            "rows_nationals": int(kinds.get("nationals", 0)),
-            "rows_unknown": int(kinds.get("unknown", 0)),
-            "rows_abroad": int(kinds.get("abroad", 0)),
-            "rows_unresolved": int(kinds.get("unresolved", 0)),
-            "share_resolved_to_country": round(
-                (kinds.get("country", 0) + kinds.get("nationals", 0)) / len(rows), 4) if len(rows) else None,
-            "texts": int(len(distinct)),
-            "texts_resolved": int((~distinct["unresolved"]).sum()),
-            "texts_unresolved": int(distinct["unresolved"].sum()),
-            "unresolved": sorted(listing, key=lambda item: (-item["rows"], item["text"])),
-        }
-    return {"citizenship": stats["citizenship"], "repatriation": stats["repatriation"]}
+        to_country = int(kinds.get("country", 0) + kinds.get("nationals", 0))
+        found.append(Resolution(
+            rows=int(len(rows)), rows_country=to_country,
+            rows_nationals=int(kinds.get("nationals", 0)),
+            rows_unknown=int(kinds.get("unknown", 0)), rows_abroad=int(kinds.get("abroad", 0)),
+            rows_unresolved=int(kinds.get("unresolved", 0)),
+            share_resolved_to_country=round(to_country / len(rows), 4) if len(rows) else None,
+            texts=int(len(distinct)), texts_resolved=int((~distinct["unresolved"]).sum()),
+            texts_unresolved=int(distinct["unresolved"].sum()),
+            unresolved=tuple(sorted(listing, key=lambda item: (-item.rows, item.text)))))
+    return found[0], found[1]
 
 
 KEY = ["table", "country", "year", "stage", "sex", "age", "form", "other", "text_key"]
-SUM_SUB_FORMS = "one row per unlabelled sub-form of Other forms of exploitation"
-SUM_AGE_GROUPS = "one row per unlabelled age group: the values are this sex's rows by age"
 
 
-def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> pd.DataFrame:
+def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> tuple[pd.DataFrame, RepeatedKeys]:
     """One row per cell. Repeated keys, decided from the data:
     - `Other forms of exploitation` repeated: one row per unlabelled sub-form: summed;
     - a sex's `Total`-age row repeated (dimension Total) whose values are exactly that sex's
@@ -494,11 +560,8 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> pd.DataF
         text_key=np.where(mapped["other"].eq(UNRESOLVED), mapped["category_text"].fillna(""), ""),
         bound=mapped["count_min"].astype("str") + "-" + mapped["count_max"].astype("str"))
     repeated = mapped.duplicated(KEY, keep=False)
-    counts = {"summed_keys": 0, "summed_rows": 0, "exact_duplicate_rows": 0,
-              "conflicting_keys": 0, "conflicting_rows": 0, "by_reason": {}}
     if not repeated.any():
-        mapped.attrs["repeated"] = counts
-        return mapped.drop(columns="bound")
+        return mapped.drop(columns="bound"), RepeatedKeys()
     # within a key, rows in an order that does not depend on the file's row order: an exact
     # duplicate keeps the same row (the smallest Category text) whatever the order
     rep = mapped[repeated].assign(order_text=mapped["category_text"].fillna("")).sort_values(
@@ -524,34 +587,34 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> pd.DataF
     rep = rep.join(groups[["action", "first_line"]], on="group").drop(columns=["in_form", "in_total"])
 
     summed = _sum_groups(rep[rep["action"] == "sum"])
-    described = _described_keys(rep, groups)
+    keys = _cell_keys(rep, groups)
+    by_reason: dict[str, int] = {}
     for group, row in groups[groups["action"] == "sum"].iterrows():
         total = summed.loc[group]
         findings.add("published-duplicate-summed", int(row["first_line"]), "value",
-                     value=_display(total), detail=int(row["rows"]), key=described[group],
-                     reason=row["reason"])
-        counts["by_reason"][row["reason"]] = counts["by_reason"].get(row["reason"], 0) + 1
+                     value=_display(total), rows=int(row["rows"]), **keys[group],
+                     sum_reason=row["reason"])
+        by_reason[row["reason"]] = by_reason.get(row["reason"], 0) + 1
     extra = rep[(rep["action"] == "exact") & (rep[LINE] != rep["first_line"])].sort_values(LINE)
     for line, first, value, group in extra[[LINE, "first_line", "value", "group"]].itertuples(index=False):
         findings.add("published-exact-duplicate", int(line), "value", value=value,
-                     detail=int(first), key=described[group])
+                     first_line=int(first), **keys[group])
     conflicts = rep[rep["action"] == "conflict"].sort_values(LINE)
-    shown = conflicts.groupby("group").apply(
-        lambda g: ", ".join(f"{v} (line {n})" for v, n in zip(g["value"], g[LINE])))
+    values_at_lines = {group: [{"value": v, "line": int(n)} for v, n in zip(g["value"], g[LINE])]
+                       for group, g in conflicts.groupby("group")}
     for line, value, group in conflicts[[LINE, "value", "group"]].itertuples(index=False):
         findings.add("published-conflicting-values", int(line), "value", value=value,
-                     detail=shown[group], key=described[group])
+                     values_at_lines=values_at_lines[group], **keys[group])
 
     keep = ~repeated
     keep[rep.index[(rep["action"] == "exact") & (rep[LINE] == rep["first_line"])]] = True
     settled = pd.concat([mapped[keep], summed], ignore_index=True).drop(columns="bound")
     action = groups["action"].value_counts()
-    counts.update(summed_keys=int(action.get("sum", 0)),
-                  summed_rows=int(groups.loc[groups["action"] == "sum", "rows"].sum()),
-                  exact_duplicate_rows=int(len(extra)), conflicting_keys=int(action.get("conflict", 0)),
-                  conflicting_rows=int(len(conflicts)))
-    settled.attrs["repeated"] = counts
-    return settled
+    return settled, RepeatedKeys(
+        summed_keys=int(action.get("sum", 0)),
+        summed_rows=int(groups.loc[groups["action"] == "sum", "rows"].sum()),
+        exact_duplicate_rows=int(len(extra)), conflicting_keys=int(action.get("conflict", 0)),
+        conflicting_rows=int(len(conflicts)), by_reason=dict(sorted(by_reason.items())))
 
 
 def _signatures(rows: pd.DataFrame, key: list[str]) -> pd.Series:
@@ -575,28 +638,44 @@ def _sum_groups(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _display(row) -> str:
-    """A count as the report shows it: `12`, `<5`, or `13 to 16` for a sum with `<5` parts."""
+    """A summed count as its cell's text: `12`, `<5`, or `13 to 16` for a sum with `<5` parts
+    (the `value` of a finding on a summed cell, whose figure is in its `count` parameters)."""
     if not row["suppressed"]:
         return f"{int(row['count']):,}"
     low, high = int(row["count_min"]), int(row["count_max"])
     return f"<{high + 1}" if low == 1 and high <= 4 else f"{low:,} to {high:,}"
 
 
-def _described_keys(rep: pd.DataFrame, groups: pd.DataFrame) -> pd.Series:
-    """Each repeated key in words: `ARG, 2019, victims, sex other, age total, form total`."""
+def _counted(row) -> dict[str, Any]:
+    """A count as a finding's parameter (schemas.messages writes it `12`, `<5`, `13 to 16`)."""
+    return {"count": None if row["suppressed"] else int(row["count"]),
+            "suppressed": bool(row["suppressed"]), "count_min": int(row["count_min"]),
+            "count_max": int(row["count_max"])}
+
+
+def _cell_key(cells: dict, skip: str | None = None) -> dict[str, Any]:
+    """A cell of the warehouse as codes: {country, year, table, stage, sex, ...}."""
+    table = cells["table"]
+    key: dict[str, Any] = {"country": cells["country"], "year": int(cells["year"]), "table": table}
+    for column in TABLE_COLUMNS[table]:
+        if column != "year" and column != skip:
+            key[column] = cells[column]
+    return key
+
+
+def _cell_keys(rep: pd.DataFrame, groups: pd.DataFrame) -> dict[int, dict[str, Any]]:
+    """Each repeated key as parameters: `cell_key` (codes) and the Category `texts` it was
+    published as, when the country is one of a text."""
     texts = rep[rep["category_text"].notna()].groupby("group")["category_text"].agg(
-        lambda t: " / ".join(f"`{x}`" for x in t.unique()))
-    described = {}
+        lambda t: list(t.unique()))
+    found = {}
     for group, cells in zip(groups.index, groups.to_dict("records")):
-        parts = [cells["country"], str(cells["year"]), cells["table"]]
-        if cells["stage"]:
-            parts.append(cells["stage"])
-        parts += [f"{column} {cells[column]}" for column in ("sex", "age", "form")]
+        other = "country_of_repatriation" if cells["table"] == "repatriated" else "citizenship"
+        params: dict[str, Any] = {"cell_key": _cell_key({**cells, other: cells["other"]})}
         if group in texts.index:
-            name = "country of repatriation" if cells["table"] == "repatriated" else "citizenship"
-            parts.append(f"{name} {cells['other']} ({texts[group]})")
-        described[group] = ", ".join(parts)
-    return pd.Series(described, dtype="object")
+            params["texts"] = texts[group]
+        found[group] = params
+    return found
 
 
 def _tables(settled: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -617,63 +696,36 @@ def _tables(settled: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return tables
 
 
-PARTS_LISTED = 8
-
-
-def _parts_against_totals(tables: dict[str, pd.DataFrame], findings: _Findings) -> dict:
-    """Each dimension's categories against its `total` row, with `<5` as 1 to 4: a warning
-    where the parts add up to more than the total can be (the smallest sum of the parts
-    exceeds the largest total). Absent rows are no evidence (the export drops zeros)."""
-    import duckdb
-
-    found: dict[str, dict] = {}
-    connection = duckdb.connect()
-    try:
-        for name, frame in tables.items():
-            if frame.empty:
+def _parts_against_totals(tables: dict[str, pd.DataFrame],
+                          findings: _Findings) -> dict[str, PartsExceedingTotal]:
+    """Each dimension's categories against its `total` row (schemas.totals), with `<5` as 1
+    to 4: a warning where the parts add up to more than the total can be (the smallest sum of
+    the parts exceeds the largest total). Absent rows are no evidence (the export drops
+    zeros)."""
+    found: dict[str, PartsExceedingTotal] = {}
+    for name, frame in tables.items():
+        key = ["country"] + TABLE_COLUMNS[name]
+        for dimension in DIMENSION_COLUMNS[name]:
+            over = failing_totals(frame, key, dimension, "count_min", "count_max",
+                                  not_parts=NOT_A_PART.get(dimension, ()), line="source_line")
+            if over.empty:
                 continue
-            connection.register("cells", frame)
-            key = ["country"] + TABLE_COLUMNS[name]
-            for dimension in DIMENSION_COLUMNS[name]:
-                others = [c for c in key if c != dimension]
-                over = connection.execute(f"""
-                    WITH parts AS (
-                        SELECT {", ".join(others)}, sum(count_min) AS parts_min,
-                               count(*) FILTER (WHERE suppressed) AS parts_suppressed,
-                               list({dimension} ORDER BY {dimension}) AS names
-                        FROM cells
-                        WHERE {dimension} <> '{cl.TOTAL}'
-                          AND NOT list_contains(?, {dimension})
-                        GROUP BY ALL)
-                    SELECT t.*, p.parts_min, p.parts_suppressed, p.names
-                    FROM cells AS t JOIN parts AS p USING ({", ".join(others)})
-                    WHERE t.{dimension} = '{cl.TOTAL}' AND p.parts_min > t.count_max
-                    ORDER BY t.source_line""", [sorted(NOT_A_PART.get(dimension, ()))]).df()
-                if over.empty:
-                    continue
-                for row in over.to_dict("records"):
-                    context = ", ".join(f"{c} {row[c]}" for c in others if c not in ("country", "year"))
-                    findings.add("published-parts-exceed-total", int(row["source_line"]), "value",
-                                 country=row["country"], value=_display(row), dimension=dimension,
-                                 parts=_listing(row["names"]), parts_sum=f"{int(row['parts_min']):,}",
-                                 total=_display(row),
-                                 context=f"{name} of {row['country']} in {row['year']} ({context})")
-                exact = over["parts_suppressed"].eq(0) & ~over["suppressed"].astype(bool)
-                fits_with_zero = (over["parts_min"] - over["parts_suppressed"]) <= over["count_max"]
-                found[f"{name}: {dimension}"] = {
-                    "cases": int(len(over)), "exact_figures_only": int(exact.sum()),
-                    "would_fit_if_suppressed_could_be_0": int(fits_with_zero.sum())}
-            connection.unregister("cells")
-    finally:
-        connection.close()
+            totals = frame.iloc[over["row"].to_numpy()].reset_index(drop=True)
+            for total, (line, parts_sum, parts) in zip(
+                    totals.to_dict("records"),
+                    over[["line", "parts_sum", "parts"]].itertuples(index=False)):
+                cells = {**total, "table": name}
+                findings.add("published-parts-exceed-total", int(line), "value",
+                             country=total["country"], value=_display(total),
+                             dimension=dimension, categories=parts, parts_sum=int(parts_sum),
+                             total=_counted(total), cell_key=_cell_key(cells, skip=dimension))
+            exact = over["parts_inexact"].eq(0).to_numpy() & ~totals["suppressed"].astype(bool).to_numpy()
+            fits_with_zero = (over["parts_sum"] - over["parts_inexact"]).to_numpy() \
+                <= totals["count_max"].astype("int64").to_numpy()
+            found[f"{name}: {dimension}"] = PartsExceedingTotal(
+                cases=int(len(over)), exact_figures_only=int(exact.sum()),
+                would_fit_if_suppressed_could_be_0=int(fits_with_zero.sum()))
     return dict(sorted(found.items()))
-
-
-def _listing(categories) -> str:
-    names = list(categories)
-    if len(names) <= PARTS_LISTED:
-        return ", ".join(names)
-    return ", ".join(names[:PARTS_LISTED]) + f" and {len(names) - PARTS_LISTED} more"
 
 
 def _year_range(tables: dict[str, pd.DataFrame]) -> list[int] | None:

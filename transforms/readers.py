@@ -34,7 +34,16 @@ TOTALS_ROW_WORDS = {"total", "totals", "sum", "grand total", "subtotal"}
 
 
 class UnreadableFile(Exception):
-    """A file that cannot be read at all; its message is shown to the submitter."""
+    """A file that cannot be read at all: `reason` is a code of the catalogue's UI strings
+    (`unreadable.<reason>`), `params` fill it."""
+
+    def __init__(self, reason: str, **params):
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
+
+    def finding(self) -> Finding:
+        return make_finding("unreadable-file", reason=self.reason, **self.params)
 
 
 def read_submission(path: str | Path) -> ParsedSubmission:
@@ -46,7 +55,7 @@ def read_submission(path: str | Path) -> ParsedSubmission:
     try:
         if parsed.size_bytes > MAX_FILE_BYTES:
             parsed.read_findings.append(make_finding(
-                "file-too-large", detail=_megabytes(parsed.size_bytes), limit=_megabytes(MAX_FILE_BYTES)))
+                "file-too-large", size_bytes=parsed.size_bytes, limit_bytes=MAX_FILE_BYTES))
             return parsed
         if path.is_dir():
             parsed.file_format = "csv-folder"
@@ -63,14 +72,14 @@ def read_submission(path: str | Path) -> ParsedSubmission:
             elif kind == "csv":
                 _read_csv_tables(parsed, {path.name: path.read_bytes})
             else:
-                raise UnreadableFile(_describe_unknown(path))
+                raise _unknown_kind(path)
     except UnreadableFile as problem:
         parsed.tables.clear()
-        parsed.read_findings.append(make_finding("unreadable-file", detail=str(problem)))
+        parsed.read_findings.append(problem.finding())
     except Exception as problem:  # noqa: BLE001 - a broken file must yield a report, not a traceback
         parsed.tables.clear()
         parsed.read_findings.append(make_finding(
-            "unreadable-file", detail=f"{type(problem).__name__}: {str(problem)[:300]}"))
+            "unreadable-file", reason="unexpected", error=f"{type(problem).__name__}: {str(problem)[:300]}"))
     return parsed
 
 
@@ -85,24 +94,23 @@ def sniff(path: Path) -> str:
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
         except zipfile.BadZipFile as problem:
-            raise UnreadableFile(f"the file looks like a zip or .xlsx but is damaged ({problem}); "
-                                 "it may have been cut short while copying") from problem
+            raise UnreadableFile("damaged_zip", error=str(problem)) from problem
         if "xl/workbook.xml" in names:
             return "xlsx"
         return "csv-zip"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnreadableFile("the workbook is password-protected or in the old .xls format; "
-                             "save it as an unprotected .xlsx workbook")
+        raise UnreadableFile("old_or_protected")
     if path.suffix.lower() in (".csv", ".txt"):
         return "csv"
     return "unknown"
 
 
-def _describe_unknown(path: Path) -> str:
+def _unknown_kind(path: Path) -> UnreadableFile:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return "the file has an .xlsx name but is not an Excel workbook (its content is not a " \
-               "workbook); save it again from Excel as .xlsx"
-    return f"files of type `{path.suffix or 'without an extension'}` are not accepted"
+        return UnreadableFile("not_a_workbook")
+    if not path.suffix:
+        return UnreadableFile("no_extension")
+    return UnreadableFile("type_not_accepted", suffix=path.suffix)
 
 
 def sha256_of(path: Path) -> str:
@@ -124,10 +132,6 @@ def size_of(path: Path) -> int:
     return path.stat().st_size
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024**2:,.1f} MB"
-
-
 def _check_zip(path: Path) -> None:
     """Refuse zip bombs before anything unpacks them."""
     with zipfile.ZipFile(path) as archive:
@@ -135,8 +139,7 @@ def _check_zip(path: Path) -> None:
     unpacked = sum(info.file_size for info in infos)
     packed = max(1, sum(info.compress_size for info in infos))
     if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO and unpacked > 50 * 1024**2:
-        raise UnreadableFile(f"the archive unpacks to {_megabytes(unpacked)} from {_megabytes(packed)}, "
-                             "beyond the limits for a submission")
+        raise UnreadableFile("archive_too_large", unpacked_bytes=unpacked, packed_bytes=packed)
 
 
 def _zip_members(path: Path, findings: list | None = None) -> dict:
@@ -153,7 +156,7 @@ def _zip_members(path: Path, findings: list | None = None) -> dict:
         if info.is_dir() or not name.lower().endswith(".csv") or name.startswith("."):
             continue
         if findings is not None and name != info.filename:
-            findings.append(make_finding("archive-entry-path", detail=info.filename, value=name))
+            findings.append(make_finding("archive-entry-path", entry=info.filename, value=name))
         members[name] = (lambda info=info: archive.read(info))
     return members
 
@@ -203,12 +206,12 @@ def _read_workbook(parsed: ParsedSubmission, path: Path) -> None:
         table = table_for_name(sheet_name)
         template_sheet = cl.match_key(sheet_name) in TEMPLATE_SHEETS or _is_instructions_sheet(sheet_name)
         if sheet_name in hidden and not template_sheet:  # our template hides its `lists` sheet
-            parsed.read_findings.append(make_finding("hidden-sheet", detail=sheet_name))
+            parsed.read_findings.append(make_finding("hidden-sheet", sheet=sheet_name))
         if table is None:
             if not template_sheet:
                 rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=True)
                 if any(any(_text(v) for v in row) for row in rows):
-                    parsed.read_findings.append(make_finding("unknown-table", detail=sheet_name))
+                    parsed.read_findings.append(make_finding("unknown-table", name=sheet_name))
             continue
         if table in parsed.tables:
             continue
@@ -227,7 +230,7 @@ def _report_merged_cells(parsed: ParsedSubmission, frame: TableFrame, ranges: li
         if last_row + 1 <= frame.header_line:
             continue  # a title banner above the header is harmless
         where = f"{column_letter(first_column + 1)}{first_row + 1}:{column_letter(last_column + 1)}{last_row + 1}"
-        parsed.read_findings.append(make_finding("merged-cells", table=frame.table, detail=where))
+        parsed.read_findings.append(make_finding("merged-cells", table=frame.table, range=where))
 
 
 def _report_formulas_without_value(parsed: ParsedSubmission, frame: TableFrame, path: Path,
@@ -312,7 +315,7 @@ def _cells_as_text(values: tuple):
     return pc.if_else(pa.array(is_float), numbers_text, texts)
 
 
-def _text(value) -> str | None:
+def cell_text(value) -> str | None:
     """A cell as the text a person would read in it (12.0 -> "12")."""
     if value is None or value == "":
         return None
@@ -326,16 +329,17 @@ def _text(value) -> str | None:
     return text or None
 
 
+_text = cell_text  # the name used within this module
+
 # -- CSV --------------------------------------------------------------------------------------
 
 def _read_csv_tables(parsed: ParsedSubmission, files: dict) -> None:
     if not files:
-        raise UnreadableFile("no CSV files were found; name them after the tables "
-                             f"({', '.join(t + '.csv' for t in TABLES)})")
+        raise UnreadableFile("no_csv_files", file_names=[f"{table}.csv" for table in TABLES])
     for file_name, read_bytes in files.items():
         table = table_for_name(file_name)
         if table is None:
-            parsed.read_findings.append(make_finding("unknown-table", detail=file_name))
+            parsed.read_findings.append(make_finding("unknown-table", name=file_name))
             continue
         raw = read_bytes()
         text, encoding_finding = decode_text(raw, file_name)
@@ -451,26 +455,30 @@ def _add_columnar_table(parsed: ParsedSubmission, table: str, source: str, kind:
 def decode_text(raw: bytes, file_name: str) -> tuple[str, Finding | None]:
     """UTF-8 (with or without BOM) or UTF-16; anything else is read as Windows-1252."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return _replaced(raw[3:].decode("utf-8", errors="replace"), file_name, "UTF-8")
+        return _replaced(raw[3:].decode("utf-8", errors="replace"), file_name, ["UTF-8"])
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _replaced(raw.decode("utf-16", errors="replace"), file_name, "UTF-16")
+        return _replaced(raw.decode("utf-16", errors="replace"), file_name, ["UTF-16"])
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError:
-        return _replaced(raw.decode("cp1252", errors="replace"), file_name, "UTF-8 or Windows-1252")
+        return _replaced(raw.decode("cp1252", errors="replace"), file_name, ["UTF-8", "Windows-1252"])
 
 
-def _replaced(text: str, file_name: str, encoding: str) -> tuple[str, Finding | None]:
+def _replaced(text: str, file_name: str, encoding: list[str]) -> tuple[str, Finding | None]:
     """The text, and a finding when some bytes could not be decoded (they became U+FFFD)."""
     if "\ufffd" not in text:
         return text, None
-    return text, make_finding("encoding-replaced", detail=file_name, limit=encoding)
+    return text, make_finding("encoding-replaced", file=file_name, encoding=encoding)
 
 
 def _csv_rows(text: str) -> list[list[str | None]]:
     """Rows by physical line: row i is line i + 1 (a quoted line break keeps the count right)."""
     first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    return csv_rows(text, ";" if first_line.count(";") > first_line.count(",") else ",")
+
+
+def csv_rows(text: str, delimiter: str) -> list[list[str | None]]:
+    """`_csv_rows` with a given delimiter (the published export's reader finds its own)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str | None]] = []
     lines_before = 0  # a record is on the line where it starts, as a text editor shows it
@@ -541,10 +549,18 @@ def _frame(columns: dict, lines: list[int]) -> pd.DataFrame:
 
 
 def _find_header(rows: list[list], lookup: dict[str, str]) -> int | None:
+    return find_header(rows, lookup)
+
+
+def find_header(rows: list[list], lookup: dict[str, str], *, required: set[str] | None = None,
+                search_rows: int = HEADER_SEARCH_ROWS) -> int | None:
+    """The index of the header among the first `search_rows` rows of text: the first row whose
+    labels (by `cl.match_key`, through `lookup` to column keys) name every `required` column,
+    or, without `required`, two of the columns (the published export's reader uses it too)."""
     needed = min(2, len(set(lookup.values())))
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    for index, row in enumerate(rows[:search_rows]):
         matches = {lookup[key] for key in (cl.match_key(v) for v in row if v) if key in lookup}
-        if len(matches) >= needed:
+        if required <= matches if required is not None else len(matches) >= needed:
             return index
     return None
 

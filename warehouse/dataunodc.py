@@ -17,20 +17,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
-from warehouse.load import insert_frame, now, transaction
+from warehouse import register
+from warehouse.load import now
+from warehouse.session import insert_frame, transaction
 
 if TYPE_CHECKING:  # the loader takes what transforms/ prepared; it imports none of transforms/
+    from schemas.findings import Finding
     from transforms.dataunodc import PreparedExport
 
 SOURCE = "published"
 INSTITUTION = "UNODC (dataUNODC: Global Report on Trafficking in Persons data)"
-FACT_TABLES = ("victims", "offenders", "repatriated", "offences")
+PUBLISHED_TABLES = ("victims", "offenders", "repatriated", "offences")  # fact_<name>
 
 
 class AlreadyImported(Exception):
@@ -97,17 +100,17 @@ def load_export(
         if same_file and same_file[0] != import_id:
             replaced += _delete_import(connection, same_file[0])
         load_seq = connection.execute("SELECT nextval('submission_load_seq')").fetchall()[0][0]
-        register = _register(prepared, import_id, load_seq, imported_at, run_id, report_dir)
+        pseudo = _register(prepared, import_id, load_seq, imported_at, run_id, report_dir)
         rows_loaded = {}
-        for table in FACT_TABLES:
+        for table in PUBLISHED_TABLES:
             frame = prepared.tables.get(table)
             if frame is not None and not frame.empty:
                 rows_loaded[table] = _insert_facts(connection, table, frame, import_id)
-        _insert(connection, "submissions", register)
+        _insert(connection, "submissions", pseudo)
         _insert(connection, "submission_years", _years(prepared, import_id, load_seq, imported_at))
-        _insert(connection, "validation_findings", _findings(prepared, import_id, run_id,
-                                                             set(register["country"])))
-        supersedes = _supersede(connection, list(register["submission_id"]), imported_at)
+        register.insert_findings(
+            connection, _owned_findings(prepared, import_id, set(pseudo["country"])), run_id)
+        supersedes = register.supersede(connection, list(pseudo["submission_id"]), imported_at)
         _insert(connection, "published_imports", pd.DataFrame([{
             "import_id": import_id, "export_date": export.export_date,
             "export_date_from": export.export_date_from, "file_name": export.file_name,
@@ -115,11 +118,11 @@ def load_export(
             "header_line": export.header_line, "sha256": export.sha256,
             "size_bytes": export.size_bytes, "imported_at": imported_at, "run_id": run_id,
             "flow_run_id": flow_run_id, "load_seq": load_seq,
-            "rows_read": prepared.stats["rows_read"], "rows_loaded": prepared.stats["rows_loaded"],
-            "rows_quarantined": prepared.stats["rows_quarantined"],
-            "fact_rows": sum(rows_loaded.values()), "countries": len(register),
-            "stats": json.dumps(prepared.stats, default=str), "report_dir": report_dir}]))
-    return ImportOutcome(import_id, "loaded", export.export_date, load_seq, len(register),
+            "rows_read": prepared.stats.rows_read, "rows_loaded": prepared.stats.rows_loaded,
+            "rows_quarantined": prepared.stats.rows_quarantined,
+            "fact_rows": sum(rows_loaded.values()), "countries": len(pseudo),
+            "stats": json.dumps(asdict(prepared.stats), default=str), "report_dir": report_dir}]))
+    return ImportOutcome(import_id, "loaded", export.export_date, load_seq, len(pseudo),
                          rows_loaded, sorted(set(replaced)), supersedes)
 
 
@@ -135,12 +138,13 @@ def _register(prepared: PreparedExport, import_id: str, load_seq: int, imported_
                        for name, frame in prepared.tables.items()], ignore_index=True)
     per_country = facts.groupby("country").agg(year_from=("year", "min"), year_to=("year", "max"),
                                                rows_loaded=("year", "size"))
-    severity = pd.DataFrame({"country": prepared.finding_countries,
-                             "severity": [f.severity for f in prepared.findings]})
+    severity = pd.DataFrame({"country": [item.country for item in prepared.country_findings],
+                             "severity": [item.finding.severity for item in prepared.country_findings]},
+                            columns=["country", "severity"])
     counts = (severity.groupby(["country", "severity"]).size().unstack(fill_value=0)
               .reindex(columns=["error", "warning"], fill_value=0))
     per_country = per_country.join(counts).fillna(0)
-    register = pd.DataFrame({
+    rows = pd.DataFrame({
         "submission_id": [pseudo_submission_id(import_id, c) for c in per_country.index],
         "load_seq": load_seq, "source": SOURCE, "country": per_country.index,
         "year_from": per_country["year_from"].astype("int64"),
@@ -155,7 +159,7 @@ def _register(prepared: PreparedExport, import_id: str, load_seq: int, imported_
         "warnings": per_country["warning"].astype("int64"),
         "report_dir": report_dir, "published_as_of": export.export_date,
     })
-    return register.reset_index(drop=True)
+    return rows.reset_index(drop=True)
 
 
 def _years(prepared: PreparedExport, import_id: str, load_seq: int,
@@ -175,53 +179,16 @@ def _insert_facts(connection, table: str, frame: pd.DataFrame, import_id: str) -
     return len(staged)
 
 
-def _findings(prepared: PreparedExport, import_id: str, run_id: str | None,
-              countries: set[str]) -> pd.DataFrame:
+def _owned_findings(prepared: PreparedExport, import_id: str,
+                    countries: set[str]) -> list[tuple[str, Finding]]:
     """Each finding under its country's pseudo-submission, or under the import's id."""
-    owner = [pseudo_submission_id(import_id, c) if c in countries else import_id
-             for c in prepared.finding_countries]
-    frame = pd.DataFrame(
-        [(o, run_id, f.severity, f.rule, f.table, f.source, f.line, f.column, f.cell, f.value,
-          f.message) for o, f in zip(owner, prepared.findings)],
-        columns=["submission_id", "run_id", "severity", "rule", "table_name", "source", "line",
-                 "column_name", "cell", "value", "message"])
-    frame["line"] = frame["line"].astype("Int64")
-    return frame
+    return [(pseudo_submission_id(import_id, item.country) if item.country in countries
+             else import_id, item.finding) for item in prepared.country_findings]
 
 
 def _insert(connection, table: str, frame: pd.DataFrame) -> None:
     if not frame.empty:
         insert_frame(connection, table, frame)
-
-
-def _supersede(connection, new_ids: list[str], at: dt.datetime) -> list[str]:
-    """Record which earlier submissions each new one replaces for some year, and mark those
-    none of whose years is current any more as superseded."""
-    connection.execute(
-        """
-        UPDATE submissions AS s SET supersedes = r.earlier
-        FROM (
-            SELECT c.submission_id, list(DISTINCT sy.submission_id ORDER BY sy.submission_id) AS earlier
-            FROM current_country_years AS c
-            JOIN submission_years AS sy
-              ON sy.country = c.country AND sy.year = c.year AND sy.submission_id <> c.submission_id
-            JOIN submissions AS e ON e.submission_id = sy.submission_id
-            WHERE list_contains(?, c.submission_id) AND e.superseded_by IS NULL
-              AND e.status IN ('accepted', 'accepted_with_warnings')
-            GROUP BY c.submission_id
-        ) AS r
-        WHERE s.submission_id = r.submission_id
-        """, [new_ids])
-    rows = connection.execute(
-        """
-        UPDATE submissions AS s SET superseded_by = r.submission_id, superseded_at = ?
-        FROM (SELECT submission_id, unnest(supersedes) AS earlier FROM submissions
-              WHERE list_contains(?, submission_id)) AS r
-        WHERE s.submission_id = r.earlier AND s.superseded_by IS NULL
-          AND s.submission_id NOT IN (SELECT submission_id FROM current_country_years)
-        RETURNING s.submission_id
-        """, [at, new_ids]).fetchall()
-    return sorted(row[0] for row in rows)
 
 
 def _delete_import(connection, import_id: str) -> list[str]:
@@ -230,7 +197,7 @@ def _delete_import(connection, import_id: str) -> list[str]:
         "SELECT submission_id FROM submissions WHERE source = ? AND starts_with(submission_id, ?)",
         [SOURCE, import_id + "-"]).fetchall()]
     every = ids + [import_id]
-    for table in [f"fact_{t}" for t in FACT_TABLES] + ["submission_years", "validation_findings"]:
+    for table in [f"fact_{t}" for t in PUBLISHED_TABLES] + ["submission_years", "validation_findings"]:
         connection.execute(f"DELETE FROM {table} WHERE list_contains(?, submission_id)", [every])
     connection.execute(
         "UPDATE submissions SET superseded_by = NULL, superseded_at = NULL "

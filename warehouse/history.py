@@ -8,8 +8,6 @@ returned as one long frame so the comparison needs nothing from DuckDB.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 
@@ -17,6 +15,11 @@ from schemas.history import HISTORY_TABLES
 
 HISTORY_COLUMNS = ["table", "year", "sex", "age", "form", "citizenship", "stage",
                    "country_of_detection", "count", "suppressed", "submission_id"]
+
+
+def empty_history() -> pd.DataFrame:
+    """Nothing held (a new country, or no warehouse to compare with)."""
+    return pd.DataFrame(columns=HISTORY_COLUMNS)
 
 
 def held_figures(connection: duckdb.DuckDBPyConnection, country: str | None) -> pd.DataFrame:
@@ -32,16 +35,5 @@ def held_figures(connection: duckdb.DuckDBPyConnection, country: str | None) -> 
             held["suppressed"] = False
         frames.append(held[[c for c in HISTORY_COLUMNS if c in held.columns]])
     if not frames:
-        return pd.DataFrame(columns=HISTORY_COLUMNS)
+        return empty_history()
     return pd.concat(frames, ignore_index=True).reindex(columns=HISTORY_COLUMNS)
-
-
-def held_figures_at(db_path: str | Path, country: str | None) -> pd.DataFrame:
-    """The same, opening the warehouse read-only (none yet: nothing held)."""
-    if not Path(db_path).exists():
-        return pd.DataFrame(columns=HISTORY_COLUMNS)
-    with duckdb.connect(str(db_path), read_only=True) as connection:
-        try:
-            return held_figures(connection, country)
-        except duckdb.CatalogException:  # a warehouse file without the views yet
-            return pd.DataFrame(columns=HISTORY_COLUMNS)

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from schemas.countries import REFERENCE_DIR, load_countries
-from warehouse.load import insert_frame, transaction
+from warehouse.session import Warehouse, insert_frame, transaction
 
 ANALYST_DIR_NAME = "analyst"
 SNAPSHOT_NAME = "glotip_snapshot.duckdb"
@@ -172,17 +172,15 @@ def _insert_population(connection, frame: pd.DataFrame) -> None:
 
 # ------------------------------------------------------------------ publishing
 
-def publish(db_path: str | Path, connect) -> dict[str, str]:
-    """Refresh the reference tables, then publish the snapshot and the Parquet files.
-
-    `connect` is warehouse.load.connect (passed in so the lock-waiting logic stays there)."""
-    connection = connect(db_path)
+def publish(warehouse: Warehouse) -> dict[str, str]:
+    """Refresh the reference tables, then publish the snapshot and the Parquet files; the
+    session's connection is closed afterwards (closing checkpoints the file)."""
     try:
-        refresh_reference_tables(connection)
-        snapshot = publish_snapshot(connection, snapshot_path(db_path))
+        refresh_reference_tables(warehouse.connection)
+        snapshot = publish_snapshot(warehouse.connection, snapshot_path(warehouse.path))
     finally:
-        connection.close()
-    parquet = publish_parquet(snapshot, analyst_dir(db_path))
+        warehouse.close()
+    parquet = publish_parquet(snapshot, analyst_dir(warehouse.path))
     return {"snapshot": str(snapshot), "parquet": str(parquet)}
 
 

@@ -127,8 +127,14 @@ CREATE TABLE IF NOT EXISTS validation_findings (
     column_name    VARCHAR,
     cell           VARCHAR,
     value          VARCHAR,
-    message        VARCHAR NOT NULL
+    message        VARCHAR NOT NULL,  -- the English rendering, for analysts; `params` is the data
+    file_kind      VARCHAR,           -- sheet or csv
+    column_position INTEGER,
+    params         JSON               -- the rule's parameters (schemas.findings.Finding.params)
 );
+ALTER TABLE validation_findings ADD COLUMN IF NOT EXISTS file_kind VARCHAR;
+ALTER TABLE validation_findings ADD COLUMN IF NOT EXISTS column_position INTEGER;
+ALTER TABLE validation_findings ADD COLUMN IF NOT EXISTS params JSON;
 
 -- Columns added for the published dataUNODC import (warehouse/published.py,
 -- docs/published-data.md). They sit here rather than in 003_published.sql because the views of

@@ -1,9 +1,11 @@
-"""Ingestion settings: one config file (`glotip.toml`), then `GLOTIP_*` environment variables.
+"""Settings of every `glotip` command: one config file (`glotip.toml`), then `GLOTIP_*`
+environment variables, then the command's own flags.
 
 Precedence, last wins: built-in defaults (the demo's: `glotip ingest` on sample_submissions),
 the `[ingest]` table of the config file, for the scheduled deployment its `[deployment]` table,
-then environment variables. The config file is `glotip.toml` in the current folder, or the
-file named by `GLOTIP_CONFIG`; a missing file means the defaults.
+then environment variables; an explicit command-line flag always wins (`with_flags`). The
+config file is `glotip.toml` in the current folder, or the file named by `GLOTIP_CONFIG`; a
+missing file means the defaults.
 
 `move_processed` is off by default: the demo inbox (sample_submissions/) must never be
 emptied. The deployment turns it on for its own inbox.
@@ -20,7 +22,7 @@ CONFIG_FILE = Path("glotip.toml")
 
 
 @dataclass(frozen=True)
-class IngestSettings:
+class Settings:
     inbox: str = "sample_submissions"
     db: str = "var/glotip.duckdb"
     reports: str = "var/reports"
@@ -41,9 +43,13 @@ class IngestSettings:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def with_flags(self, **flags) -> Settings:
+        """These settings with each flag the user gave (not None) taking precedence."""
+        return replace(self, **{name: value for name, value in flags.items() if value is not None})
+
 
 def load_settings(deployment: bool = False, config: str | Path | None = None,
-                  environ: dict | None = None) -> IngestSettings:
+                  environ: dict | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     path = Path(config or environ.get("GLOTIP_CONFIG") or CONFIG_FILE)
     table: dict = {}
@@ -52,8 +58,8 @@ def load_settings(deployment: bool = False, config: str | Path | None = None,
         table.update(document.get("ingest", {}))
         if deployment:
             table.update(document.get("deployment", {}))
-    settings = IngestSettings()
-    known = {f.name: f for f in fields(IngestSettings)}
+    settings = Settings()
+    known = {f.name: f for f in fields(Settings)}
     unknown = sorted(set(table) - set(known))
     if unknown:
         raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; "

@@ -1,0 +1,288 @@
+"""The sequence that handles one submission, written once.
+
+    receive (settle, archive) -> find in the register -> assess (read, validate)
+        -> compare with history -> record and load -> report -> (remove from the inbox)
+
+Every caller goes through these functions: the Prefect flow (each step a task), `glotip
+validate` (no load), the benchmark (each step timed) and the tests. A caller decides how a step
+runs by passing `step`: a function `step(name, function, *args)` that calls
+`function(*args)`, directly (`call`), as a Prefect task with retries (flows/ingest.py) or
+under a clock (benchmarks/run.py). The order of the steps and what passes between them is
+only here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+
+from reporting.render import ReportSummary, write_reports
+from schemas.findings import Finding, ParsedSubmission, make_finding, outcome
+from schemas.history import HistoryCheck, check_against_history
+from schemas.messages import render_message
+from schemas.submission import SubmissionDetails
+from schemas.validate import ValidationResult, validate_submission
+from transforms import inbox as inbox_files
+from transforms.prepare import prepare_submission
+from warehouse import load as loader
+from warehouse import register
+from warehouse.history import empty_history, held_figures
+from warehouse.session import Warehouse
+
+Step = Callable[..., Any]  # step(name, function, *args) -> function(*args)
+
+
+def call(name: str, function: Callable, *args: Any) -> Any:
+    """Run a step as a plain function call."""
+    return function(*args)
+
+
+@dataclass
+class Assessment:
+    """One file read and validated: what the rules found; nothing compared or loaded yet."""
+
+    parsed: ParsedSubmission
+    result: ValidationResult
+
+    @property
+    def details(self) -> SubmissionDetails:
+        return self.result.details or SubmissionDetails()
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.result.findings
+
+    @property
+    def submission_id(self) -> str:
+        return loader.submission_id_for(self.details, self.parsed.sha256)
+
+
+@dataclass
+class Outcome:
+    """What happened to one inbox entry (or one validated file), as the run summary lists it."""
+
+    file_name: str
+    submission_id: str | None
+    status: str  # accepted, accepted_with_warnings, rejected, validated..., duplicate, failed, deferred
+    rows_loaded: int = 0
+    errors: int = 0
+    warnings: int = 0
+    report: str | None = None  # the report folder
+    note: str = ""
+    findings: list[Finding] = field(default_factory=list, repr=False)
+
+
+@dataclass(frozen=True)
+class InboxOptions:
+    """How a run treats its inbox and where it writes (pipeline/settings.py documents each)."""
+
+    inbox: str
+    reports_dir: str
+    archive_dir: str
+    move_processed: bool = False
+    settle_seconds: float = 2.0
+
+
+# -- the steps ----------------------------------------------------------------------------------
+
+def read(path: str | Path) -> ParsedSubmission:
+    return prepare_submission(path)
+
+
+def validate(parsed: ParsedSubmission) -> Assessment:
+    return Assessment(parsed, validate_submission(parsed))
+
+
+def assess_file(path: str | Path, step: Step = call) -> Assessment:
+    """Read and validate one file (nothing else)."""
+    return step("validate", validate, step("read", read, str(path)))
+
+
+def compare_with_history(assessment: Assessment, warehouse: Warehouse | None) -> HistoryCheck:
+    """The submission's figures against those the warehouse holds for its country."""
+    country = assessment.details.valid_country
+    held = empty_history()
+    if warehouse is not None and country is not None:
+        try:
+            held = held_figures(warehouse.connection, country)
+        except duckdb.CatalogException:  # a warehouse file without its views yet: nothing held
+            held = empty_history()
+        except duckdb.Error:
+            warehouse.reset()  # a retry starts on a fresh connection
+            raise
+    details = assessment.details
+    return check_against_history(assessment.result.tables, assessment.result.frames, held,
+                                 assessment.findings, details.year_from, details.year_to)
+
+
+def record_and_load(warehouse: Warehouse, record: loader.SubmissionRecord,
+                    assessment: Assessment, findings: list[Finding]) -> loader.LoadOutcome:
+    """Register the submission and its findings, and load its rows if it passed: one
+    transaction, all or nothing."""
+    try:
+        return loader.load_submission(warehouse.connection, record, assessment.result.tables, findings)
+    except duckdb.Error:
+        warehouse.reset()
+        raise
+
+
+def write_report(report_dir: str | Path, summary: ReportSummary, findings: list[Finding]) -> str:
+    return str(write_reports(report_dir, summary, findings))
+
+
+def find_in_register(warehouse: Warehouse, sha256: str) -> tuple[str, str] | None:
+    try:
+        return loader.find_by_sha256(warehouse.connection, sha256)
+    except duckdb.Error:
+        warehouse.reset()
+        raise
+
+
+# -- the sequences ------------------------------------------------------------------------------
+
+def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir: str | Path,
+            run_id: str | None = None, load: bool = True, language: str | None = None,
+            received_at: dt.datetime | None = None, source_path: str | None = None,
+            step: Step = call) -> Outcome:
+    """Compare an assessed file with history, record and load it (when `load`), and write its
+    report. Without `load` nothing is written to the warehouse (`glotip validate`); with no
+    `warehouse`, nothing is compared either."""
+    history = step("compare-with-history", compare_with_history, assessment, warehouse)
+    findings = [*assessment.findings, *history.findings]  # history warnings: stored and reported alike
+    received_at = received_at or loader.now()
+    record = loader.record_for(
+        assessment.parsed.sha256, assessment.parsed.file_name, assessment.parsed.file_format,
+        assessment.parsed.size_bytes, assessment.details, outcome(findings),
+        sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
+        received_at=received_at, run_id=run_id, report_root=reports_dir)
+    if load:
+        if warehouse is None:
+            raise ValueError("loading needs a warehouse session")
+        loaded = step("load", record_and_load, warehouse, record, assessment, findings)
+        status, rows, supersedes = loaded.status, loaded.rows_loaded, loaded.supersedes
+    else:
+        status, rows, supersedes = record.status, {}, []
+    summary = report_summary(assessment, findings, status=status, history=history,
+                             received_at=received_at, rows_loaded=rows, supersedes=supersedes,
+                             note=None if load else "note_validated_only", language=language,
+                             source_path=source_path)
+    report = step("report", write_report, record.report_dir, summary, findings)
+    return Outcome(assessment.parsed.file_name, record.submission_id, status,
+                   sum(rows.values()), record.errors, record.warnings, report, findings=findings)
+
+
+def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, *,
+                 run_id: str, step: Step = call) -> Outcome:
+    """One inbox entry: settle, archive, check the register, assess, compare, load, report, clean.
+
+    The raw file is archived before anything reads it, and what is read is the archived copy,
+    so the sha256 in the register is that of the bytes validated. The inbox entry is removed
+    (when asked) only once the register and the report both hold the outcome.
+    """
+    name = Path(path).name
+    try:
+        archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir)
+    except inbox_files.FileStillBeingWritten as problem:
+        still = make_finding("file-still-being-written", name=name)
+        return Outcome(name, None, "deferred", note=f"{render_message(still)} ({problem})")
+    except inbox_files.NotARegularSubmission as problem:
+        return Outcome(name, None, "failed", note=str(problem))
+    except OSError as problem:
+        return Outcome(name, None, "failed",
+                       note=inbox_files.describe_os_error(problem, "archiving the file as received"))
+    try:
+        existing = find_in_register(warehouse, archived.sha256)
+        if existing:
+            result = finish_received(archived.path, existing, warehouse, options.reports_dir, step)
+        else:
+            assessment = assess_file(archived.path, step)
+            result = process(assessment, warehouse, reports_dir=options.reports_dir, run_id=run_id,
+                             source_path=str(archived.path), step=step)
+    except duckdb.IOException as problem:
+        return Outcome(name, None, "failed", note=f"the warehouse {warehouse.path} could not be "
+                       f"written ({problem}); the file stays in the inbox and is retried by the next run")
+    except OSError as problem:
+        return Outcome(name, None, "failed", note=inbox_files.describe_os_error(problem, "writing the report"))
+    result.file_name = name
+    if options.move_processed:
+        try:
+            inbox_files.remove_from_inbox(path, options.inbox)
+        except OSError as problem:  # recorded already: the next run sees a duplicate
+            result.note = inbox_files.describe_os_error(problem, "removing it from the inbox")
+    return result
+
+
+def receive(path: str, settle_seconds: float, archive_dir: str) -> inbox_files.ArchivedFile:
+    """Once the entry has settled, archive it as received."""
+    inbox_files.check_entry(path)
+    inbox_files.check_settled(path, settle_seconds)
+    return inbox_files.archive_raw(path, archive_dir)
+
+
+def finish_received(archived_path: str | Path, existing: tuple[str, str], warehouse: Warehouse,
+                    reports_dir: str | Path, step: Step = call) -> Outcome:
+    """A file already in the register: nothing is loaded again. If the run that recorded it
+    stopped before writing its report, the report is written now, with the findings the
+    register holds for it (history warnings included), so it says what the first run found."""
+    submission_id, status = existing
+    report_dir = Path(reports_dir) / submission_id
+    note = f"same file already received as {submission_id} ({status})"
+    if not _report_complete(report_dir):
+        assessment = assess_file(archived_path, step)
+        findings = register.stored_findings(warehouse.connection, submission_id)
+        summary = report_summary(assessment, findings, status=status, history=None,
+                                 received_at=None, rows_loaded=None, supersedes=[],
+                                 source_path=str(archived_path),
+                                 loaded=status in loader.LOADED_STATUSES)
+        step("report", write_report, report_dir, summary, findings)
+        note += "; its report, missing, was written now"
+    return Outcome(Path(archived_path).name, submission_id, "duplicate", report=str(report_dir), note=note)
+
+
+def _report_complete(report_dir: Path) -> bool:
+    page = report_dir / "report.html"
+    return page.is_file() and page.stat().st_size > 0
+
+
+def report_summary(assessment: Assessment, findings: list[Finding], *, status: str,
+                   history: HistoryCheck | None, received_at: dt.datetime | None,
+                   rows_loaded: dict[str, int] | None, supersedes: list[str],
+                   note: str | None = None, language: str | None = None,
+                   source_path: str | None = None, loaded: bool | None = None) -> ReportSummary:
+    """What a report says about the submission besides its findings."""
+    details, parsed = assessment.details, assessment.parsed
+    rows = rows_loaded or {name: len(frame) for name, frame in assessment.result.tables.items()}
+    email_ok = details.contact_email is not None and not any(
+        f.column == "contact_email" and f.table == "submission" for f in findings)
+    compared = bool(history and history.compared_with)
+    return ReportSummary(
+        submission_id=assessment.submission_id, file_name=parsed.file_name, sha256=parsed.sha256,
+        status=status, country=details.valid_country, year_from=details.year_from,
+        year_to=details.year_to,
+        received_at=received_at.isoformat(timespec="seconds") if received_at else None,
+        rows=rows, loaded=bool(rows_loaded) if loaded is None else loaded, supersedes=supersedes,
+        note=note, language=language or details.language,
+        contact_email=details.contact_email if email_ok else None,
+        institution=details.institution,
+        changes=[change.to_dict() for change in history.changes] if compared else None,
+        compared_with=list(history.compared_with) if compared else [],
+        source_path=source_path or parsed.path, file_format=parsed.file_format)
+
+
+def counts(outcomes: list[Outcome]) -> dict[str, int]:
+    """Entries per status, with `files_seen` and `rows_loaded`, for the run's register row."""
+    totals = {"files_seen": len(outcomes), "rows_loaded": sum(o.rows_loaded for o in outcomes)}
+    for o in outcomes:
+        totals[o.status] = totals.get(o.status, 0) + 1
+    return totals
+
+
+def as_row(o: Outcome) -> dict[str, Any]:
+    return {"file_name": o.file_name, "submission_id": o.submission_id, "status": o.status,
+            "rows_loaded": o.rows_loaded, "errors": o.errors, "warnings": o.warnings,
+            "report": o.report, "note": o.note}
+

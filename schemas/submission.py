@@ -1,0 +1,63 @@
+"""The submission's own details (the `submission` sheet), as one typed object.
+
+Every layer that needs the submitting country, the period, the contact or the report language
+reads them here, and there is one rule for whether the country is valid: a known ISO 3166-1
+alpha-3 code (`schemas.countries`), the same rule the `country` column's check applies.
+Identifiers and folder names are built only from a valid country.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from schemas.countries import country_codes
+from schemas.i18n import language_or_default
+
+
+@dataclass(frozen=True)
+class SubmissionDetails:
+    country: str | None = None  # as normalised: an ISO3 code, or the text as submitted
+    year_from: int | None = None
+    year_to: int | None = None
+    institution: str | None = None
+    contact_email: str | None = None
+    language: str = "en"  # one of the six; English when absent or not one of them
+    template_version: str | None = None
+
+    @property
+    def valid_country(self) -> str | None:
+        """The ISO3 code of the submitting country, or None when it is not a known country."""
+        return self.country if is_valid_country(self.country) else None
+
+    @property
+    def valid_period(self) -> tuple[int, int] | None:
+        if self.year_from is None or self.year_to is None or self.year_from > self.year_to:
+            return None
+        return self.year_from, self.year_to
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SubmissionDetails:
+        """From the typed submission row (missing values as NA)."""
+        def value(name: str) -> Any:
+            item = row.get(name)
+            return None if item is None or (not isinstance(item, str) and pd.isna(item)) else item
+
+        def year(name: str) -> int | None:
+            item = value(name)
+            return None if item is None else int(item)
+
+        def text(name: str) -> str | None:
+            item = value(name)
+            return None if item is None else str(item)
+
+        return cls(country=text("country"), year_from=year("year_from"), year_to=year("year_to"),
+                   institution=text("institution"), contact_email=text("contact_email"),
+                   language=language_or_default(value("language")),
+                   template_version=text("template_version"))
+
+
+def is_valid_country(code: Any) -> bool:
+    return isinstance(code, str) and code in country_codes()
