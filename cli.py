@@ -45,6 +45,9 @@ def ingest(
     if not inbox.is_dir():
         console.print(f"[red]No inbox folder at {inbox}[/red]")
         raise typer.Exit(2)
+    from flows import offline_defaults
+
+    offline_defaults()
     from flows.ingest import ingest_submissions
 
     outcomes = ingest_submissions(**settings.flow_parameters())
@@ -247,6 +250,9 @@ def serve(
                       "export PREFECT_API_URL=http://127.0.0.1:4200/api, or nothing will be "
                       "scheduled once this process stops.[/yellow]")
     Path(settings.inbox).mkdir(parents=True, exist_ok=True)
+    from flows import offline_defaults
+
+    offline_defaults()
     from flows.deployment import deployment_name, serve_ingestion
 
     console.print(f"Serving {deployment_name(settings)}: {settings.cron} ({settings.timezone}), "
@@ -411,6 +417,9 @@ def import_published(
         raise typer.Exit(2)
     settings = _settings(db=db, reports=reports)
     db = Path(settings.db)
+    from flows import offline_defaults
+
+    offline_defaults()
     from flows.import_published import import_published as run_import
 
     started = time.perf_counter()

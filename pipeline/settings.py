@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 CONFIG_FILE = Path("glotip.toml")
@@ -39,9 +39,6 @@ class Settings:
         return {"inbox": self.inbox, "db_path": self.db, "reports_dir": self.reports,
                 "archive_dir": self.archive, "move_processed": self.move_processed,
                 "settle_seconds": self.settle_seconds, "lock_wait_seconds": self.lock_wait_seconds}
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
     def with_flags(self, **flags) -> Settings:
         """These settings with each flag the user gave (not None) taking precedence."""

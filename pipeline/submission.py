@@ -89,17 +89,17 @@ class InboxOptions:
 
 # -- the steps ----------------------------------------------------------------------------------
 
-def read(path: str | Path) -> ParsedSubmission:
+def read_file(path: str | Path) -> ParsedSubmission:
     return prepare_submission(path)
 
 
-def validate(parsed: ParsedSubmission) -> Assessment:
+def validate_parsed(parsed: ParsedSubmission) -> Assessment:
     return Assessment(parsed, validate_submission(parsed))
 
 
 def assess_file(path: str | Path, step: Step = call) -> Assessment:
     """Read and validate one file (nothing else)."""
-    return step("validate", validate, step("read", read, str(path)))
+    return step("validate", validate_parsed, step("read", read_file, str(path)))
 
 
 def compare_with_history(assessment: Assessment, warehouse: Warehouse | None) -> HistoryCheck:

@@ -2,7 +2,7 @@
 
 `write_reports` renders the findings as usual (report.json, report.html); the import's own
 figures (rows read, loaded, quarantined by reason, countries resolved, repeated keys, parts
-against totals: `transforms.dataunodc.ImportStats`) go into the summary's note and under
+against totals: `schemas.dataunodc.ImportStats`) go into the summary's note and under
 `import` in report.json.
 """
 
@@ -17,7 +17,7 @@ from reporting.render import ReportSummary, write_reports
 from schemas.catalogue import CATALOGUE
 
 if TYPE_CHECKING:
-    from transforms.dataunodc import ImportStats
+    from schemas.dataunodc import ImportStats
 
 
 def import_figures(stats: ImportStats, *, export_date, seconds: float | None = None, status: str,

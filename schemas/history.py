@@ -27,7 +27,7 @@ FAR_MIN_DIFFERENCE = 10
 FAR_RATIO = 2.0
 JUMP_MIN_DIFFERENCE = 20
 JUMP_RATIO = 3.0
-SUPPRESSED = "<5"  # how a held published value below 5 is shown among the changes
+SUPPRESSED_TEXT = "<5"  # how a held published value below 5 is shown among the changes
 
 
 @dataclass
@@ -183,14 +183,14 @@ def _changes(table, new, held, columns, suppressed=None) -> list[Change]:
     published `<5` shows as the old value `<5`)."""
     key = ["year", *columns]
     if suppressed is not None and not suppressed.empty:
-        held = pd.concat([held.astype({"count": "object"}), suppressed.assign(count=SUPPRESSED)],
+        held = pd.concat([held.astype({"count": "object"}), suppressed.assign(count=SUPPRESSED_TEXT)],
                          ignore_index=True)
     merged = new.merge(held, on=key, how="outer", suffixes=("", "_held"), indicator="side")
     changes = []
     for row in merged.to_dict("records"):
         breakdown = {c: str(row[c]) for c in columns}
         held_count = row["count_held"]
-        old = None if _missing(held_count) else held_count if held_count == SUPPRESSED else int(held_count)
+        old = None if _missing(held_count) else held_count if held_count == SUPPRESSED_TEXT else int(held_count)
         value = None if pd.isna(row["count"]) else int(row["count"])
         line = None if pd.isna(row["line"]) else int(row["line"])
         held_from = None if pd.isna(row["submission_id"]) else str(row["submission_id"])

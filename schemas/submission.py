@@ -32,12 +32,6 @@ class SubmissionDetails:
         """The ISO3 code of the submitting country, or None when it is not a known country."""
         return self.country if is_valid_country(self.country) else None
 
-    @property
-    def valid_period(self) -> tuple[int, int] | None:
-        if self.year_from is None or self.year_to is None or self.year_from > self.year_to:
-            return None
-        return self.year_from, self.year_to
-
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SubmissionDetails:
         """From the typed submission row (missing values as NA)."""

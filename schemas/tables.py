@@ -264,10 +264,6 @@ class TableSpec:
     def columns_where(self, meta_key: str) -> list[str]:
         return [c for c in self.columns if self.column_meta(c).get(meta_key)]
 
-    @property
-    def count_columns(self) -> list[str]:
-        return self.columns_where("count")
-
 
 @cache
 def _schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
@@ -295,6 +291,3 @@ TABLES: dict[str, TableSpec] = {
 }
 
 FACT_TABLES = [name for name in TABLES if name != "submission"]
-
-# `total` rows of a dimension are compared with the sum of its other categories.
-DIMENSION_TOTAL = cl.TOTAL

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 

@@ -917,6 +917,21 @@ def _byte_entry(rng, samples: list[Path], target_base: Path) -> tuple[Path, str,
     return path, kind, source.name, what
 
 
+def _abbreviation(sample: Path) -> str:
+    """THA_2021-2022.xlsx -> THA, FRA_2021-2022_fr_template.xlsx -> FRAfr: entry names stay
+    short, so that the ingest command's table of outcomes fits its 200 columns unwrapped."""
+    stem = sample.name.split(".")[0]
+    match = re.match(r"([A-Za-z]{3})_[\d-]+(?:_([a-z]{2})_template)?", stem)
+    if match:
+        return match.group(1) + (match.group(2) or "")
+    return re.sub(r"[^A-Za-z0-9]", "", stem)[:8]
+
+
+def _tags(done) -> str:
+    tags = "+".join(dict.fromkeys(t for t, _ in done))
+    return tags if len(tags) <= 30 else tags[:30].rstrip("+-") + "+more"
+
+
 def _sample_entries(samples_dir: Path) -> list[Path]:
     return [p for p in sorted(samples_dir.iterdir())
             if not p.name.startswith(".") and p.suffix.lower() != ".md"
@@ -977,17 +992,14 @@ def build_corpus(samples_dir: Path, out: Path, count: int = CORPUS_SIZE, seed: i
             sample = rng.choice(csv_samples)
             sub = _read_csv_sample(sample)
             done = _apply(rng, CSV_MUTATIONS, sub)
-            tags = "+".join(dict.fromkeys(t for t, _ in done))
-            stem = sample.name.split(".")[0]
-            path, package = _write_csv_entry(sub, out / f"{base}-{stem}-{tags}", rng)
+            path, package = _write_csv_entry(sub, out / f"{base}-{_abbreviation(sample)}-{_tags(done)}", rng)
             entry = {"name": path.name, "origin": "generated", "kind": f"csv-{package}",
                      "sample": sample.name, "mutations": [d for _, d in done]}
         else:
             sample = rng.choice(xlsx_samples)
             workbook = openpyxl.load_workbook(sample)
             done = _apply(rng, XLSX_MUTATIONS, workbook, _roles(workbook))
-            tags = "+".join(dict.fromkeys(t for t, _ in done))
-            path = out / f"{base}-{sample.stem}-{tags}.xlsx"
+            path = out / f"{base}-{_abbreviation(sample)}-{_tags(done)}.xlsx"
             path.write_bytes(_deterministic_xlsx(workbook))
             entry = {"name": path.name, "origin": "generated", "kind": "xlsx", "sample": sample.name,
                      "mutations": [d for _, d in done]}
@@ -1872,6 +1884,19 @@ def compare_item(rel: Path, before, after, ignored: set) -> list[Difference]:
                                  ignored, check_order=False)
         before = {k: v for k, v in before.items() if k != "rows"}
         after = {k: v for k, v in after.items() if k != "rows"}
+    elif name.startswith("command") and isinstance(before, dict) and isinstance(after, dict) \
+            and isinstance(before.get("stdout"), list) and isinstance(after.get("stdout"), list):
+        import difflib
+        sb, sa = before["stdout"], after["stdout"]
+        if sb != sa:
+            def signature(lines):  # the characters printed, whatever the wrapping of rich's tables
+                return sorted(re.sub(r"[\s│┃]", "", "".join(lines)))
+            lines = [l for l in difflib.unified_diff(sb, sa, lineterm="", n=0) if not l.startswith(("---", "+++"))]
+            what = "stdout layout only (same text, wrapped differently)" if signature(sb) == signature(sa) else "stdout"
+            diffs.append(Difference(kind, item, what, "\n      ".join(_short(l, 200) for l in lines[:8])
+                                    + (f"\n      ... {len(lines) - 8} more diff lines" if len(lines) > 8 else "")))
+        before = {k: v for k, v in before.items() if k != "stdout"}
+        after = {k: v for k, v in after.items() if k != "stdout"}
     elif name == "report_html" and isinstance(before, dict) and isinstance(after, dict):
         import difflib
         tb, ta = before.get("text") or [], after.get("text") or []

@@ -13,13 +13,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_submissions"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
-# Prefect writes its database and logs under PREFECT_HOME: keep them out of the user's home.
-_PREFECT_HOME = tempfile.mkdtemp(prefix="glotip-prefect-")
-os.environ["PREFECT_HOME"] = _PREFECT_HOME
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+def pytest_configure(config):
+    """Before any test imports Prefect: its database and logs go to a temporary PREFECT_HOME
+    (never the user's home), offline, quiet."""
+    from flows import offline_defaults
+
+    config.prefect_home = tempfile.mkdtemp(prefix="glotip-prefect-")
+    os.environ["PREFECT_HOME"] = config.prefect_home
+    offline_defaults()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "prefect_home", None):
+        shutil.rmtree(config.prefect_home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +56,3 @@ def copy_sample(name: str, inbox: Path) -> Path:
         shutil.copy2(source, target)
     return target
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _cleanup_prefect_home():
-    yield
-    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)

@@ -21,8 +21,6 @@ from reporting.render import write_reports
 from schemas import i18n
 from schemas.catalogue import CATALOGUE
 from schemas.findings import outcome
-from schemas.validate import validate_submission
-from transforms.prepare import prepare_submission
 from tests.builders import FORMULA, SCRIPT, faulty_workbook
 
 

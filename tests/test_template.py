@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.messages import render_location, render_message
+from schemas.messages import render_location
 
 from openpyxl import load_workbook
 

@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,8 @@ import pandas as pd
 
 from schemas import codelists as cl
 from schemas.countries import country_codes, resolve_many
+from schemas.dataunodc import (CountryFinding, ExportFile, ImportStats, PartsExceedingTotal,
+                               PreparedExport, RepeatedKeys, Resolution, UnresolvedText)
 from schemas.findings import CSV, LINE, SHEET, Finding, TableFrame, make_finding
 from schemas.messages import render_message
 from schemas.tables import MAX_YEAR, MIN_YEAR, TABLES
@@ -33,7 +34,7 @@ from schemas.totals import failing_totals
 from transforms.readers import (UnreadableFile, cell_text, csv_rows, decode_text, find_header,
                                 sha256_of, sniff)
 
-HEADER_SEARCH_ROWS = 50  # the export's preamble is longer than a submission's
+EXPORT_HEADER_SEARCH_ROWS = 50  # the export's preamble is longer than a submission's
 
 # The export's columns: matching key of the header label (schemas.codelists.match_key) -> ours.
 COLUMNS = {
@@ -64,9 +65,9 @@ ALLOWED_DIMENSIONS = {"victims": {"total", "form", "citizenship", "repatriation"
                       "offences": {"total", "form"}}
 UNITS = {"counts", "count", "number"}
 
-SEX = cl.code_lookup(cl.SEX)
-AGE = cl.code_lookup(cl.AGE)
-FORM = cl.code_lookup(cl.FORM)  # "Other forms of exploitation" -> other (organ removal included)
+SEX_CODES = cl.code_lookup(cl.SEX)
+AGE_CODES = cl.code_lookup(cl.AGE)
+FORM_CODES = cl.code_lookup(cl.FORM)  # "Other forms of exploitation" -> other (organ removal included)
 
 # The resolver's kinds (schemas/countries.py) -> codes of cl.PUBLISHED_COUNTRY_SPECIAL.
 ABROAD, UNRESOLVED = "abroad", "unresolved"
@@ -74,7 +75,7 @@ KIND_CODE = {"unknown": cl.UNKNOWN, "abroad": ABROAD, "unresolved": UNRESOLVED,
              "empty": UNRESOLVED}
 
 EXACT = re.compile(r"^\d{1,3}(?:[,\u00a0\u202f ]\d{3})+$|^\d+$")
-SUPPRESSED = re.compile(r"^<\s*(\d+)$")
+SUPPRESSED_VALUE = re.compile(r"^<\s*(\d+)$")
 QUESTIONNAIRE_CODE = re.compile(r"^Q\d+(?:\.\d+)*_\w+$", re.IGNORECASE)
 DATE_DMY = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?!\d)")
 DATE_ISO = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
@@ -113,110 +114,6 @@ class ExportError(Exception):
         self.finding = finding
 
 
-@dataclass
-class ExportFile:
-    """What `read_export` found: the rows as text, where they are, and the export's date."""
-
-    path: str
-    file_name: str
-    sha256: str
-    size_bytes: int
-    file_format: str  # xlsx or csv
-    sheet: str | None
-    header_line: int
-    export_date: dt.date | None
-    export_date_from: str | None  # preamble, file name, option
-    rows: pd.DataFrame  # our column names (see COLUMNS), text or NA, plus LINE
-    frame: TableFrame  # for findings: sheet or file name and each column's position
-
-
-@dataclass(frozen=True)
-class CountryFinding:
-    """A finding and the country whose pseudo-submission it belongs to (None: the import's)."""
-
-    country: str | None
-    finding: Finding
-
-
-@dataclass(frozen=True)
-class UnresolvedText:
-    text: str
-    country: str
-    rows: int
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """How the free-text countries of one dimension (citizenship, repatriation) resolved."""
-
-    rows: int = 0
-    rows_country: int = 0
-    rows_nationals: int = 0
-    rows_unknown: int = 0
-    rows_abroad: int = 0
-    rows_unresolved: int = 0
-    share_resolved_to_country: float | None = None
-    texts: int = 0
-    texts_resolved: int = 0
-    texts_unresolved: int = 0
-    unresolved: tuple[UnresolvedText, ...] = ()
-
-
-@dataclass(frozen=True)
-class RepeatedKeys:
-    """How repeated keys were settled; `by_reason`: keys summed by SUM_* reason."""
-
-    summed_keys: int = 0
-    summed_rows: int = 0
-    exact_duplicate_rows: int = 0
-    conflicting_keys: int = 0
-    conflicting_rows: int = 0
-    by_reason: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PartsExceedingTotal:
-    """Totals of one table and dimension whose parts exceed them."""
-
-    cases: int
-    exact_figures_only: int  # the total and every part exact (no `<5`)
-    would_fit_if_suppressed_could_be_0: int
-
-
-@dataclass(frozen=True)
-class ImportStats:
-    rows_read: int
-    rows_loaded: int
-    rows_quarantined: int
-    quarantined_by_reason: dict[str, int]
-    fact_rows: dict[str, int]
-    countries: int
-    years: list[int] | None
-    citizenship: Resolution
-    repatriation: Resolution
-    repeated_keys: RepeatedKeys
-    parts_exceed_total: dict[str, PartsExceedingTotal]  # by "<table>: <dimension>"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @property
-    def parts_exceed_total_cases(self) -> int:
-        return sum(item.cases for item in self.parts_exceed_total.values())
-
-
-@dataclass
-class PreparedExport:
-    export: ExportFile
-    tables: dict[str, pd.DataFrame]  # warehouse columns + `country` + `source_line`
-    country_findings: list[CountryFinding]
-    stats: ImportStats
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [item.finding for item in self.country_findings]
-
-
 # ---------------------------------------------------------------------------------- reading
 
 def read_export(path: str | Path, export_date: dt.date | None = None) -> ExportFile:
@@ -229,7 +126,7 @@ def read_export(path: str | Path, export_date: dt.date | None = None) -> ExportF
     if kind == "xlsx":
         sheet, rows, header_index = _xlsx_rows(path)
     elif kind == "csv":
-        sheet, (rows, header_index) = None, _csv_rows(path)
+        sheet, (rows, header_index) = None, _export_csv_rows(path)
     else:
         raise ExportError(make_finding("unreadable-file", reason="not_an_export", name=path.name))
     header = [cell_text(v) for v in rows[header_index]]
@@ -260,13 +157,13 @@ def read_export(path: str | Path, export_date: dt.date | None = None) -> ExportF
 
 def _header_index(rows: list[list]) -> int | None:
     """The export's header: the first row naming every REQUIRED column (transforms.readers)."""
-    text = [[cell_text(v) for v in row] for row in rows[:HEADER_SEARCH_ROWS]]
-    return find_header(text, COLUMNS, required=set(REQUIRED), search_rows=HEADER_SEARCH_ROWS)
+    text = [[cell_text(v) for v in row] for row in rows[:EXPORT_HEADER_SEARCH_ROWS]]
+    return find_header(text, COLUMNS, required=set(REQUIRED), search_rows=EXPORT_HEADER_SEARCH_ROWS)
 
 
 def _missing_header(where: str, rows: list[list]) -> ExportError:
     best: set[str] = set()
-    for row in rows[:HEADER_SEARCH_ROWS]:
+    for row in rows[:EXPORT_HEADER_SEARCH_ROWS]:
         names = {COLUMNS.get(cl.match_key(v)) for v in map(cell_text, row) if v}
         if len(names & set(REQUIRED)) > len(best):
             best = names & set(REQUIRED)
@@ -281,7 +178,7 @@ def _xlsx_rows(path: Path) -> tuple[str, list[list], int]:
     first_rows = None
     for name in workbook.sheet_names:
         sheet = workbook.get_sheet_by_name(name)
-        head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
+        head = sheet.to_python(skip_empty_area=False, nrows=EXPORT_HEADER_SEARCH_ROWS)
         first_rows = first_rows or head
         if _header_index(head) is not None:
             rows = sheet.to_python(skip_empty_area=False)
@@ -290,11 +187,11 @@ def _xlsx_rows(path: Path) -> tuple[str, list[list], int]:
                           first_rows or [])
 
 
-def _csv_rows(path: Path) -> tuple[list[list], int]:
+def _export_csv_rows(path: Path) -> tuple[list[list], int]:
     """Rows by physical line (row i is line i + 1); the delimiter is the header line's."""
     text, _ = decode_text(path.read_bytes(), path.name)
     delimiter = ","
-    for line in text.splitlines()[:HEADER_SEARCH_ROWS]:
+    for line in text.splitlines()[:EXPORT_HEADER_SEARCH_ROWS]:
         found = next((candidate for candidate in (",", ";", "\t", "|")
                       if _header_index([next(csv.reader([line], delimiter=candidate), [])]) == 0),
                      None)
@@ -443,14 +340,14 @@ def _quarantine_reasons(rows: pd.DataFrame, findings: _Findings) -> pd.Series:
         ("published-unknown-label", "dimension", ~allowed,
          lambda i: {"applies_to": "indicator", "indicator": rows.at[i, "indicator"]}, None),
         ("published-unknown-label", "unit", ~unit_ok, no_params, None),
-        ("published-unknown-label", "sex", ~rows["sex"].pipe(_keys).isin(SEX), no_params, None),
-        ("published-unknown-label", "age", ~rows["age"].pipe(_keys).isin(AGE), no_params, None),
+        ("published-unknown-label", "sex", ~rows["sex"].pipe(_keys).isin(SEX_CODES), no_params, None),
+        ("published-unknown-label", "age", ~rows["age"].pipe(_keys).isin(AGE_CODES), no_params, None),
         ("published-unknown-label", "category", dim.eq("total") & category_key.ne("total"),
          lambda i: {"applies_to": "total_dimension"}, None),
-        ("published-unknown-label", "category", dim.eq("form") & ~category_key.isin(FORM),
+        ("published-unknown-label", "category", dim.eq("form") & ~category_key.isin(FORM_CODES),
          lambda i: {"applies_to": "form_dimension"}, None),
         ("published-invalid-value", "value",
-         ~rows["value"].fillna("").str.match(EXACT) & ~rows["value"].fillna("").str.match(SUPPRESSED),
+         ~rows["value"].fillna("").str.match(EXACT) & ~rows["value"].fillna("").str.match(SUPPRESSED_VALUE),
          lambda i: {"expected": "count"}, None),
         ("published-invalid-value", "year",
          ~pd.to_numeric(rows["year"], errors="coerce").between(MIN_YEAR, MAX_YEAR)
@@ -496,14 +393,14 @@ def _map_rows(valid: pd.DataFrame) -> pd.DataFrame:
         "dimension": dim,
         "table": table.mask(dim.eq("repatriation"), "repatriated"),
         "stage": indicator.map({k: stage or "" for k, (_, stage) in INDICATORS.items()}),
-        "sex": valid["sex"].pipe(_keys).map(SEX),
-        "age": valid["age"].pipe(_keys).map(AGE),
-        "form": np.where(dim.eq("form"), valid["category"].pipe(_keys).map(FORM), cl.TOTAL),
+        "sex": valid["sex"].pipe(_keys).map(SEX_CODES),
+        "age": valid["age"].pipe(_keys).map(AGE_CODES),
+        "form": np.where(dim.eq("form"), valid["category"].pipe(_keys).map(FORM_CODES), cl.TOTAL),
         "category_text": valid["category"].where(dim.isin(["citizenship", "repatriation"])),
         "value": valid["value"],
     }, index=valid.index)
     mapped["other"] = cl.TOTAL  # citizenship or country of repatriation, set by the resolver
-    suppressed = valid["value"].str.extract(SUPPRESSED)[0]
+    suppressed = valid["value"].str.extract(SUPPRESSED_VALUE)[0]
     exact = pd.to_numeric(valid["value"].str.replace(r"[,\u00a0\u202f ]", "", regex=True)
                           .where(suppressed.isna()), errors="coerce").astype("Int64")
     mapped["suppressed"] = suppressed.notna()

@@ -8,9 +8,6 @@ from schemas.findings import ParsedSubmission
 from transforms.normalise import normalise_submission
 from transforms.readers import read_submission
 
-SUBMISSION_SUFFIXES = {".xlsx", ".xlsm", ".zip", ".csv"}
-
-
 def prepare_submission(path: str | Path) -> ParsedSubmission:
     return normalise_submission(read_submission(path))
 

@@ -361,7 +361,6 @@ def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str
     """
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
     from pyarrow import csv as pa_csv
 
     first_line = text.split("\n", 1)[0]

@@ -29,7 +29,7 @@ from warehouse.session import insert_frame, transaction
 
 if TYPE_CHECKING:  # the loader takes what transforms/ prepared; it imports none of transforms/
     from schemas.findings import Finding
-    from transforms.dataunodc import PreparedExport
+    from schemas.dataunodc import PreparedExport
 
 SOURCE = "published"
 INSTITUTION = "UNODC (dataUNODC: Global Report on Trafficking in Persons data)"

@@ -56,7 +56,6 @@ class SubmissionRecord:
 @dataclass
 class LoadOutcome:
     submission_id: str
-    duplicate_of: str | None  # set when this file was already in the register
     status: str
     rows_loaded: dict[str, int]
     supersedes: list[str]
@@ -85,7 +84,7 @@ def load_submission(
     with transaction(connection):
         existing = find_by_sha256(connection, record.sha256)
         if existing:  # nothing written: the transaction ends empty
-            return LoadOutcome(existing[0], existing[0], existing[1], {}, [])
+            return LoadOutcome(existing[0], existing[1], {}, [])
         load_seq = connection.execute("SELECT nextval('submission_load_seq')").fetchall()[0][0]
         loaded = record.status in LOADED_STATUSES
         rows_loaded = {}
@@ -101,7 +100,7 @@ def load_submission(
         if loaded:
             register.supersede(connection, [record.submission_id], record.received_at)
             record.supersedes = _recorded_supersedes(connection, record.submission_id)
-    return LoadOutcome(record.submission_id, None, record.status, rows_loaded, record.supersedes)
+    return LoadOutcome(record.submission_id, record.status, rows_loaded, record.supersedes)
 
 
 def _recorded_supersedes(connection, submission_id: str) -> list[str]:
@@ -179,12 +178,6 @@ def mark_interrupted_runs(connection) -> list[str]:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def query(db_path: str | Path, sql: str, params: list | None = None) -> pd.DataFrame:
-    """Run one read-only query against the warehouse."""
-    with duckdb.connect(str(db_path), read_only=True) as connection:
-        return connection.execute(sql, params or []).df()
 
 
 def record_for(sha256: str, file_name: str, file_format: str, size_bytes: int,
