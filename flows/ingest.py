@@ -52,10 +52,11 @@ def publish_task(db_path: str) -> dict[str, str]:
 
 
 @flow(name="ingest_submissions", log_prints=True)
-def ingest_submissions(inbox: str, db_path: str, reports_dir: str, archive_dir: str = "var/archive",
+def ingest_submissions(inbox: str, db_path: str, reports_dir: str, archive_dir: str,
                        move_processed: bool = False, settle_seconds: float = 2.0,
                        lock_wait_seconds: float = 0.0) -> list[dict]:
-    """Ingest every submission in `inbox` into the warehouse at `db_path`.
+    """Ingest every submission in `inbox` into the warehouse at `db_path`, archiving each file
+    as received under `archive_dir` (every folder it writes to is named by its caller).
 
     One run at a time per warehouse: a second run waits up to `lock_wait_seconds` for the
     first, then exits without touching anything. `move_processed` removes each entry from the

@@ -167,7 +167,8 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
     else:
         status, rows, supersedes = record.status, {}, []
     summary = report_summary(assessment, findings, status=status, history=history,
-                             received_at=received_at, rows_loaded=rows, supersedes=supersedes,
+                             received_at=received_at if load else None, rows_loaded=rows,
+                             supersedes=supersedes,
                              note=None if load else "note_validated_only", language=language,
                              source_path=source_path)
     report = step("report", write_report, record.report_dir, summary, findings)

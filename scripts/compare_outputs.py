@@ -16,6 +16,11 @@ so the same script works on the code before and after any refactoring. Three sub
     python scripts/compare_outputs.py diff /tmp/cmp/before /tmp/cmp/after \\
         [--ignore-field message] [--ignore-table ingestion_runs] [--ignore-kind 'validate*html*']
 
+`dump --limit N` runs only the first N corpus entries (to try the script: a full dump takes
+about 20 minutes on 2 cores). Keep --out short (under ~25 characters): rich prints the ingest
+outcomes in a 200-column table, and a longer path makes it wrap (`diff` then reports a
+"stdout layout only" difference, which is harmless).
+
 Run it with any Python that has openpyxl (e.g. .venv/bin/python). The warehouse is read with
 duckdb from the --python interpreter (the checkout's own DuckDB version). Every command gets
 a timeout; a crash or timeout is recorded in the dump (exit code, last lines of stderr), never
@@ -141,14 +146,6 @@ EMAILS = ["", "a@b", "x@y.org; z@w.org", "focal point@x.org", "mailto:fp@x.org",
           "focal.point[at]x.org", "=HYPERLINK(\"http://x\")"]
 SHEET_RENAMES = ["Sheet1", "Victims", "victims ", "victimes", "Data", "offenders (2)", "Hoja1"]
 EXTRA_HEADERS = ["notes", "comment", "Unnamed: 7", "count", "remarks", "source"]
-
-
-@dataclass
-class Generated:
-    name: str
-    kind: str
-    sample: str
-    mutations: list = field(default_factory=list)
 
 
 def _zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
@@ -1454,12 +1451,15 @@ def _validate_job(ctx: Context, index: int, entry: dict, lang: str | None) -> di
     stray = sorted(str(p.relative_to(work)) for p in work.rglob("*")
                    if p != reports and reports not in p.parents)
     if stray:
+        # e.g. a submission id `../-<sha>` (country `../`) puts the report beside --reports
         record["outputs_outside_reports_dir"] = stray
+    folders = [p for p in folders if p.is_dir()]
+    if not folders:  # compare a report written in the wrong place all the same
+        folders = sorted({p.parent for p in work.rglob("report.json") if reports not in p.parents})
     problems = []
     for folder in folders:
-        if folder.is_dir():
-            sub = target if len(folders) == 1 else target / folder.name
-            problems += collect_report_folder(folder, sub, ctx.normaliser)
+        sub = target if len(folders) == 1 else target / folder.name
+        problems += collect_report_folder(folder, sub, ctx.normaliser)
     if problems:
         record["unreadable_outputs"] = problems
     write_item(target / "command.json", finish_command(record))
@@ -1555,10 +1555,12 @@ def cmd_dump(args) -> int:
     print(f"  ingest run 2: exit {run2['exit_code']} ({run2['_seconds']:.0f} s)", flush=True)
     tables, problem2 = read_warehouse(ctx, db, out / "tmp" / "ing2.json")
     for label, record in (("ingest run 1", run1), ("ingest run 2", run2)):
-        if record["crashed"]:
+        failed = [line for line in record["stdout"] if re.search(r"│ (failed|deferred) │", line)]
+        if record["crashed"] or failed:
             ctx.crashes.append({"entry": label, "variant": "-", "exit_code": record["exit_code"],
                                 "timed_out": record["timed_out"], "exception": record.get("exception"),
-                                "stderr_tail": record.get("stderr_tail", [])[-6:]})
+                                "stderr_tail": record.get("stderr_tail", [])[-6:],
+                                "failed_entries": failed})
     if tables is not None:
         normaliser.run_ids.update(run_id_map(tables))
         run2_rec = finish_command(run2)
@@ -1583,6 +1585,13 @@ def cmd_dump(args) -> int:
         for folder in sorted(reports.iterdir()):
             if folder.is_dir():
                 collect_report_folder(folder, ctx.dump / "ingest" / "reports" / folder.name, normaliser)
+    outside = sorted({p.parent for p in ing.rglob("report.json")
+                      if reports not in p.parents and p.parent != reports})
+    write_item(ctx.dump / "ingest" / "outputs_outside_reports_dir.json",
+               {"report_folders": [str(p.relative_to(ing)) for p in outside]})
+    for folder in outside:
+        collect_report_folder(folder, ctx.dump / "ingest" / "reports_outside" /
+                              str(folder.relative_to(ing)).replace("/", "__"), normaliser)
     write_item(ctx.dump / "ingest" / "archive_listing.json", {"files": _archive_listing(archive)})
     write_item(ctx.dump / "ingest" / "inbox_after.json", {"entries": sorted(p.name for p in inbox.iterdir())})
     ctx.timings["ingest_total"] = round(time.monotonic() - t0, 1)
@@ -1647,10 +1656,12 @@ def cmd_dump(args) -> int:
           f"{ctx.timings['ingest_total']:.0f} s, published {ctx.timings['published_total']:.0f} s)")
     print(f"validate exit codes: {meta['validate_exit_codes']}")
     if ctx.crashes:
-        print(f"{len(ctx.crashes)} crashed or timed-out commands:")
+        print(f"{len(ctx.crashes)} commands crashed, timed out, logged a traceback or failed entries:")
         for crash in ctx.crashes[:50]:
             print(f"  {crash['entry']} [{crash['variant']}]: exit {crash.get('exit_code')}"
                   f"{' TIMEOUT' if crash.get('timed_out') else ''}: {crash.get('exception') or crash.get('harness_error')}")
+            for line in crash.get("failed_entries", [])[:20]:
+                print(f"      {line}")
     else:
         print("no command crashed or timed out")
     if samples_same is False:
@@ -1703,6 +1714,7 @@ FILE_LABELS = {
     "email": "message.eml", "report_html": "report.html text", "files": "files in the report folder",
     "rerun_check": "rerun loads nothing twice", "archive_listing": "raw archive",
     "inbox_after": "inbox after the runs", "warehouse_unreadable": "warehouse unreadable",
+    "outputs_outside_reports_dir": "report folders written outside --reports",
 }
 
 
@@ -1836,8 +1848,8 @@ def kind_of(rel: Path) -> tuple[str, str]:
         scope = "validate" if variant == "default" else f"validate --lang {variant[5:]}"
     elif parts[0] in ("ingest", "published") and len(parts) > 2 and parts[1] == "tables":
         return f"{parts[0]} warehouse", f"table {name}"
-    elif parts[0] in ("ingest", "published") and len(parts) > 2 and parts[1] == "reports":
-        scope = f"{parts[0]} reports"
+    elif parts[0] in ("ingest", "published") and len(parts) > 2 and parts[1] in ("reports", "reports_outside"):
+        scope = f"{parts[0]} {'reports' if parts[1] == 'reports' else 'reports written outside --reports'}"
     else:
         scope = parts[0]
     return scope, label

@@ -56,3 +56,23 @@ def copy_sample(name: str, inbox: Path) -> Path:
         shutil.copy2(source, target)
     return target
 
+
+
+def _checkout_files() -> set[str]:
+    """Every file of the checkout but the virtualenv, git's and Python's own caches."""
+    skipped = {".venv", ".git", "__pycache__", ".hypothesis", ".pytest_cache"}
+    found = set()
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders
+                         if name not in skipped and not name.endswith(".egg-info")]
+        found.update(os.path.relpath(os.path.join(folder, name), ROOT) for name in files)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_written_into_the_checkout():
+    """Tests write only into their temporary folders: the checkout ends as it began."""
+    before = _checkout_files()
+    yield
+    added = sorted(_checkout_files() - before)
+    assert not added, f"tests wrote into the checkout: {added[:10]}"

@@ -55,7 +55,7 @@ def test_analyst_with_snapshot_open_blocks_nothing(prefect_server, tmp_path):
         shutil.copytree(SAMPLES / "MEX_2022", inbox / "MEX_2022")
         write_known_submission(inbox / "DEU-revised", "DEU", DEU_REVISED)
         started = time.time()
-        outcomes = ingest_submissions(str(inbox), str(db), str(tmp_path / "reports"))
+        outcomes = ingest_submissions(str(inbox), str(db), str(tmp_path / "reports"), str(tmp_path / "archive"))
         took = time.time() - started
         assert reader.poll() is None, "the reader must still be running during the whole ingestion"
     finally:

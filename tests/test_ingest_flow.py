@@ -17,7 +17,7 @@ def run_flow(inbox, tmp_path):
 
     db = tmp_path / "warehouse.duckdb"
     reports = tmp_path / "reports"
-    return ingest_submissions(str(inbox), str(db), str(reports)), db, reports
+    return ingest_submissions(str(inbox), str(db), str(reports), str(tmp_path / "archive")), db, reports
 
 
 def scalar(db, sql, params=None):

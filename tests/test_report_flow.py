@@ -24,8 +24,9 @@ def test_resubmission_report_lists_changes_and_agrees_with_the_warehouse(prefect
     first_inbox, second_inbox = tmp_path / "in1", tmp_path / "in2"
     csv_submission(first_inbox / "THA_2021", FIRST, years=(2021, 2021), language="es")
     csv_submission(second_inbox / "THA_2021_v2", SECOND, years=(2021, 2021), language="es")
-    [first] = ingest_submissions(str(first_inbox), str(db), str(reports))
-    [second] = ingest_submissions(str(second_inbox), str(db), str(reports))
+    archive = str(tmp_path / "archive")
+    [first] = ingest_submissions(str(first_inbox), str(db), str(reports), archive)
+    [second] = ingest_submissions(str(second_inbox), str(db), str(reports), archive)
     assert first["status"] == "accepted" and second["status"] == "accepted_with_warnings"
 
     folder = reports / second["submission_id"]
