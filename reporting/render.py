@@ -165,7 +165,7 @@ def render_html(data: dict, findings: list[Finding]) -> str:
               "hint": first_hint.get(r["rule"]) or messages.rule_hint(r["rule"], language)}
              for r in data["stats"]["by_rule"]]
     changes = data.get("changes")
-    change_rows = [dict(c, breakdown_text=messages.breakdown_text(c["table"], c["breakdown"], language),
+    change_rows = [dict(c, breakdown_text=messages.changes_breakdown_text(c["table"], c["breakdown"], language),
                         table_title=i18n.table_title(c["table"], language))
                    for c in (changes or [])[:HTML_CHANGES_CAP]]
     rows = [t("rows_loaded" if data["loaded"] else "rows_read",

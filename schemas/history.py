@@ -80,6 +80,8 @@ def check_against_history(
             continue
         if submitted is None:  # a table left out this time: its held figures are replaced too
             submitted = pd.DataFrame({c: pd.Series(dtype="object") for c in ["year", *columns, "count", LINE]})
+        if not {"year", *columns, "count"} <= set(submitted.columns):
+            continue  # a required column is missing: the table has its error, nothing to compare
         held = held.dropna(subset=["year"]).astype({"year": "int64"})
         held = held.drop_duplicates(["year", *columns])
         # a published `<5` has no exact count: listed among the changes, never compared

@@ -99,8 +99,22 @@ def severity(code: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     return i18n.ui(f"severity.{code}", language)
 
 
+def changes_breakdown_text(table: str | None, breakdown: dict[str, Any], language: str) -> str:
+    """A changed cell in a report's table of changes: `Sex: Female, Age group: Total`, column
+    titles and code labels in every language."""
+    spec = TABLES.get(table or "")
+    texts = []
+    for column, code in breakdown.items():
+        meta = spec.column_meta(column) if spec and column in spec.columns else {}
+        codelist = meta.get("codelist") or meta.get("special")
+        label = i18n.code_label(codelist, str(code), language) if codelist else str(code)
+        texts.append(f"{i18n.column_title(table, column, language)}: {label}")
+    return ", ".join(texts)
+
+
 def breakdown_text(table: str | None, breakdown: dict[str, Any], language: str) -> str:
-    """`sex female, age total` (English template) / `Sexe Femme, Âge Total` (French)."""
+    """A cell's breakdown in a message: `sex female, age total` (as the English template
+    writes them) / `Sexe Féminin, Groupe d’âge Total` (the French one)."""
     return ", ".join(f"{i18n.column_header(table, column, language)} "
                      f"{coded_text(table, column, code, language)}"
                      for column, code in breakdown.items())

@@ -108,3 +108,18 @@ def test_every_command_reads_the_same_settings(tmp_path, monkeypatch):
     flagged = runner.invoke(app, ["sql", "select 1", "--db", "var/glotip.duckdb"])
     assert flagged.exit_code == 2 and "elsewhere" not in flagged.output
     assert not any(tmp_path.iterdir())  # nothing written by commands that found nothing
+
+
+def test_a_table_without_a_required_column_is_not_compared_with_history(tmp_path):
+    """It has its `missing-column` error; comparing it with the figures held used to fail the
+    whole entry with a KeyError, leaving it without a report."""
+    first = csv_submission(tmp_path / "inbox" / "THA_2021", FIRST, years=(2021, 2021))
+    broken = write_submission(tmp_path / "inbox" / "THA_2021_v2", {"victims": [
+        ["year", "sex", "age", "citizenship", "count"], ["2021", "total", "total", "total", "60"]]},
+        {"year_from": "2021", "year_to": "2021"})
+    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+        sequence.ingest_entry(first, warehouse, options(tmp_path, first.parent), run_id="run-1")
+        outcome = sequence.ingest_entry(broken, warehouse, options(tmp_path, broken.parent), run_id="run-1")
+    assert outcome.status == "rejected"
+    assert [f.rule for f in outcome.findings] == ["missing-column"]
+    assert (tmp_path / "reports" / outcome.submission_id / "report.html").is_file()
