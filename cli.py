@@ -22,8 +22,8 @@ app = typer.Typer(help="Receive, validate and warehouse GLOTIP submissions.", no
 console = Console(width=None if sys.stdout.isatty() else 200)
 
 # Paths default to None: `_settings` then takes them from glotip.toml / GLOTIP_* (pipeline/settings.py).
-DB_HELP = "DuckDB warehouse file [default: glotip.toml or GLOTIP_DB, else var/glotip.duckdb]."
-REPORTS_HELP = "Where reports are written [default: glotip.toml or GLOTIP_REPORTS, else var/reports]."
+DB_HELP = "DuckDB warehouse file. Default: glotip.toml or GLOTIP_DB, else var/glotip.duckdb."
+REPORTS_HELP = "Where reports are written. Default: glotip.toml or GLOTIP_REPORTS, else var/reports."
 STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "red",
                 "failed": "red", "duplicate": "dim", "validated": "green"}
 
@@ -33,7 +33,7 @@ def ingest(
     inbox: Optional[Path] = typer.Argument(None, help="Folder of submissions [default: sample_submissions, or glotip.toml / GLOTIP_INBOX]."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP + " Created if absent."),
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
-    archive: Optional[Path] = typer.Option(None, help="Raw archive, by sha256 [default: glotip.toml or GLOTIP_ARCHIVE, else var/archive]."),
+    archive: Optional[Path] = typer.Option(None, help="Raw archive, by sha256. Default: glotip.toml or GLOTIP_ARCHIVE, else var/archive."),
     move_processed: Optional[bool] = typer.Option(
         None, "--move-processed/--keep-processed",
         help="Remove each entry from the inbox once its outcome is recorded [default: keep]."),
@@ -87,8 +87,8 @@ def _settings(**flags):
 def validate(
     file: Path = typer.Argument(..., help="A submission: .xlsx, .zip of CSVs, or a folder of CSVs."),
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
-    db: Optional[Path] = typer.Option(None, help="Compare with the figures this warehouse holds "
-                                      "[default: glotip.toml or GLOTIP_DB, when that file exists]."),
+    db: Optional[Path] = typer.Option(None, help="Compare with the figures this warehouse holds. "
+                                      "Default: glotip.toml or GLOTIP_DB, when that file exists."),
     lang: Optional[str] = typer.Option(None, help="Report language (ar, zh, en, fr, ru, es); "
                                        "default: the submission's `language`."),
     send: bool = typer.Option(False, "--send", help="Send message.eml to the contact (needs --smtp-host)."),

@@ -13,7 +13,8 @@ absent are no evidence: a part that is not given counts for nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,51 +22,68 @@ import pandas as pd
 from schemas.codelists import TOTAL
 from schemas.findings import LINE
 
-# The columns of `failing_totals`' answer, one row per failing total.
-RESULT_COLUMNS = ["row", "line", "parts_sum", "parts_sum_high", "parts", "parts_inexact",
-                  "exceeds"]
+
+@dataclass(frozen=True)
+class FailingTotal:
+    """A `total` row whose parts it cannot be the sum of."""
+
+    dimension: str
+    row: int  # the total's position in the frame
+    line: int
+    parts_sum: int  # the smallest sum of its parts
+    parts_sum_high: int  # the largest
+    parts: list[str]  # the part categories, sorted
+    parts_inexact: int  # how many parts are known only within bounds
+    exceeds: bool  # True: the parts exceed the total; False: a complete breakdown that does not add up
 
 
 def failing_totals(
     frame: pd.DataFrame,
     key: Sequence[str],
-    dimension: str,
+    dimensions: Sequence[str],
     low: str,
     high: str | None = None,
     *,
-    not_parts: Iterable[str] = (),
-    complete: int | None = None,
+    not_parts: Mapping[str, Iterable[str]] | None = None,
+    complete: Mapping[str, int | None] | None = None,
     line: str = LINE,
-) -> pd.DataFrame:
-    """The `total` rows of `dimension` in `frame` that fail against their parts.
+) -> list[FailingTotal]:
+    """The `total` rows of each of `dimensions` in `frame` that fail against their parts.
 
-    `key` are the columns of a cell (the dimension among them): the parts of a total are the
+    `key` are the columns of a cell (the dimensions among them): the parts of a total are the
     rows with the same values in the other key columns (NA matching NA) and a category of the
-    dimension other than `total` and `not_parts`. Counts are between `low` and `high` (the
-    same column for exact counts). `complete` is the number of categories that makes a
-    breakdown complete (None: never complete).
-
-    One row per failing total, in the frame's order: `row` (its position in `frame`), `line`,
-    `parts_sum` (the smallest sum of its parts), `parts_sum_high` (the largest), `parts` (the
-    part categories, sorted), `parts_inexact` (how many parts are known only within bounds)
-    and `exceeds` (True: the parts exceed the total; False: a complete breakdown that does not
-    add up to it).
+    dimension other than `total` and `not_parts[dimension]`. Counts are between `low` and
+    `high` (the same column for exact counts). `complete[dimension]` is the number of
+    categories that makes a breakdown complete (absent or None: never complete). The answer
+    is by dimension, then in the frame's order.
     """
     high = high or low
-    empty = pd.DataFrame({column: pd.Series(dtype="object") for column in RESULT_COLUMNS})
-    if frame.empty or dimension not in frame.columns:
-        return empty
-    values = frame[dimension]
-    is_total = (values == TOTAL).to_numpy(dtype=bool, na_value=False)
-    is_part = ~is_total & ~values.isin(list(not_parts)).to_numpy(dtype=bool)
-    if not is_total.any() or not is_part.any():
-        return empty
+    if frame.empty:
+        return []
     lows = frame[low].to_numpy(dtype="float64", na_value=np.nan)
     highs = lows if high == low else frame[high].to_numpy(dtype="float64", na_value=np.nan)
-    # One integer per combination of the other key columns (NA a value of its own): sums and
-    # counts per group are then bincounts, with no join; only failing totals are looked at
-    # one by one.
+    lines = frame[line].to_numpy()
+    # each key column as integer codes, once per frame (NA a code of its own)
     codes = {c: pd.factorize(frame[c], use_na_sentinel=False)[0].astype("int64") for c in key}
+    failing: list[FailingTotal] = []
+    for dimension in dimensions:
+        failing += _failing(dimension, frame[dimension], codes, key, lows, highs, lines,
+                            set((not_parts or {}).get(dimension, ())),
+                            (complete or {}).get(dimension))
+    return failing
+
+
+def _failing(dimension, column: pd.Series, codes, key, lows, highs, lines, not_parts,
+             complete) -> list[FailingTotal]:
+    is_total = (column == TOTAL).to_numpy(dtype=bool, na_value=False)
+    is_part = ~is_total
+    if not_parts:
+        is_part &= ~column.isin(list(not_parts)).to_numpy(dtype=bool)
+    values = column.to_numpy()
+    if not is_total.any() or not is_part.any():
+        return []
+    # One integer per combination of the other key columns: sums and counts per group are
+    # then bincounts, with no join; only failing totals are looked at one by one.
     group = _combined_codes([codes[c] for c in key if c != dimension])
     groups = int(group.max()) + 1
     parts_low = np.bincount(group[is_part], weights=lows[is_part], minlength=groups)
@@ -84,22 +102,16 @@ def failing_totals(
         failing |= (n_parts[total_groups] == complete) & (
             (sums_low > highs[total_rows]) | (sums_high < lows[total_rows]))
     if not failing.any():
-        return empty
-    rows = total_rows[failing]
-    in_failing = is_part & np.isin(group, group[rows])
-    part_groups = group[in_failing]
-    names = pd.Series(values.to_numpy()[in_failing]).groupby(part_groups).agg(lambda s: sorted(s))
-    inexact = pd.Series(lows[in_failing] != highs[in_failing]).groupby(part_groups).sum()
-    failing_groups = group[rows]
-    return pd.DataFrame({
-        "row": rows,
-        "line": frame[line].to_numpy()[rows].astype("int64"),
-        "parts_sum": np.round(parts_low[failing_groups]).astype("int64"),
-        "parts_sum_high": np.round(parts_high[failing_groups]).astype("int64"),
-        "parts": names.reindex(failing_groups).to_list(),
-        "parts_inexact": inexact.reindex(failing_groups).to_numpy().astype("int64"),
-        "exceeds": exceeds[failing],
-    })
+        return []
+    found = []
+    for row, exceeded in zip(total_rows[failing], exceeds[failing]):
+        members = is_part & (group == group[row])
+        found.append(FailingTotal(
+            dimension=dimension, row=int(row), line=int(lines[row]),
+            parts_sum=int(round(parts_low[group[row]])), parts_sum_high=int(round(parts_high[group[row]])),
+            parts=sorted(str(v) for v in values[members]),
+            parts_inexact=int((lows[members] != highs[members]).sum()), exceeds=bool(exceeded)))
+    return found
 
 
 def _combined_codes(columns: list[np.ndarray]) -> np.ndarray:

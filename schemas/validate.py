@@ -333,20 +333,19 @@ def _parts_against_totals(spec, frame, typed, findings) -> list[Finding]:
         return []
     bad_lines = {f.line for f in findings if f.severity == "error"}
     valid = typed[typed[count].notna() & ~typed[LINE].isin(bad_lines)]
-    out: list[Finding] = []
-    for dimension in spec.columns_where("dimension"):
-        others = [c for c in spec.key if c != dimension]
+    dimensions = spec.columns_where("dimension")
+    complete = {}
+    for dimension in dimensions:
         codelist = cl.CODELISTS.get(spec.column_meta(dimension).get("codelist", ""))
-        complete = len(codelist.codes) - 1 if codelist else None  # every category but total
-        failing = failing_totals(valid, spec.key, dimension, count, complete=complete)
-        for row, line, parts_sum, parts, exceeds in failing[
-                ["row", "line", "parts_sum", "parts", "exceeds"]].itertuples(index=False):
-            total = int(valid[count].iat[row])
-            out.append(make_finding(
-                "parts-exceed-total" if exceeds else "parts-differ-from-total", frame=frame,
-                line=int(line), column=count, value=total, dimension=dimension, parts=parts,
-                parts_sum=int(parts_sum), total=total,
-                context={c: valid[c].iat[row] for c in others}))
+        complete[dimension] = len(codelist.codes) - 1 if codelist else None  # every category but total
+    out: list[Finding] = []
+    for failing in failing_totals(valid, spec.key, dimensions, count, complete=complete):
+        total = int(valid[count].iat[failing.row])
+        out.append(make_finding(
+            "parts-exceed-total" if failing.exceeds else "parts-differ-from-total", frame=frame,
+            line=failing.line, column=count, value=total, dimension=failing.dimension,
+            parts=failing.parts, parts_sum=failing.parts_sum, total=total,
+            context={c: valid[c].iat[failing.row] for c in spec.key if c != failing.dimension}))
     return out
 
 

@@ -602,26 +602,26 @@ def _parts_against_totals(tables: dict[str, pd.DataFrame],
     found: dict[str, PartsExceedingTotal] = {}
     for name, frame in tables.items():
         key = ["country"] + TABLE_COLUMNS[name]
+        failing = failing_totals(frame, key, DIMENSION_COLUMNS[name], "count_min", "count_max",
+                                 not_parts=NOT_A_PART, line="source_line")
         for dimension in DIMENSION_COLUMNS[name]:
-            over = failing_totals(frame, key, dimension, "count_min", "count_max",
-                                  not_parts=NOT_A_PART.get(dimension, ()), line="source_line")
-            if over.empty:
+            over = [f for f in failing if f.dimension == dimension]
+            if not over:
                 continue
-            totals = frame.iloc[over["row"].to_numpy()].reset_index(drop=True)
-            for total, (line, parts_sum, parts) in zip(
-                    totals.to_dict("records"),
-                    over[["line", "parts_sum", "parts"]].itertuples(index=False)):
-                cells = {**total, "table": name}
-                findings.add("published-parts-exceed-total", int(line), "value",
+            totals = frame.iloc[[f.row for f in over]].to_dict("records")
+            for total, failed in zip(totals, over):
+                findings.add("published-parts-exceed-total", failed.line, "value",
                              country=total["country"], value=_display(total),
-                             dimension=dimension, categories=parts, parts_sum=int(parts_sum),
-                             total=_counted(total), cell_key=_cell_key(cells, skip=dimension))
-            exact = over["parts_inexact"].eq(0).to_numpy() & ~totals["suppressed"].astype(bool).to_numpy()
-            fits_with_zero = (over["parts_sum"] - over["parts_inexact"]).to_numpy() \
-                <= totals["count_max"].astype("int64").to_numpy()
+                             dimension=dimension, categories=failed.parts,
+                             parts_sum=failed.parts_sum, total=_counted(total),
+                             cell_key=_cell_key({**total, "table": name}, skip=dimension))
             found[f"{name}: {dimension}"] = PartsExceedingTotal(
-                cases=int(len(over)), exact_figures_only=int(exact.sum()),
-                would_fit_if_suppressed_could_be_0=int(fits_with_zero.sum()))
+                cases=len(over),
+                exact_figures_only=sum(f.parts_inexact == 0 and not total["suppressed"]
+                                       for f, total in zip(over, totals)),
+                would_fit_if_suppressed_could_be_0=sum(
+                    f.parts_sum - f.parts_inexact <= int(total["count_max"])
+                    for f, total in zip(over, totals)))
     return dict(sorted(found.items()))
 
 

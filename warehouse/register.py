@@ -58,6 +58,17 @@ def stored_findings(connection: duckdb.DuckDBPyConnection, submission_id: str) -
 def supersede(connection: duckdb.DuckDBPyConnection, new_ids: list[str], at: dt.datetime) -> list[str]:
     """Record which earlier submissions each new one replaces for some year (`supersedes`), and
     mark those none of whose years is current any more as superseded; returns those marked."""
+    overlapping = connection.execute(
+        """
+        SELECT 1 FROM submission_years AS new
+        JOIN submission_years AS earlier
+          ON earlier.country = new.country AND earlier.year = new.year
+         AND NOT list_contains(?, earlier.submission_id)
+        WHERE list_contains(?, new.submission_id)
+        LIMIT 1
+        """, [new_ids, new_ids]).fetchall()
+    if not overlapping:  # the common case: nothing held for these country-years before
+        return []
     connection.execute(
         """
         UPDATE submissions AS s SET supersedes = r.earlier
