@@ -8,10 +8,11 @@ so the same script works on the code before and after any refactoring. Three sub
     # 1. a deterministic corpus: the sample submissions plus ~300 corrupted variants (seed 2026)
     python scripts/compare_outputs.py corpus --samples sample_submissions --out /tmp/cmp/corpus
     # 2. run every command of each version on that corpus; normalised JSON under OUT/dump/
-    python scripts/compare_outputs.py dump --checkout /tmp/baseline \\
-        --python /tmp/baseline/.venv/bin/python --corpus /tmp/cmp/corpus --out /tmp/cmp/before
-    python scripts/compare_outputs.py dump --checkout /work/main \\
-        --python /work/main/.venv/bin/python --corpus /tmp/cmp/corpus --out /tmp/cmp/after
+    git worktree add ../before <commit before the change>   # with its own venv
+    python scripts/compare_outputs.py dump --checkout ../before \\
+        --python ../before/.venv/bin/python --corpus /tmp/cmp/corpus --out /tmp/cmp/before
+    python scripts/compare_outputs.py dump --checkout . \\
+        --python .venv/bin/python --corpus /tmp/cmp/corpus --out /tmp/cmp/after
     # 3. differences grouped by kind; exit 1 if any
     python scripts/compare_outputs.py diff /tmp/cmp/before /tmp/cmp/after \\
         [--ignore-field message] [--ignore-table ingestion_runs] [--ignore-kind 'validate*html*']
