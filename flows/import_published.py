@@ -22,8 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import opaque
 
-from reporting.dataunodc import import_figures, note, write_import_report
-from reporting.render import ReportSummary
+from reporting.dataunodc import write_import_report
 from schemas.messages import render_message
 from transforms.dataunodc import ExportError, ExportFile, PreparedExport, prepare_export, read_export
 from transforms.readers import sha256_of
@@ -66,18 +65,7 @@ def load_task(warehouse: Warehouse, prepared: PreparedExport, force: bool, run_i
 @task(name="report-export", cache_policy=NO_CACHE)
 def report_task(report_dir: str, prepared: PreparedExport, outcome: loader.ImportOutcome,
                 seconds: float) -> str:
-    export, stats = prepared.export, prepared.stats
-    figures = import_figures(stats, export_date=export.export_date, seconds=seconds,
-                             status=outcome.status, import_id=outcome.import_id,
-                             supersedes=outcome.supersedes)
-    summary = ReportSummary(
-        submission_id=outcome.import_id, file_name=export.file_name, sha256=export.sha256,
-        status="accepted_with_warnings" if prepared.country_findings else "accepted",
-        year_from=(stats.years or [None])[0], year_to=(stats.years or [None, None])[1],
-        received_at=now().isoformat(timespec="seconds"),
-        rows=outcome.rows_loaded, loaded=True, supersedes=outcome.supersedes,
-        note=note(stats, export.export_date))
-    return str(write_import_report(report_dir, summary, prepared.findings, figures))
+    return str(write_import_report(report_dir, prepared, outcome, seconds))
 
 
 @flow(name="import_published", log_prints=True)

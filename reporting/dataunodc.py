@@ -8,16 +8,17 @@ against totals: `schemas.dataunodc.ImportStats`) go into the summary's note and 
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reporting.render import ReportSummary, write_reports
 from schemas.catalogue import CATALOGUE
+from warehouse.load import now
 
 if TYPE_CHECKING:
-    from schemas.dataunodc import ImportStats
+    from schemas.dataunodc import ImportStats, PreparedExport
+    from warehouse.dataunodc import ImportOutcome
 
 
 def import_figures(stats: ImportStats, *, export_date, seconds: float | None = None, status: str,
@@ -60,11 +61,19 @@ def note(stats: ImportStats, export_date) -> str:
     return " ".join(lines)
 
 
-def write_import_report(report_dir: str | Path, summary: ReportSummary, findings: list,
-                        figures: dict) -> Path:
-    report_dir = write_reports(report_dir, summary, findings)
-    path = Path(report_dir) / "report.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["import"] = figures
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    return report_dir
+def write_import_report(report_dir: str | Path, prepared: PreparedExport, outcome: ImportOutcome,
+                        seconds: float) -> Path:
+    """The import's report: its findings in every format, its figures in the note and under
+    `import` in report.json."""
+    export, stats = prepared.export, prepared.stats
+    figures = import_figures(stats, export_date=export.export_date, seconds=seconds,
+                             status=outcome.status, import_id=outcome.import_id,
+                             supersedes=outcome.supersedes)
+    summary = ReportSummary(
+        submission_id=outcome.import_id, file_name=export.file_name, sha256=export.sha256,
+        status="accepted_with_warnings" if prepared.country_findings else "accepted",
+        year_from=(stats.years or [None])[0], year_to=(stats.years or [None, None])[1],
+        received_at=now().isoformat(timespec="seconds"),
+        rows=outcome.rows_loaded, loaded=True, supersedes=outcome.supersedes,
+        note=note(stats, export.export_date))
+    return write_reports(report_dir, summary, prepared.findings, extra={"import": figures})

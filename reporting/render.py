@@ -105,14 +105,16 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
     }
 
 
-def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list[Finding]) -> Path:
-    """Write every format into `report_dir`; returns the folder."""
+def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list[Finding],
+                  extra: dict | None = None) -> Path:
+    """Write every format into `report_dir`; returns the folder. `extra` adds sections to
+    report.json (the published import's figures, under `import`)."""
     from reporting.annotate import annotate_workbook
     from reporting.mail import build_message
 
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    data = report_data(summary, findings)
+    data = report_data(summary, findings) | (extra or {})
     (report_dir / "report.json").write_text(
         json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     (report_dir / "report.html").write_text(render_html(data, findings), encoding="utf-8")

@@ -138,10 +138,8 @@ def make_finding(
     entry = rule(code)
     if frame is not None:
         location = frame.location(line, column)
-    else:
+    else:  # a table or the file as a whole, not one of its cells
         location = Location(table=table, source=table, line=line, column=column)
-    if table and location.table != table:
-        location = Location(table, location.source, location.kind, line, column, location.position)
     text_value = None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
     return Finding(rule=code, severity=entry.severity, location=location, value=text_value,
                    params={key: plain(item) for key, item in params.items()})

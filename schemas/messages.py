@@ -9,6 +9,7 @@ value a parameter holds is said once, in `PARAMETER_KINDS`, by its name.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from schemas import i18n
@@ -232,6 +233,7 @@ def _cell_key_text(key: dict[str, Any], texts: list[str] | None, language: str) 
     return text
 
 
+@cache
 def _country_names() -> dict[str, str]:
     from schemas.countries import load_countries  # reference data, read only when needed
 

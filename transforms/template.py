@@ -44,12 +44,12 @@ def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> P
     right_to_left = language in i18n.RIGHT_TO_LEFT
     instructions.sheet_view.rightToLeft = right_to_left
     for name, spec in TABLES.items():
-        sheet = workbook.create_sheet(name if english else i18n.sheet_name(name, language))
+        sheet = workbook.create_sheet(i18n.sheet_name(name, language))
         sheet.sheet_view.rightToLeft = right_to_left
         for position, column in enumerate(spec.columns, start=1):
             schema_column = spec.schema.columns[column]
             title = i18n.column_title(name, column, language)
-            cell = sheet.cell(row=1, column=position, value=column if english else title)
+            cell = sheet.cell(row=1, column=position, value=i18n.column_header(name, column, language))
             cell.fill, cell.font = HEADER_FILL, HEADER_FONT
             required = t("optional" if schema_column.nullable else "required")
             description = i18n.text(f"column.{name}.{column}.description", language)
@@ -75,13 +75,6 @@ def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> P
     return path
 
 
-def _dropdown_value(codelist: cl.Codelist, code: str, language: str) -> str:
-    """English templates offer the codes; the others offer labels in their language."""
-    if language == i18n.DEFAULT_LANGUAGE:
-        return code
-    return i18n.code_label(codelist.name, code, language)
-
-
 def _write_lists(workbook: Workbook, language: str) -> dict[str, str]:
     """One column per codelist on a hidden sheet; dropdowns refer to these ranges."""
     sheet = workbook.create_sheet(LISTS_SHEET)
@@ -91,7 +84,7 @@ def _write_lists(workbook: Workbook, language: str) -> dict[str, str]:
         letter = get_column_letter(position)
         sheet.cell(row=1, column=position, value=codelist.name).font = Font(bold=True)
         for row, code in enumerate(codelist.codes, start=2):
-            sheet.cell(row=row, column=position, value=_dropdown_value(codelist, code, language))
+            sheet.cell(row=row, column=position, value=i18n.coded_value(codelist.name, code, language))
         ranges[codelist.name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(codelist.codes) + 1}"
     return ranges
 
@@ -110,7 +103,7 @@ def instructions_rows(language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[str, 
         (),
     ]
     for name, spec in TABLES.items():
-        rows.append((f"{t('sheet')}: {name if english else i18n.sheet_name(name, language)}",
+        rows.append((f"{t('sheet')}: {i18n.sheet_name(name, language)}",
                      i18n.table_title(name, language), t("required" if spec.required else "optional"),
                      i18n.text(f"table.{name}.description", language)))
         rows.append(("", "", "", "", t("allowed_values"), t("example")))
@@ -129,8 +122,8 @@ def instructions_rows(language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[str, 
                 allowed += f" ({t('several_separated')})"
             example = meta.get("example", "")
             if meta.get("codelist"):
-                example = _dropdown_value(cl.CODELISTS[meta["codelist"]], example, language)
-            rows.append(("", column if english else i18n.column_title(name, column, language),
+                example = i18n.coded_value(meta["codelist"], example, language)
+            rows.append(("", i18n.column_header(name, column, language),
                          t("optional" if schema_column.nullable else "required"),
                          i18n.text(f"column.{name}.{column}.description", language), allowed, example))
         rows.append(())
