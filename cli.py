@@ -24,7 +24,7 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 # Paths default to None: `_settings` then takes them from glotip.toml / GLOTIP_* (pipeline/settings.py).
 DB_HELP = "DuckDB warehouse file. Default: glotip.toml or GLOTIP_DB, else var/glotip.duckdb."
 REPORTS_HELP = "Where reports are written. Default: glotip.toml or GLOTIP_REPORTS, else var/reports."
-STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "rejected": "red",
+STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "held": "yellow", "rejected": "red",
                 "failed": "red", "duplicate": "dim", "validated": "green"}
 
 
@@ -291,6 +291,77 @@ def _change_reference_data(db: Optional[Path], change) -> str:
         raise typer.Exit(1)
     analyst.publish(warehouse)
     return message
+
+
+@app.command()
+def held(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
+    """List the submissions held for confirmation (most of their figures differ from those held)."""
+    from warehouse.load import held_submissions
+    from warehouse.session import Warehouse
+
+    db = Path(_settings(db=db).db)
+    if not db.exists():
+        console.print(f"[red]No warehouse at {escape(str(db))}.[/red]")
+        raise typer.Exit(2)
+    rows = held_submissions(Warehouse(db, read_only=True).connection)
+    table = Table(title=f"Held for confirmation in {db}")
+    for column in ("submission", "country", "years", "file", "received"):
+        table.add_column(column)
+    for submission_id, country, year_from, year_to, file_name, received_at in rows:
+        table.add_row(submission_id, country or "-", f"{year_from}-{year_to}", escape(file_name),
+                      f"{received_at:%Y-%m-%d %H:%M}")
+    console.print(table if rows else "No submission is held.")
+
+
+@app.command()
+def release(
+    submission_id: str = typer.Argument(..., help="The held submission (see `glotip held`)."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP),
+    reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
+    archive: Optional[Path] = typer.Option(None, help="Raw archive. Default: glotip.toml or GLOTIP_ARCHIVE, else var/archive."),
+) -> None:
+    """Confirm a held submission: its figures become current and replace those held."""
+    _decide_held(submission_id, True, db, reports, archive)
+
+
+@app.command()
+def reject(
+    submission_id: str = typer.Argument(..., help="The held submission (see `glotip held`)."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP),
+    reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
+    archive: Optional[Path] = typer.Option(None, help="Raw archive. Default: glotip.toml or GLOTIP_ARCHIVE, else var/archive."),
+) -> None:
+    """Refuse a held submission: its staged rows are removed; the register and archive keep it."""
+    _decide_held(submission_id, False, db, reports, archive)
+
+
+def _decide_held(submission_id: str, release: bool, db, reports, archive) -> None:
+    """Under the ingestion lock (no run is loading meanwhile), then the snapshot republished."""
+    from pipeline.submission import decide_held
+    from transforms.inbox import IngestionAlreadyRunning, IngestionLock
+    from warehouse.session import Warehouse
+    from warehouse.snapshot import publish as publish_for_analysts
+
+    settings = _settings(db=db, reports=reports, archive=archive)
+    if not Path(settings.db).exists():
+        console.print(f"[red]No warehouse at {escape(settings.db)}.[/red]")
+        raise typer.Exit(2)
+    try:
+        with IngestionLock(settings.db).acquire(settings.lock_wait_seconds):
+            warehouse = Warehouse(settings.db)
+            try:
+                decided = decide_held(submission_id, release, warehouse, settings.reports, settings.archive)
+            except (LookupError, ValueError) as problem:
+                warehouse.close()
+                console.print(f"[red]{escape(str(problem))}[/red]")
+                raise typer.Exit(1)
+            publish_for_analysts(warehouse)  # closes the session
+    except IngestionAlreadyRunning as problem:
+        console.print(f"[red]{escape(str(problem))}[/red]")
+        raise typer.Exit(1)
+    done = "released: its figures are now current" if release else "rejected: its staged rows were removed"
+    console.print(f"{submission_id} {done} ({decided.rows_loaded} rows); snapshot republished.")
+    console.print(f"Report: {decided.report}/report.html" if decided.report else escape(decided.note))
 
 
 @app.command("load-grouping")

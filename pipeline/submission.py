@@ -67,7 +67,7 @@ class Outcome:
 
     file_name: str
     submission_id: str | None
-    status: str  # accepted, accepted_with_warnings, rejected, validated..., duplicate, failed, deferred
+    status: str  # accepted, accepted_with_warnings, held, rejected, validated..., duplicate, failed, deferred
     rows_loaded: int = 0
     errors: int = 0
     warnings: int = 0
@@ -154,9 +154,12 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
     history = step("compare-with-history", compare_with_history, assessment, warehouse)
     findings = [*assessment.findings, *history.findings]  # history warnings: stored and reported alike
     received_at = received_at or loader.now()
+    status = outcome(findings)
+    if history.hold and status in loader.LOADED_STATUSES:
+        status = loader.HELD  # staged, not current, until the data team releases it
     record = loader.record_for(
         assessment.parsed.sha256, assessment.parsed.file_name, assessment.parsed.file_format,
-        assessment.parsed.size_bytes, assessment.details, outcome(findings),
+        assessment.parsed.size_bytes, assessment.details, status,
         sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
         received_at=received_at, run_id=run_id, report_root=reports_dir)
     if load:
@@ -166,14 +169,18 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
         status, rows, supersedes = loaded.status, loaded.rows_loaded, loaded.supersedes
     else:
         status, rows, supersedes = record.status, {}, []
+    held = status == loader.HELD
     summary = report_summary(assessment, findings, status=status, history=history,
                              received_at=received_at if load else None, rows_loaded=rows,
                              supersedes=supersedes,
                              note=None if load else "note_validated_only", language=language,
-                             source_path=source_path)
+                             source_path=source_path, loaded=False if held else None)
     report = step("report", write_report, record.report_dir, summary, findings)
+    staged = sum(rows.values())
     return Outcome(assessment.parsed.file_name, record.submission_id, status,
-                   sum(rows.values()), record.errors, record.warnings, report, findings=findings)
+                   0 if held else staged, record.errors, record.warnings, report,
+                   note=f"{staged} rows held until `glotip release` or `glotip reject`" if held else "",
+                   findings=findings)
 
 
 def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, *,
@@ -242,6 +249,29 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
         step("report", write_report, report_dir, summary, findings)
         note += "; its report, missing, was written now"
     return Outcome(Path(archived_path).name, submission_id, "duplicate", report=str(report_dir), note=note)
+
+
+def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports_dir: str | Path,
+                archive_dir: str | Path, step: Step = call) -> Outcome:
+    """The data team's decision on a held submission (`glotip release` / `glotip reject`), then
+    its report written again from the archived file and the findings the register holds, so
+    that the submitter reads the decision."""
+    decided = loader.decide_held(warehouse.connection, submission_id, release=release, at=loader.now())
+    sha256, file_name = loader.file_of(warehouse.connection, submission_id)
+    archived = inbox_files.archive_path(archive_dir, sha256, file_name)
+    note = "note_released" if release else "note_held_rejected"
+    report = None
+    if archived.exists():
+        assessment = assess_file(archived, step)
+        findings = register.stored_findings(warehouse.connection, submission_id)
+        summary = report_summary(assessment, findings, status=decided.status, history=None,
+                                 received_at=None, rows_loaded=decided.rows_loaded,
+                                 supersedes=decided.supersedes, note=note,
+                                 source_path=str(archived), loaded=release)
+        report = step("report", write_report, Path(reports_dir) / submission_id, summary, findings)
+    return Outcome(file_name, submission_id, decided.status, sum(decided.rows_loaded.values()),
+                   report=report, note="" if report else f"no archived file at {archived}: "
+                   "the report was not written again")
 
 
 def _report_complete(report_dir: Path) -> bool:

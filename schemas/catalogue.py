@@ -77,6 +77,10 @@ _RULES = (
     Rule("unknown-code", ERROR, "Value not in the list",
          "`{value}` is not an allowed value for `{column}`.",
          "Pick a value from the cell's dropdown list; allowed: {allowed}."),
+    Rule("country-differs-from-file-name", ERROR, "Country differs from the file name",
+         "The file name says {file_country}, but the submission sheet says {cell_country}.",
+         "Correct the country in the submission sheet, or the file name, and send the file "
+         "again."),
     Rule("unknown-country", ERROR, "Country not recognised",
          "`{value}` is not a recognised country for `{column}`.",
          "Use the ISO 3166-1 alpha-3 code (e.g. NGA) or the country's English name; use "
@@ -134,6 +138,19 @@ _RULES = (
          "the country's series.",
          "Confirm the figure, or correct it; a short explanation of the change helps the "
          "analysts."),
+    Rule("replaces-most-figures", WARNING, "Held: most figures differ from those held",
+         "This file differs from the figures already held for its country in {differing} of the "
+         "{comparable} cells both have (submission {held_from}). It is held until the UNODC data "
+         "team confirms it, and nothing in it replaces the figures held until then.",
+         "If the country or the years in the submission sheet are wrong, correct them and send "
+         "the file again. If the file is a full revision of the figures, tell the UNODC data "
+         "team, who will release it."),
+    Rule("year-without-rows", WARNING, "A year of the period has no rows",
+         "The reporting period covers {year}, for which figures are held (submission "
+         "{held_from}), but this file has no rows for {year}. Once it is loaded, {year} has no "
+         "current figures for the country.",
+         "Add the rows for {year}, or narrow the reporting period in the submission sheet to the "
+         "years you are sending."),
     # -- import of the published dataUNODC GLOTIP export (`glotip import-published`) ---------
     # Errors are rows that are not loaded (quarantined); warnings are rows loaded with a note.
     Rule("published-missing-header", ERROR, "Export header row not found",

@@ -8,7 +8,13 @@ warehouse; the flow (or `glotip validate --db`) passes the frame in.
 Two warnings ask the submitter to confirm a figure; both show both numbers:
 - `differs-from-history`: a cell far from the figure held for the same year and breakdown;
 - `jump-in-series`: a table's grand total far from the previous year's (submitted or held).
-A resubmission also gets the list of what changed against the data it replaces.
+A resubmission also gets the list of what changed against the data it replaces, and two
+more checks on the whole of it:
+- `replaces-most-figures`: it differs from the figures held in most of the cells both have
+  (a workbook marked with another country's code, say). It is held for the data team's
+  confirmation (`glotip release` / `glotip reject`) instead of replacing them (`hold`).
+- `year-without-rows`: its reporting period covers a year held for the country, but it has no
+  rows for that year: once loaded, that year has no current figures.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import pandas as pd
 
 from schemas import codelists as cl
 from schemas.findings import LINE, Finding, TableFrame, make_finding
-from schemas.tables import TABLES
+from schemas.tables import FACT_TABLES, TABLES
 
 HISTORY_TABLES = ("victims", "offenders", "repatriated")  # tables with one count per breakdown
 # "Far": at least this many persons apart AND at least this ratio apart (either way).
@@ -28,6 +34,11 @@ FAR_RATIO = 2.0
 JUMP_MIN_DIFFERENCE = 20
 JUMP_RATIO = 3.0
 SUPPRESSED_TEXT = "<5"  # how a held published value below 5 is shown among the changes
+# Held for confirmation: at least this many cells in common with the figures held, and more
+# than this share of them different. A correction changes a few cells; a file of another
+# country, or of another table layout, changes nearly all of them.
+HOLD_MIN_COMPARABLE = 10
+HOLD_SHARE = 0.5
 
 
 @dataclass
@@ -52,6 +63,9 @@ class HistoryCheck:
     findings: list[Finding] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     compared_with: list[str] = field(default_factory=list)  # submissions whose figures were held
+    comparable: int = 0  # cells (year and breakdown) both submitted and held with exact counts
+    differing: int = 0  # of those, the cells whose counts differ
+    hold: bool = False  # replaces most of the figures held: load only once the data team confirms
 
 
 def breakdown_columns(table: str) -> list[str]:
@@ -72,6 +86,7 @@ def check_against_history(
         return check
     taken = {(f.table, f.line, f.column) for f in existing if f.line is not None}
     bad_lines = {(f.table, f.line) for f in existing if f.severity == "error" and f.line}
+    held_years: dict[int, set[str]] = {}  # year in the period -> submissions holding figures
     for table in HISTORY_TABLES:
         columns = breakdown_columns(table)
         submitted = tables.get(table)
@@ -103,12 +118,40 @@ def check_against_history(
             years |= set(range(int(year_from), int(year_to) + 1))
         lines_in_error = [line for name, line in bad_lines if name == table]
         valid = new[~new["line"].isin(lines_in_error)]  # rows in error are not data
+        in_common = valid.merge(held[held["year"].isin(years)], on=["year", *columns],
+                                suffixes=("", "_held"))
+        check.comparable += len(in_common)
+        check.differing += int((in_common["count"] != in_common["count_held"]).sum())
+        for year, group in pd.concat([held, suppressed]).groupby("year")["submission_id"]:
+            if int(year) in years:
+                held_years.setdefault(int(year), set()).update(group)
         check.changes.extend(_changes(table, valid, held[held["year"].isin(years)], columns,
                                       suppressed[suppressed["year"].isin(years)]))
         check.compared_with.extend(held[held["year"].isin(years)]["submission_id"].unique())
         check.compared_with.extend(suppressed[suppressed["year"].isin(years)]["submission_id"].unique())
     check.compared_with = sorted(set(check.compared_with))
+    check.findings.extend(_years_without_rows(tables, held_years, year_from, year_to))
+    if check.comparable >= HOLD_MIN_COMPARABLE and check.differing > HOLD_SHARE * check.comparable:
+        check.hold = True
+        check.findings.append(make_finding(
+            "replaces-most-figures", differing=check.differing, comparable=check.comparable,
+            held_from=check.compared_with))
     return check
+
+
+def _years_without_rows(tables: dict[str, pd.DataFrame], held_years: dict[int, set[str]],
+                        year_from: int | None, year_to: int | None) -> list[Finding]:
+    """A year of the reporting period held for the country, for which no table has a row."""
+    if year_from is None or year_to is None:
+        return []
+    submitted = set()
+    for name, frame in tables.items():
+        if name in FACT_TABLES and "year" in frame.columns:
+            submitted |= {int(year) for year in frame["year"].dropna().unique()}
+    return [make_finding("year-without-rows", table="submission", column="year_from", year=year,
+                         year_from=year_from, year_to=year_to, held_from=sorted(held_years[year]))
+            for year in range(int(year_from), int(year_to) + 1)
+            if year in held_years and year not in submitted]
 
 
 def _far_from_held(table, frame, new, held, columns, taken, bad_lines) -> list[Finding]:

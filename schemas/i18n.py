@@ -38,6 +38,7 @@ UI: dict[str, str] = {
     "status.accepted_with_warnings": "Accepted with warnings",
     "status.rejected": "Rejected",
     "status.duplicate": "Already received",
+    "status.held": "Held for confirmation",
     "status.failed": "Failed",
     "status.validated": "Validated (not loaded)",
     "severity.error": "Error",
@@ -52,7 +53,13 @@ UI: dict[str, str] = {
     "years": "Years",
     "received": "Received",
     "language": "Language",
+    "note_released": "The UNODC data team confirmed this submission: its figures are now current "
+                     "and replace those held for the same years.",
+    "note_held_rejected": "The UNODC data team did not confirm this submission: nothing from it "
+                          "was loaded. Correct it and send the whole file again.",
     "note_validated_only": "Validated only: nothing was loaded into the warehouse.",
+    "held_note": "Nothing from this file replaces the figures held yet: it differs from them in "
+                 "most cells, and waits for the UNODC data team's confirmation.",
     "rejected_note": "Nothing from this file was loaded. Correct the errors below and send the "
                      "whole file again.",
     "warnings_note": "The data were accepted. Please confirm or correct the figures marked "

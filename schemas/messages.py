@@ -41,6 +41,8 @@ PARAMETER_KINDS = {
     "values_at_lines": "values_at_lines",  # [{value, line}]: the values a repeated key has
     "iso3": "country_name",  # an ISO3 code: the country's name
     "named": "country_with_code",  # an ISO3 code: the country's name and code
+    "file_country": "country_with_code",
+    "cell_country": "country_with_code",
     "sum_reason": "ui_choice",  # why repeated rows were summed: ui.summed.<code>
     "applies_to": "ui_choice",  # where a label is not known: ui.published_label_for.<code>
     "expected": "ui_choice",  # what a published value should be: ui.published_expected.<code>

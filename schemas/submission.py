@@ -8,7 +8,9 @@ Identifiers and folder names are built only from a valid country.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -55,3 +57,15 @@ class SubmissionDetails:
 
 def is_valid_country(code: Any) -> bool:
     return isinstance(code, str) and code in country_codes()
+
+
+_UPPER_WORD = re.compile(r"[A-Z]+")  # linear: a run of capitals, bounded by anything else
+
+
+def country_in_file_name(file_name: str) -> str | None:
+    """The ISO3 code a file name gives its country (`THA_2021-2022.xlsx` -> THA): a word of
+    exactly three capitals that is a known code, when the name has exactly one such code.
+    Lower-case words are never taken for codes (`and`, `can`, `per` are words first)."""
+    words = _UPPER_WORD.findall(PurePath(file_name).stem)
+    codes = {word for word in words if len(word) == 3 and is_valid_country(word)}
+    return codes.pop() if len(codes) == 1 else None

@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from schemas import codelists as cl
 from schemas.cross_tables import cross_table_findings
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
-from schemas.submission import SubmissionDetails
+from schemas.submission import SubmissionDetails, country_in_file_name
 from schemas.totals import failing_totals
 from schemas.tables import FACT_TABLES, MAX_YEAR, MIN_YEAR, TABLES, TableSpec
 
@@ -73,7 +73,7 @@ def validate_submission(parsed: ParsedSubmission) -> ValidationResult:
         table_findings, typed = validate_table(spec, frame)
         findings.extend(table_findings)
         result.tables[name] = typed
-    findings.extend(_submission_rules(result))
+    findings.extend(_submission_rules(result, parsed.file_name))
     findings.extend(_organ_cases_against_victims(result))
     findings.extend(cross_table_findings(result.tables, result.frames, result.details))
     result.findings = one_per_cell(findings)
@@ -349,8 +349,9 @@ def _parts_against_totals(spec, frame, typed, findings) -> list[Finding]:
     return out
 
 
-def _submission_rules(result: ValidationResult) -> list[Finding]:
-    """The submission sheet: one row, a valid period, and fact years inside it."""
+def _submission_rules(result: ValidationResult, file_name: str) -> list[Finding]:
+    """The submission sheet: one row, its country as the file name gives it, a valid period,
+    and fact years inside it."""
     typed = result.tables.get("submission")
     frame = result.frames.get("submission")
     if typed is None or typed.empty:
@@ -361,6 +362,11 @@ def _submission_rules(result: ValidationResult) -> list[Finding]:
                                      rows=len(typed)))
     row = typed.iloc[0]
     details = result.details = SubmissionDetails.from_row(row.to_dict())
+    named = country_in_file_name(file_name)
+    if named and details.valid_country and named != details.valid_country:
+        findings.append(make_finding("country-differs-from-file-name", frame=frame,
+                                     line=int(row[LINE]), column="country", value=details.country,
+                                     file_country=named, cell_country=details.valid_country))
     year_from, year_to = details.year_from, details.year_to
     if year_from is None or year_to is None:
         return findings

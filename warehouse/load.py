@@ -24,6 +24,10 @@ from warehouse import register
 from warehouse.session import insert_frame, transaction
 
 LOADED_STATUSES = ("accepted", "accepted_with_warnings")
+# Held for the data team's confirmation (schemas.history, `replaces-most-figures`): its rows are
+# in the fact tables but not current (the views take loaded statuses only) until released.
+HELD = "held"
+STAGED_STATUSES = (*LOADED_STATUSES, HELD)
 
 
 @dataclass
@@ -88,7 +92,7 @@ def load_submission(
         load_seq = connection.execute("SELECT nextval('submission_load_seq')").fetchall()[0][0]
         loaded = record.status in LOADED_STATUSES
         rows_loaded = {}
-        if loaded:
+        if record.status in STAGED_STATUSES:
             for name in FACT_TABLES:
                 frame = tables.get(name)
                 if frame is not None and not frame.empty:
@@ -101,6 +105,62 @@ def load_submission(
             register.supersede(connection, [record.submission_id], record.received_at)
             record.supersedes = _recorded_supersedes(connection, record.submission_id)
     return LoadOutcome(record.submission_id, record.status, rows_loaded, record.supersedes)
+
+
+def decide_held(connection: duckdb.DuckDBPyConnection, submission_id: str, *, release: bool,
+                at: dt.datetime) -> LoadOutcome:
+    """The data team's decision on a held submission, in one transaction.
+
+    Released: it becomes current for its years as if it had arrived now (a new `load_seq`), and
+    replaces what it covers. Rejected: its staged rows leave the fact tables; the register keeps
+    the entry (status `rejected`) and its findings, and the archive keeps the raw file.
+    """
+    with transaction(connection):
+        rows = connection.execute("SELECT status FROM submissions WHERE submission_id = ?",
+                                  [submission_id]).fetchall()
+        if not rows:
+            raise LookupError(f"no submission {submission_id} in the register")
+        if rows[0][0] != HELD:
+            raise ValueError(f"{submission_id} is {rows[0][0]}, not held: nothing to decide")
+        if release:
+            load_seq = connection.execute("SELECT nextval('submission_load_seq')").fetchall()[0][0]
+            connection.execute("UPDATE submission_years SET load_seq = ?, loaded_at = ? "
+                               "WHERE submission_id = ?", [load_seq, at, submission_id])
+            connection.execute(
+                "UPDATE submissions SET status = 'accepted_with_warnings', load_seq = ?, "
+                "held_decision = 'released', held_decided_at = ? WHERE submission_id = ?",
+                [load_seq, at, submission_id])
+            register.supersede(connection, [submission_id], at)
+            counts = {name: connection.execute(
+                f"SELECT count(*) FROM fact_{name} WHERE submission_id = ?", [submission_id]
+            ).fetchall()[0][0] for name in FACT_TABLES}
+            return LoadOutcome(submission_id, "accepted_with_warnings",
+                               {name: n for name, n in counts.items() if n},
+                               _recorded_supersedes(connection, submission_id))
+        for name in FACT_TABLES:
+            connection.execute(f"DELETE FROM fact_{name} WHERE submission_id = ?", [submission_id])
+        connection.execute("DELETE FROM submission_years WHERE submission_id = ?", [submission_id])
+        connection.execute(
+            "UPDATE submissions SET status = 'rejected', rows_loaded = 0, "
+            "held_decision = 'rejected', held_decided_at = ? WHERE submission_id = ?",
+            [at, submission_id])
+    return LoadOutcome(submission_id, "rejected", {}, [])
+
+
+def file_of(connection: duckdb.DuckDBPyConnection, submission_id: str) -> tuple[str, str]:
+    """(sha256, file name) of a registered submission: where its raw file is archived."""
+    rows = connection.execute("SELECT sha256, file_name FROM submissions WHERE submission_id = ?",
+                              [submission_id]).fetchall()
+    if not rows:
+        raise LookupError(f"no submission {submission_id} in the register")
+    return rows[0]
+
+
+def held_submissions(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(submission_id, country, year_from, year_to, file_name, received_at) of each held one."""
+    return connection.execute(
+        "SELECT submission_id, country, year_from, year_to, file_name, received_at "
+        "FROM submissions WHERE status = ? ORDER BY received_at", [HELD]).fetchall()
 
 
 def _recorded_supersedes(connection, submission_id: str) -> list[str]:
@@ -159,13 +219,13 @@ def finish_run(connection, run_id: str, counts: dict[str, int], summary: str | N
         """
         UPDATE ingestion_runs SET finished_at = ?, files_seen = ?, accepted = ?,
             accepted_with_warnings = ?, rejected = ?, duplicates = ?, failed = ?, rows_loaded = ?,
-            deferred = ?, summary = ?, status = 'completed'
+            deferred = ?, held = ?, summary = ?, status = 'completed'
         WHERE run_id = ?
         """,
         [now(), counts.get("files_seen", 0), counts.get("accepted", 0),
          counts.get("accepted_with_warnings", 0), counts.get("rejected", 0),
          counts.get("duplicate", 0), counts.get("failed", 0), counts.get("rows_loaded", 0),
-         counts.get("deferred", 0), summary, run_id])
+         counts.get("deferred", 0), counts.get(HELD, 0), summary, run_id])
 
 
 def mark_interrupted_runs(connection) -> list[str]:

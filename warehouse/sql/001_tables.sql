@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     size_bytes        BIGINT,
     received_at       TIMESTAMP NOT NULL,
     run_id            VARCHAR,
-    status            VARCHAR NOT NULL,     -- accepted, accepted_with_warnings, rejected
+    status            VARCHAR NOT NULL,     -- accepted, accepted_with_warnings, held, rejected
     institution       VARCHAR,
     contact_email     VARCHAR,
     language          VARCHAR,
@@ -135,6 +135,11 @@ CREATE TABLE IF NOT EXISTS validation_findings (
 ALTER TABLE validation_findings ADD COLUMN IF NOT EXISTS file_kind VARCHAR;
 ALTER TABLE validation_findings ADD COLUMN IF NOT EXISTS column_position INTEGER;
 ALTER TABLE validation_findings ADD COLUMN IF NOT EXISTS params JSON;
+
+-- A submission held for confirmation (status `held`, `glotip release` / `glotip reject`): the
+-- data team's decision and when it was taken.
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS held_decision VARCHAR;   -- released, rejected
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS held_decided_at TIMESTAMP;
 
 -- Columns added for the published dataUNODC import (warehouse/published.py,
 -- docs/published-data.md). They sit here rather than in 003_published.sql because the views of
