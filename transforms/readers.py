@@ -76,6 +76,8 @@ def read_submission(path: str | Path) -> ParsedSubmission:
     except UnreadableFile as problem:
         parsed.tables.clear()
         parsed.read_findings.append(problem.finding())
+    except MemoryError:  # this machine's limit, not the file's fault: never a rejection; retried
+        raise
     except Exception as problem:  # noqa: BLE001 - a broken file must yield a report, not a traceback
         parsed.tables.clear()
         parsed.read_findings.append(make_finding(
