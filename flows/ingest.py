@@ -64,26 +64,32 @@ def ingest_submissions(inbox: str, db_path: str, reports_dir: str, archive_dir: 
     inbox once its outcome is recorded (off for the demo: sample_submissions/ is never emptied).
     """
     logger = get_run_logger()
+    options = sequence.InboxOptions(str(inbox), str(reports_dir), str(archive_dir),
+                                    move_processed, settle_seconds)
     lock = inbox_files.IngestionLock(db_path)
     try:
         lock.acquire(wait_seconds=lock_wait_seconds)
     except inbox_files.IngestionAlreadyRunning as problem:
-        logger.warning("%s: %s", db_path, problem)
-        create_markdown_artifact(markdown=f"# Ingestion skipped\n\n{db_path}: {problem}\n",
+        logger.warning("%s: %s", printable(db_path), problem)
+        create_markdown_artifact(markdown=f"# Ingestion skipped\n\n{printable(db_path)}: {problem}\n",
                                  key="ingestion-summary", description="Ingestion skipped")
         return []
+    except OSError as problem:  # the warehouse's folder is read-only or full: the lock cannot be made
+        return _warehouse_unavailable(_new_run_id(), options, db_path, problem)
     try:
-        options = sequence.InboxOptions(str(inbox), str(reports_dir), str(archive_dir),
-                                        move_processed, settle_seconds)
         return _ingest_inbox(options, db_path)
     finally:
         lock.release()
 
 
+def _new_run_id() -> str:
+    return f"run-{loader.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
 def _ingest_inbox(options: sequence.InboxOptions, db_path: str) -> list[dict]:
     """The run itself, under the ingestion lock, on one warehouse session."""
     logger = get_run_logger()
-    run_id = f"run-{loader.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    run_id = _new_run_id()
     with Warehouse(db_path) as warehouse:
         try:
             interrupted = loader.mark_interrupted_runs(warehouse.connection)  # we hold the lock: they died
