@@ -294,6 +294,51 @@ def test_an_empty_or_truncated_report_is_written_again(prefect_server, tmp_path)
     assert not [p for p in reports.iterdir() if p.name.startswith(".")]  # no staging left
 
 
+# -- out of memory -----------------------------------------------------------------------------
+
+OUT_OF_MEMORY = """
+import re, resource, sys
+from pathlib import Path
+from pipeline import submission as sequence
+from warehouse.session import Warehouse
+
+warm, inbox, db, reports, archive, headroom = sys.argv[1:]
+options = lambda folder: sequence.InboxOptions(folder, reports, archive, settle_seconds=0)
+with Warehouse(db) as warehouse:
+    for entry in sorted(Path(warm).iterdir()):  # every library loaded, every pool started
+        sequence.ingest_entry(entry, warehouse, options(warm), run_id="run-warm")
+    size = int(re.search(r"VmSize:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)) * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (size + int(headroom) * 2**20, resource.RLIM_INFINITY))
+    for entry in sorted(Path(inbox).iterdir()):
+        outcome = sequence.ingest_entry(entry, warehouse, options(inbox), run_id="run-limited")
+        print(outcome.status, outcome.note, flush=True)
+"""
+
+
+@pytest.mark.slow  # a 200,000-row submission, read twice
+def test_out_of_memory_is_retried_by_the_next_run_not_rejected(tmp_path):
+    """A process that runs out of address space (RLIMIT_AS, once warmed up) while reading,
+    validating or loading: the entry fails, nothing is recorded, and the next run loads it."""
+    from pipeline import submission as sequence
+    from warehouse.session import Warehouse
+
+    warm, inbox, db = tmp_path / "warm", tmp_path / "inbox", tmp_path / "w.duckdb"
+    write_csv_zip(warm / "GHA.zip", "GHA", rows=50)
+    write_csv_zip(inbox / "NGA.zip", "NGA", rows=200_000)
+    limited = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY, str(warm), str(inbox), str(db),
+                              str(tmp_path / "reports"), str(tmp_path / "archive"), "64"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert limited.returncode == 0, limited.stderr[-3000:]
+    assert limited.stdout.startswith("failed out of memory while processing it"), limited.stdout
+    assert "the next run takes it again" in limited.stdout
+    assert query(db, "SELECT file_name FROM submissions") == [("GHA.zip",)]  # not a rejection
+    options = sequence.InboxOptions(str(inbox), str(tmp_path / "reports"), str(tmp_path / "archive"),
+                                    settle_seconds=0)
+    with Warehouse(db) as warehouse:
+        outcome = sequence.ingest_entry(inbox / "NGA.zip", warehouse, options, run_id="run-next")
+    assert (outcome.status, outcome.rows_loaded) == ("accepted", 200_000)
+
+
 # -- outputs are inert ------------------------------------------------------------------------
 
 def test_sql_csv_output_neutralises_formulas(tmp_path):
