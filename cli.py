@@ -48,8 +48,12 @@ def ingest(
     from flows import offline_defaults
 
     offline_defaults()
-    from flows.ingest import ingest_submissions
+    import time
 
+    from flows.ingest import ingest_submissions
+    from warehouse.snapshot import snapshot_path
+
+    started = time.time()
     outcomes = ingest_submissions(**settings.flow_parameters())
     if not outcomes:
         console.print(f"[yellow]Nothing ingested: another ingestion holds {_shown(db)}, or "
@@ -75,7 +79,12 @@ def ingest(
     console.print(f"{len(outcomes)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items()))
                   + f"; {sum(o['rows_loaded'] for o in outcomes)} rows loaded."
                   + (f" {pending} report(s) could not be written." if pending else ""))
-    if totals.get("failed") or pending:  # a scheduler or script sees that something is left to do
+    snapshot = snapshot_path(db)
+    unpublished = bool(outcomes) and (not snapshot.exists() or snapshot.stat().st_mtime < started)
+    if unpublished:
+        console.print("[red]The analysts' snapshot was not published (see the log above); once the "
+                      "cause is fixed, run `glotip publish`.[/red]")
+    if totals.get("failed") or pending or unpublished:  # a scheduler or script sees what is left to do
         console.print("[red]Not everything was done (see the notes above); the next run takes up "
                       "what is missing.[/red]")
         raise typer.Exit(1)
@@ -288,6 +297,7 @@ def serve(
 @app.command()
 def publish(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     """Publish the analysts' read-only snapshot and Parquet files now (ingest does it after each run)."""
+    from pipeline.submission import WAREHOUSE_ERRORS, warehouse_problem
     from warehouse.session import Warehouse
     from warehouse.snapshot import publish as publish_for_analysts
 
@@ -295,7 +305,11 @@ def publish(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     if not db.exists():
         console.print(f"[red]No warehouse at {db}; run `glotip ingest` first.[/red]")
         raise typer.Exit(2)
-    published = publish_for_analysts(Warehouse(db))
+    try:
+        published = publish_for_analysts(Warehouse(db))
+    except WAREHOUSE_ERRORS as problem:  # held by another process, read-only, disk full
+        console.print(f"[red]Not published: {_shown(warehouse_problem(problem, db))}[/red]")
+        raise typer.Exit(1)
     console.print(f"Snapshot: {published['snapshot']}\nParquet: {published['parquet']}")
 
 
