@@ -183,8 +183,8 @@ def _print_findings(findings, limit: int = 30) -> None:
     from schemas.messages import render_location, render_message
 
     for f in findings[:limit]:
-        # submitted text may hold [brackets] that rich would read as markup
-        table.add_row(escape(render_location(f.location)), f.severity, f.rule, escape(render_message(f)))
+        # submitted text may hold [brackets] that rich would read as markup, or control characters
+        table.add_row(_shown(render_location(f.location)), f.severity, f.rule, _shown(render_message(f)))
     console.print(table)
 
 

@@ -210,18 +210,23 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
         status, rows, supersedes = loaded.status, loaded.rows_loaded, loaded.supersedes
     else:
         status, rows, supersedes = record.status, {}, []
-    summary = report_summary(assessment, findings, status=status, history=history,
-                             received_at=received_at if load else None, rows_loaded=rows,
-                             supersedes=supersedes,
-                             note=None if load else "note_validated_only", language=language,
-                             source_path=source_path)
+    def summary() -> ReportSummary:
+        return report_summary(assessment, findings, status=status, history=history,
+                              received_at=received_at if load else None, rows_loaded=rows,
+                              supersedes=supersedes,
+                              note=None if load else "note_validated_only", language=language,
+                              source_path=source_path)
+
     if not load:
-        report = step("report", write_report, record.report_dir, summary, findings)
+        report = step("report", write_report, record.report_dir, summary(), findings)
         return Outcome(assessment.parsed.file_name, record.submission_id, status, 0,
                        record.errors, record.warnings, report, findings=findings)
-    # recorded and loaded: a report that cannot be written now does not undo that, and the
-    # counts say what was loaded; the next run finds the file in the register and writes it
-    report, problem = step("report", write_report_after_load, record.report_dir, summary, findings)
+    # recorded and loaded: a report that cannot be made or written now does not undo that, and
+    # the counts say what was loaded; the next run finds the file in the register and writes it
+    try:
+        report, problem = step("report", write_report_after_load, record.report_dir, summary(), findings)
+    except Exception as failure:  # noqa: BLE001 - the summary itself could not be made
+        report, problem = None, why_failed(failure, "preparing the report")
     return Outcome(assessment.parsed.file_name, record.submission_id, status,
                    sum(rows.values()), record.errors, record.warnings, report, findings=findings,
                    note=f"recorded and loaded, but {problem}; the next run writes the report"
@@ -292,8 +297,12 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
                              received_at=None, rows_loaded=None, supersedes=[],
                              source_path=str(archived_path),
                              loaded=status in loader.LOADED_STATUSES)
-    step("report", write_report, report_dir, summary, findings)
-    return Outcome(Path(archived_path).name, submission_id, "completed", report=str(report_dir),
+    report, problem = step("report", write_report_after_load, report_dir, summary, findings)
+    if problem:
+        return Outcome(Path(archived_path).name, submission_id, "duplicate", report_pending=True,
+                       note=f"recorded as {submission_id} ({status}) by an earlier run; its report "
+                       f"is still missing: {problem}; the next run writes it")
+    return Outcome(Path(archived_path).name, submission_id, "completed", report=report,
                    note=f"recorded as {submission_id} ({status}) by an earlier run that stopped "
                    "before its report; the report is written now")
 
