@@ -44,7 +44,11 @@ def call(name: str, function: Callable, *args: Any) -> Any:
 # Failures that are not the submission's: out of memory, the warehouse locked or unwritable, a
 # full disk or a folder we cannot write. Such an entry is never recorded as final: it is
 # `failed` in the run summary, stays in the inbox and is taken again by the next run.
-TRANSIENT_ERRORS = (MemoryError, OSError, duckdb.IOException, duckdb.OutOfMemoryException)
+TRANSIENT_ERRORS = (MemoryError, OSError, duckdb.IOException, duckdb.OutOfMemoryException,
+                    duckdb.FatalException,  # DuckDB after a failed write: the file is reopened
+                    duckdb.InterruptException, duckdb.TransactionException,
+                    duckdb.ConnectionException, duckdb.ResourceInUseException,
+                    duckdb.PermissionException)
 WAREHOUSE_ERRORS = (duckdb.Error, OSError)  # opening or writing the warehouse file
 
 

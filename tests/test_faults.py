@@ -211,6 +211,36 @@ def test_a_report_that_cannot_be_written_keeps_true_counts_and_is_written_next_r
     assert query(db, "SELECT count(*) FROM fact_victims") == [(120,)]
 
 
+@pytest.mark.slow  # the load is retried twice (2 s, 10 s) before the entry is failed
+def test_a_full_disk_under_the_warehouse_fails_one_submission_and_the_next_run_loads_it(
+        prefect_server, tmp_path):
+    """The commit of a large submission finds no room for DuckDB's write-ahead log: that one
+    is failed and recorded nowhere, the smaller ones before and after it are loaded."""
+    inbox, disk = tmp_path / "inbox", tmp_path / "disk"
+    write_csv_zip(inbox / "A.zip", "GHA", rows=50)
+    write_csv_zip(inbox / "B.zip", "NGA", rows=100_000)
+    write_csv_zip(inbox / "C.zip", "KEN", rows=50)
+    db = disk / "w.duckdb"
+    disk.mkdir()
+    _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", disk)
+    try:
+        outcomes = run_flow(inbox, tmp_path, db=db)
+        assert {name: o["status"] for name, o in outcomes.items()} == {
+            "A.zip": "accepted", "B.zip": "failed", "C.zip": "accepted"}
+        note = outcomes["B.zip"]["note"]
+        assert f"the warehouse {db} could not be written: the disk is full" in note
+        assert "the next run takes it again" in note
+        assert query(db, "SELECT file_name FROM submissions ORDER BY 1") == [("A.zip",), ("C.zip",)]
+        _mount("-o", "remount,size=64m", disk)  # space freed
+        outcomes = run_flow(inbox, tmp_path, db=db)
+        assert (outcomes["B.zip"]["status"], outcomes["B.zip"]["rows_loaded"]) == ("accepted", 100_000)
+        [(rows_loaded, failed)] = query(db, "SELECT rows_loaded, failed FROM ingestion_runs "
+                                            "WHERE status = 'completed' ORDER BY started_at DESC LIMIT 1")
+        assert (rows_loaded, failed) == (100_000, 0)
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
 def test_a_full_disk_under_the_snapshot_leaves_no_temporary_files(prefect_server, tmp_path):
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     write_csv_zip(inbox / "NGA.zip", "NGA", rows=50)
