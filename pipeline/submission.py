@@ -214,6 +214,7 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
         status, rows, supersedes = loaded.status, loaded.rows_loaded, loaded.supersedes
     else:
         status, rows, supersedes = record.status, {}, []
+
     def summary() -> ReportSummary:
         return report_summary(assessment, findings, status=status, history=history,
                               received_at=received_at if load else None, rows_loaded=rows,
