@@ -234,8 +234,8 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
         report, problem = None, why_failed(failure, "preparing the report")
     return Outcome(assessment.parsed.file_name, record.submission_id, status,
                    sum(rows.values()), record.errors, record.warnings, report, findings=findings,
-                   note=f"recorded and loaded, but {problem}; the next run writes the report"
-                   if problem else "", report_pending=problem is not None)
+                   note=f"{'recorded and loaded' if sum(rows.values()) else 'recorded'}, but {problem}; the next run "
+                   "writes the report" if problem else "", report_pending=problem is not None)
 
 
 def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, *,
