@@ -25,7 +25,7 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 DB_HELP = "DuckDB warehouse file. Default: glotip.toml or GLOTIP_DB, else var/glotip.duckdb."
 REPORTS_HELP = "Where reports are written. Default: glotip.toml or GLOTIP_REPORTS, else var/reports."
 STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "held": "yellow", "rejected": "red",
-                "failed": "red", "duplicate": "dim", "validated": "green"}
+                "failed": "red", "duplicate": "dim", "completed": "green", "validated": "green"}
 
 
 @app.command()
@@ -43,31 +43,59 @@ def ingest(
                          move_processed=move_processed)
     inbox, db = Path(settings.inbox), Path(settings.db)
     if not inbox.is_dir():
-        console.print(f"[red]No inbox folder at {inbox}[/red]")
+        console.print(f"[red]No inbox folder at {_shown(inbox)}[/red]")
         raise typer.Exit(2)
     from flows import offline_defaults
 
     offline_defaults()
-    from flows.ingest import ingest_submissions
+    import time
 
+    from flows.ingest import ingest_submissions
+    from warehouse.snapshot import snapshot_path
+
+    started = time.time()
     outcomes = ingest_submissions(**settings.flow_parameters())
     if not outcomes:
-        console.print(f"[yellow]Nothing ingested: another ingestion holds {db}, or {inbox} is "
-                      "empty (see the log above).[/yellow]")
-    table = Table(title=f"Ingestion of {inbox} into {db}")
+        console.print(f"[yellow]Nothing ingested: another ingestion holds {_shown(db)}, or "
+                      f"{_shown(inbox)} is empty (see the log above).[/yellow]")
+    table = Table(title=f"Ingestion of {_shown(inbox)} into {_shown(db)}")
     for column in ("file", "submission", "status", "rows loaded", "errors", "warnings", "report"):
         table.add_column(column, justify="right" if column in ("rows loaded", "errors", "warnings") else "left")
     for o in outcomes:
         style = STATUS_STYLE.get(o["status"], "")
         report = f"{o['report']}/report.html" if o["report"] else o["note"]
-        table.add_row(escape(o["file_name"]), o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
-                      str(o["rows_loaded"]), str(o["errors"]), str(o["warnings"]), report)
+        if o["report"] and o["note"] and o["status"] != "duplicate":
+            report += f" ({o['note']})"
+        table.add_row(_shown(o["file_name"]), o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
+                      str(o["rows_loaded"]), str(o["errors"]), str(o["warnings"]), _shown(report))
     console.print(table)
+    for o in outcomes:  # what to do, in full, one line each (a table cell would wrap it)
+        if o["status"] == "failed" or o.get("report_pending"):
+            console.print(f"{_shown(o['file_name'])}: {o['status']}: {_shown(o['note'])}", soft_wrap=True)
     totals = {}
     for o in outcomes:
         totals[o["status"]] = totals.get(o["status"], 0) + 1
+    pending = sum(bool(o.get("report_pending")) for o in outcomes)
     console.print(f"{len(outcomes)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items()))
-                  + f"; {sum(o['rows_loaded'] for o in outcomes)} rows loaded.")
+                  + f"; {sum(o['rows_loaded'] for o in outcomes)} rows loaded."
+                  + (f" {pending} report(s) could not be written." if pending else ""))
+    snapshot = snapshot_path(db)
+    unpublished = bool(outcomes) and (not snapshot.exists() or snapshot.stat().st_mtime < started)
+    if unpublished:
+        console.print("[red]The analysts' snapshot was not published (see the log above); once the "
+                      "cause is fixed, run `glotip publish`.[/red]")
+    if totals.get("failed") or pending or unpublished:  # a scheduler or script sees what is left to do
+        console.print("[red]Not everything was done (see the notes above); the next run takes up "
+                      "what is missing.[/red]")
+        raise typer.Exit(1)
+
+
+def _shown(text) -> str:
+    """A name or message for the terminal: control characters escaped (a file name cannot
+    forge a line or move the cursor), rich markup taken literally."""
+    from schemas.printable import printable
+
+    return escape(printable(text))
 
 
 def _settings(**flags):
@@ -103,7 +131,7 @@ def validate(
 
     settings = _settings(db=db, reports=reports)
     if not file.exists():
-        console.print(f"[red]No such file: {file}[/red]")
+        console.print(f"[red]No such file: {_shown(file)}[/red]")
         raise typer.Exit(2)
     if lang is not None:
         _check_language(lang)
@@ -122,6 +150,9 @@ def validate(
         assessment = sequence.assess_file(file)
         outcome = sequence.process(assessment, warehouse, reports_dir=settings.reports, load=False,
                                    language=lang, source_path=str(file))
+    except sequence.TRANSIENT_ERRORS as problem:  # a full disk, a reports folder we cannot write
+        console.print(f"[red]{_shown(sequence.why_failed(problem, 'validating and writing the report'))}[/red]")
+        raise typer.Exit(2)
     finally:
         if warehouse is not None:
             warehouse.close()
@@ -131,7 +162,7 @@ def validate(
     _print_findings(outcome.findings)
     style = STATUS_STYLE.get(outcome.status, "")
     console.print(f"[{style}]{outcome.status}[/{style}]: {outcome.errors} errors, "
-                  f"{outcome.warnings} warnings. Report: {out}/report.html")
+                  f"{outcome.warnings} warnings. Report: {_shown(out)}/report.html")
     raise typer.Exit(1 if outcome.status == "rejected" else 0)
 
 
@@ -152,8 +183,8 @@ def _print_findings(findings, limit: int = 30) -> None:
     from schemas.messages import render_location, render_message
 
     for f in findings[:limit]:
-        # submitted text may hold [brackets] that rich would read as markup
-        table.add_row(escape(render_location(f.location)), f.severity, f.rule, escape(render_message(f)))
+        # submitted text may hold [brackets] that rich would read as markup, or control characters
+        table.add_row(_shown(render_location(f.location)), f.severity, f.rule, _shown(render_message(f)))
     console.print(table)
 
 
@@ -216,8 +247,10 @@ def sql(
     except (duckdb.Error, KeyError, ValueError) as problem:
         console.print(f"[red]{type(problem).__name__}: {problem}[/red]")
         raise typer.Exit(1)
-    if format == "csv":
-        frame.to_csv(sys.stdout, index=False)
+    if format == "csv":  # a CSV is opened in a spreadsheet: text that it would run is made inert
+        from reporting.safe import neutralise_frame
+
+        neutralise_frame(frame).to_csv(sys.stdout, index=False)
     elif format == "json":
         sys.stdout.write(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")),
                                     indent=2, ensure_ascii=False) + "\n")
@@ -264,6 +297,7 @@ def serve(
 @app.command()
 def publish(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     """Publish the analysts' read-only snapshot and Parquet files now (ingest does it after each run)."""
+    from pipeline.submission import WAREHOUSE_ERRORS, warehouse_problem
     from warehouse.session import Warehouse
     from warehouse.snapshot import publish as publish_for_analysts
 
@@ -271,7 +305,11 @@ def publish(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     if not db.exists():
         console.print(f"[red]No warehouse at {db}; run `glotip ingest` first.[/red]")
         raise typer.Exit(2)
-    published = publish_for_analysts(Warehouse(db))
+    try:
+        published = publish_for_analysts(Warehouse(db))
+    except WAREHOUSE_ERRORS as problem:  # held by another process, read-only, disk full
+        console.print(f"[red]Not published: {_shown(warehouse_problem(problem, db))}[/red]")
+        raise typer.Exit(1)
     console.print(f"Snapshot: {published['snapshot']}\nParquet: {published['parquet']}")
 
 
@@ -479,7 +517,7 @@ def import_published(
     import time
 
     if not file.is_file():
-        console.print(f"[red]No such file: {file}[/red]")
+        console.print(f"[red]No such file: {_shown(file)}[/red]")
         raise typer.Exit(2)
     try:
         date = dt.date.fromisoformat(export_date) if export_date else None
@@ -499,9 +537,9 @@ def import_published(
     status = result["status"]
     if status != "loaded":
         style = "dim" if status == "duplicate" else "red"
-        console.print(f"[{style}]{escape(file.name)}: {status}[/{style}]: {escape(result['note'])}")
+        console.print(f"[{style}]{_shown(file.name)}: {status}[/{style}]: {_shown(result['note'])}")
         raise typer.Exit(0 if status == "duplicate" else 1)
-    table = Table(title=f"Import of {escape(file.name)} (export of {result['export_date']}) as "
+    table = Table(title=f"Import of {_shown(file.name)} (export of {result['export_date']}) as "
                         f"{result['import_id']} into {db}")
     table.add_column("what")
     table.add_column("rows", justify="right")

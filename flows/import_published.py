@@ -22,8 +22,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import opaque
 
+from pipeline.submission import WAREHOUSE_ERRORS, warehouse_problem
 from reporting.dataunodc import write_import_report
+from schemas.printable import printable
 from schemas.messages import render_message
+from transforms.inbox import IngestionAlreadyRunning, IngestionLock
 from transforms.dataunodc import ExportError, ExportFile, PreparedExport, prepare_export, read_export
 from transforms.readers import sha256_of
 from warehouse import dataunodc as loader
@@ -71,9 +74,30 @@ def report_task(report_dir: str, prepared: PreparedExport, outcome: loader.Impor
 @flow(name="import_published", log_prints=True)
 def import_published(file: str, db_path: str, reports_dir: str, export_date: dt.date | None = None,
                      force: bool = False) -> dict:
-    """Import one dataUNODC GLOTIP export (.xlsx or .csv) into the warehouse at `db_path`."""
-    with Warehouse(db_path) as warehouse:
-        return _import(file, warehouse, reports_dir, export_date, force)
+    """Import one dataUNODC GLOTIP export (.xlsx or .csv) into the warehouse at `db_path`.
+
+    It takes the ingestion lock like an ingestion run: started during one (or during another
+    import), it ends at once with a clear message and changes nothing."""
+    logger = get_run_logger()
+    name = Path(file).name
+    lock = IngestionLock(db_path)
+    try:
+        lock.acquire()
+    except IngestionAlreadyRunning as problem:
+        logger.error("%s: %s", printable(name), problem)
+        return {"file_name": name, "import_id": None, "status": "busy",
+                "note": f"{problem}; run the import again once it has finished"}
+    try:
+        with Warehouse(db_path) as warehouse:
+            try:
+                warehouse.connection
+            except WAREHOUSE_ERRORS as problem:  # held by an analyst, read-only, disk full
+                message = f"{warehouse_problem(problem, db_path)}; nothing was imported"
+                logger.error("%s: %s", printable(name), printable(message))
+                return {"file_name": name, "import_id": None, "status": "failed", "note": message}
+            return _import(file, warehouse, reports_dir, export_date, force)
+    finally:
+        lock.release()
 
 
 def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.date | None,
@@ -83,26 +107,26 @@ def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.d
     name = Path(file).name
     existing = already_imported_task(opaque(warehouse), file)
     if existing and not force:
-        logger.info("%s: already imported as %s; nothing changed", name, existing[0])
+        logger.info("%s: already imported as %s; nothing changed", printable(name), existing[0])
         return {"file_name": name, "import_id": existing[0], "status": "duplicate",
                 "export_date": str(existing[1]), "report": str(Path(reports_dir) / existing[0]),
                 "note": f"this file was already imported as {existing[0]}; nothing changed"}
     try:
         export = read_task(file, export_date)
     except ExportError as problem:
-        logger.error("%s: %s", name, problem)
+        logger.error("%s: %s", printable(name), problem)
         return {"file_name": name, "import_id": None, "status": "rejected",
                 "note": render_message(problem.finding, "en")}
     if export.export_date is None:
         message = ("the export date is neither in the file's preamble nor in its name: give it "
                    "with --export-date YYYY-MM-DD")
-        logger.error("%s: %s", name, message)
+        logger.error("%s: %s", printable(name), message)
         return {"file_name": name, "import_id": None, "status": "rejected", "note": message}
     taken = already_dated_task(opaque(warehouse), export.export_date)
     if taken and not force:
         message = (f"an export dated {export.export_date} is already in the warehouse (from "
                    f"{', '.join(taken)}); import with --force to replace its figures")
-        logger.error("%s: %s", name, message)
+        logger.error("%s: %s", printable(name), message)
         return {"file_name": name, "import_id": loader.import_id_for(export.export_date),
                 "status": "refused", "note": message}
     prepared = prepare_task(opaque(export))
@@ -118,7 +142,7 @@ def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.d
     stats = prepared.stats
     seconds = time.perf_counter() - started
     logger.info("%s: export of %s imported as %s: %d rows read, %d loaded, %d quarantined, "
-                "%.1f s", name, export.export_date, outcome.import_id, stats.rows_read,
+                "%.1f s", printable(name), export.export_date, outcome.import_id, stats.rows_read,
                 stats.rows_loaded, stats.rows_quarantined, seconds)
     resolution = {key: {k: v for k, v in asdict(item).items() if k != "unresolved"}
                   for key, item in (("citizenship", stats.citizenship),

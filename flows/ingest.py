@@ -19,6 +19,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import opaque
 
 from pipeline import submission as sequence
+from schemas.printable import printable
 from transforms import inbox as inbox_files
 from transforms.prepare import discover
 from warehouse import load as loader
@@ -63,29 +64,38 @@ def ingest_submissions(inbox: str, db_path: str, reports_dir: str, archive_dir: 
     inbox once its outcome is recorded (off for the demo: sample_submissions/ is never emptied).
     """
     logger = get_run_logger()
+    options = sequence.InboxOptions(str(inbox), str(reports_dir), str(archive_dir),
+                                    move_processed, settle_seconds)
     lock = inbox_files.IngestionLock(db_path)
     try:
         lock.acquire(wait_seconds=lock_wait_seconds)
     except inbox_files.IngestionAlreadyRunning as problem:
-        logger.warning("%s: %s", db_path, problem)
-        create_markdown_artifact(markdown=f"# Ingestion skipped\n\n{db_path}: {problem}\n",
+        logger.warning("%s: %s", printable(db_path), problem)
+        create_markdown_artifact(markdown=f"# Ingestion skipped\n\n{printable(db_path)}: {problem}\n",
                                  key="ingestion-summary", description="Ingestion skipped")
         return []
+    except OSError as problem:  # the warehouse's folder is read-only or full: the lock cannot be made
+        return _warehouse_unavailable(_new_run_id(), options, db_path, problem)
     try:
-        options = sequence.InboxOptions(str(inbox), str(reports_dir), str(archive_dir),
-                                        move_processed, settle_seconds)
         return _ingest_inbox(options, db_path)
     finally:
         lock.release()
 
 
+def _new_run_id() -> str:
+    return f"run-{loader.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
 def _ingest_inbox(options: sequence.InboxOptions, db_path: str) -> list[dict]:
     """The run itself, under the ingestion lock, on one warehouse session."""
     logger = get_run_logger()
-    run_id = f"run-{loader.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    run_id = _new_run_id()
     with Warehouse(db_path) as warehouse:
-        interrupted = loader.mark_interrupted_runs(warehouse.connection)  # we hold the lock: they died
-        loader.start_run(warehouse.connection, run_id, options.inbox, flow_run.get_id())
+        try:
+            interrupted = loader.mark_interrupted_runs(warehouse.connection)  # we hold the lock: they died
+            loader.start_run(warehouse.connection, run_id, options.inbox, flow_run.get_id())
+        except sequence.WAREHOUSE_ERRORS as problem:  # locked by a reader, read-only, disk full
+            return _warehouse_unavailable(run_id, options, db_path, problem)
         if interrupted:
             logger.warning("earlier run(s) %s stopped before finishing; this run completes their work",
                            ", ".join(interrupted))
@@ -93,17 +103,43 @@ def _ingest_inbox(options: sequence.InboxOptions, db_path: str) -> list[dict]:
         outcomes = [_ingest_one(path, warehouse, options, run_id) for path in entries]
         counts = sequence.counts(outcomes)
         summary = run_summary_markdown(run_id, options.inbox, outcomes, counts)
-        loader.finish_run(warehouse.connection, run_id, counts, summary)
+        try:
+            loader.finish_run(warehouse.connection, run_id, counts, summary)
+        except sequence.WAREHOUSE_ERRORS as problem:  # the next run marks it `interrupted`
+            logger.error("the run's own record could not be written: %s",
+                         printable(sequence.warehouse_problem(problem, db_path)))
     # the session is closed (checkpointed): the snapshot below copies a complete file
-    logger.info("run %s: %s", run_id, counts)
-    logger.info("%s", summary)
-    create_markdown_artifact(markdown=summary, key="ingestion-summary",
-                             description=f"Ingestion run {run_id}")
+    _log_summary(run_id, counts, summary)
     try:
         published = publish_task(db_path)
         logger.info("published for analysts: %s", published)
     except Exception as problem:  # noqa: BLE001 - the load stands; analysts keep the last snapshot
         logger.error("publishing the analysts' snapshot failed: %s", problem)
+    return [sequence.as_row(o) | {"run_id": run_id} for o in outcomes]
+
+
+def _log_summary(run_id: str, counts: dict, summary: str) -> None:
+    logger = get_run_logger()
+    logger.info("run %s: %s", run_id, counts)
+    logger.info("%s", summary)
+    create_markdown_artifact(markdown=summary, key="ingestion-summary",
+                             description=f"Ingestion run {run_id}")
+
+
+def _warehouse_unavailable(run_id: str, options: sequence.InboxOptions, db_path: str,
+                           problem: Exception) -> list[dict]:
+    """The warehouse cannot be opened for writing: nothing is read, archived or recorded; every
+    entry is listed as failed with the reason, and stays in the inbox for the next run."""
+    reason = sequence.warehouse_problem(problem, db_path)
+    get_run_logger().error("run %s did nothing: %s", run_id, printable(reason))
+    note = f"{reason}; nothing was read or recorded: the entry stays in the inbox for the next run"
+    outcomes = [sequence.Outcome(path.name, None, "failed", note=note)
+                for path in _as_task("discover", discover, options.inbox)]
+    counts = sequence.counts(outcomes)
+    summary = run_summary_markdown(run_id, options.inbox, outcomes, counts,
+                                   headline=f"Nothing done: {printable(reason)}. This run is not "
+                                            "recorded in `ingestion_runs`.")
+    _log_summary(run_id, counts, summary)
     return [sequence.as_row(o) | {"run_id": run_id} for o in outcomes]
 
 
@@ -114,26 +150,33 @@ def _ingest_one(path: Path, warehouse: Warehouse, options: sequence.InboxOptions
     try:
         outcome = sequence.ingest_entry(path, warehouse, options, run_id=run_id, step=_as_task)
     except Exception as problem:  # noqa: BLE001 - one broken submission never stops the others
-        logger.error("%s: failed: %s", name, problem)
+        logger.error("%s: failed: %s", printable(name), printable(problem))
         return sequence.Outcome(name, None, "failed", note=f"{type(problem).__name__}: {problem}")
-    log = logger.warning if outcome.status in ("deferred", "failed") else logger.info
-    log("%s: %s, %d rows loaded, %d errors, %d warnings%s", name, outcome.status,
-        outcome.rows_loaded, outcome.errors, outcome.warnings, f" ({outcome.note})" if outcome.note else "")
+    log = logger.warning if outcome.status in ("deferred", "failed") or outcome.report_pending else logger.info
+    log("%s: %s, %d rows loaded, %d errors, %d warnings%s", printable(name), outcome.status,
+        outcome.rows_loaded, outcome.errors, outcome.warnings,
+        f" ({printable(outcome.note)})" if outcome.note else "")
     return outcome
 
 
 def run_summary_markdown(run_id: str, inbox: str, outcomes: list[sequence.Outcome],
-                         counts: dict) -> str:
-    """The run's summary as the Prefect UI, the log and `ingestion_runs.summary` show it."""
-    lines = [f"# Ingestion run {run_id}", "",
-             f"Inbox `{inbox}`: {counts.get('files_seen', 0)} entries, "
-             + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())
-                         if status not in ("files_seen", "rows_loaded"))
-             + f"; {counts.get('rows_loaded', 0)} rows loaded.", "",
-             "| file | submission | status | rows loaded | errors | warnings | note |",
-             "|---|---|---|---:|---:|---:|---|"]
+                         counts: dict, headline: str | None = None) -> str:
+    """The run's summary as the Prefect UI, the log and `ingestion_runs.summary` show it. File
+    names and notes are made printable: a name with a newline cannot forge a line."""
+    lines = [f"# Ingestion run {run_id}", ""]
+    if headline:
+        lines += [headline, ""]
+    pending = counts.get("reports_pending", 0)
+    lines += [f"Inbox `{printable(inbox)}`: {counts.get('files_seen', 0)} entries, "
+              + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())
+                          if status not in ("files_seen", "rows_loaded", "reports_pending"))
+              + f"; {counts.get('rows_loaded', 0)} rows loaded."
+              + (f" {pending} report(s) could not be written; the next run writes them." if pending else ""),
+              "",
+              "| file | submission | status | rows loaded | errors | warnings | note |",
+              "|---|---|---|---:|---:|---:|---|"]
     for o in outcomes:
         cells = [o.file_name, o.submission_id or "-", o.status, str(o.rows_loaded), str(o.errors),
                  str(o.warnings), o.note]
-        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+        lines.append("| " + " | ".join(printable(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import duckdb
 
-from reporting.render import ReportSummary, write_reports
+from reporting.render import ReportSummary, report_complete, write_reports
 from schemas.findings import Finding, ParsedSubmission, make_finding, outcome
 from schemas.history import HistoryCheck, check_against_history
 from schemas.messages import render_message
@@ -39,6 +39,42 @@ Step = Callable[..., Any]  # step(name, function, *args) -> function(*args)
 def call(name: str, function: Callable, *args: Any) -> Any:
     """Run a step as a plain function call."""
     return function(*args)
+
+
+# Failures that are not the submission's: out of memory, the warehouse locked or unwritable, a
+# full disk or a folder we cannot write. Such an entry is never recorded as final: it is
+# `failed` in the run summary, stays in the inbox and is taken again by the next run.
+TRANSIENT_ERRORS = (MemoryError, OSError, duckdb.IOException, duckdb.OutOfMemoryException,
+                    duckdb.FatalException,  # DuckDB after a failed write: the file is reopened
+                    duckdb.InterruptException, duckdb.TransactionException,
+                    duckdb.ConnectionException, duckdb.ResourceInUseException,
+                    duckdb.PermissionException)
+WAREHOUSE_ERRORS = (duckdb.Error, OSError)  # opening or writing the warehouse file
+
+
+def why_failed(problem: BaseException, doing: str, warehouse_path: str | Path | None = None) -> str:
+    """A sentence for the run summary: what failed, while doing what, and what to do."""
+    if isinstance(problem, (MemoryError, duckdb.OutOfMemoryException)):
+        return f"out of memory while {doing}; free memory (or process it alone) and rerun"
+    if isinstance(problem, duckdb.Error):
+        return warehouse_problem(problem, warehouse_path)
+    if isinstance(problem, OSError):
+        return inbox_files.describe_os_error(problem, doing)
+    return f"{type(problem).__name__} while {doing}: {problem}"
+
+
+def warehouse_problem(problem: BaseException, warehouse_path: str | Path | None) -> str:
+    """What a DuckDB error on the warehouse file means for the person who reads the summary."""
+    text = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
+    where = f"the warehouse {warehouse_path}"
+    if "lock" in text.lower():
+        return (f"{where} is held open by another process ({text}): an analyst's session, a "
+                "`glotip sql --live` or another command; close it (analysts read the snapshot) and rerun")
+    if any(word in text.lower() for word in ("permission denied", "read-only", "read only")):
+        return f"{where} cannot be written ({text}): give the pipeline write access to it and rerun"
+    if "no space" in text.lower() or "disk is full" in text.lower() or "file too large" in text.lower():
+        return f"{where} could not be written: the disk is full ({text}); free space and rerun"
+    return f"{where} could not be read or written ({text})"
 
 
 @dataclass
@@ -67,12 +103,15 @@ class Outcome:
 
     file_name: str
     submission_id: str | None
-    status: str  # accepted, accepted_with_warnings, held, rejected, validated..., duplicate, failed, deferred
+    # accepted, accepted_with_warnings, held, rejected, validated..., duplicate, completed (an
+    # earlier run recorded it but stopped before its report, written now), failed, deferred
+    status: str
     rows_loaded: int = 0
     errors: int = 0
     warnings: int = 0
     report: str | None = None  # the report folder
     note: str = ""
+    report_pending: bool = False  # recorded and loaded, but its report could not be written
     findings: list[Finding] = field(default_factory=list, repr=False)
 
 
@@ -134,6 +173,15 @@ def write_report(report_dir: str | Path, summary: ReportSummary, findings: list[
     return str(write_reports(report_dir, summary, findings))
 
 
+def write_report_after_load(report_dir: str | Path, summary: ReportSummary,
+                            findings: list[Finding]) -> tuple[str | None, str | None]:
+    """The report of a submission already recorded: (its folder, None), or (None, why not)."""
+    try:
+        return write_report(report_dir, summary, findings), None
+    except Exception as problem:  # noqa: BLE001 - the load stands whatever stops the report
+        return None, why_failed(problem, "writing the report")
+
+
 def find_in_register(warehouse: Warehouse, sha256: str) -> tuple[str, str] | None:
     try:
         return loader.find_by_sha256(warehouse.connection, sha256)
@@ -170,17 +218,32 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
     else:
         status, rows, supersedes = record.status, {}, []
     held = status == loader.HELD
-    summary = report_summary(assessment, findings, status=status, history=history,
-                             received_at=received_at if load else None, rows_loaded=rows,
-                             supersedes=supersedes,
-                             note=None if load else "note_validated_only", language=language,
-                             source_path=source_path, loaded=False if held else None)
-    report = step("report", write_report, record.report_dir, summary, findings)
     staged = sum(rows.values())
+
+    def summary() -> ReportSummary:
+        return report_summary(assessment, findings, status=status, history=history,
+                              received_at=received_at if load else None, rows_loaded=rows,
+                              supersedes=supersedes,
+                              note=None if load else "note_validated_only", language=language,
+                              source_path=source_path, loaded=False if held else None)
+
+    if not load:
+        report = step("report", write_report, record.report_dir, summary(), findings)
+        return Outcome(assessment.parsed.file_name, record.submission_id, status, 0,
+                       record.errors, record.warnings, report, findings=findings)
+    # recorded and loaded: a report that cannot be made or written now does not undo that, and
+    # the counts say what was loaded; the next run finds the file in the register and writes it
+    try:
+        report, problem = step("report", write_report_after_load, record.report_dir, summary(), findings)
+    except Exception as failure:  # noqa: BLE001 - the summary itself could not be made
+        report, problem = None, why_failed(failure, "preparing the report")
+    notes = [f"{staged} rows held until `glotip release` or `glotip reject`"] if held else []
+    if problem:
+        notes.append(f"{'recorded and loaded' if staged else 'recorded'}, but {problem}; the next "
+                     "run writes the report")
     return Outcome(assessment.parsed.file_name, record.submission_id, status,
-                   0 if held else staged, record.errors, record.warnings, report,
-                   note=f"{staged} rows held until `glotip release` or `glotip reject`" if held else "",
-                   findings=findings)
+                   0 if held else staged, record.errors, record.warnings, report, findings=findings,
+                   note="; ".join(notes), report_pending=problem is not None)
 
 
 def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, *,
@@ -199,9 +262,8 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
         return Outcome(name, None, "deferred", note=f"{render_message(still)} ({problem})")
     except inbox_files.NotARegularSubmission as problem:
         return Outcome(name, None, "failed", note=str(problem))
-    except OSError as problem:
-        return Outcome(name, None, "failed",
-                       note=inbox_files.describe_os_error(problem, "archiving the file as received"))
+    except TRANSIENT_ERRORS as problem:
+        return Outcome(name, None, "failed", note=_retried(why_failed(problem, "archiving the file as received")))
     try:
         existing = find_in_register(warehouse, archived.sha256)
         if existing:
@@ -210,18 +272,19 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
             assessment = assess_file(archived.path, step)
             result = process(assessment, warehouse, reports_dir=options.reports_dir, run_id=run_id,
                              source_path=str(archived.path), step=step)
-    except duckdb.IOException as problem:
-        return Outcome(name, None, "failed", note=f"the warehouse {warehouse.path} could not be "
-                       f"written ({problem}); the file stays in the inbox and is retried by the next run")
-    except OSError as problem:
-        return Outcome(name, None, "failed", note=inbox_files.describe_os_error(problem, "writing the report"))
+    except TRANSIENT_ERRORS as problem:  # nothing recorded (a load is one transaction)
+        return Outcome(name, None, "failed", note=_retried(why_failed(problem, "processing it", warehouse.path)))
     result.file_name = name
-    if options.move_processed:
+    if options.move_processed and not result.report_pending:  # kept until its report is written
         try:
             inbox_files.remove_from_inbox(path, options.inbox)
         except OSError as problem:  # recorded already: the next run sees a duplicate
             result.note = inbox_files.describe_os_error(problem, "removing it from the inbox")
     return result
+
+
+def _retried(why: str) -> str:
+    return f"{why}; nothing was recorded: the entry stays in the inbox and the next run takes it again"
 
 
 def receive(path: str, settle_seconds: float, archive_dir: str) -> inbox_files.ArchivedFile:
@@ -238,17 +301,23 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
     register holds for it (history warnings included), so it says what the first run found."""
     submission_id, status = existing
     report_dir = Path(reports_dir) / submission_id
-    note = f"same file already received as {submission_id} ({status})"
-    if not _report_complete(report_dir):
-        assessment = assess_file(archived_path, step)
-        findings = register.stored_findings(warehouse.connection, submission_id)
-        summary = report_summary(assessment, findings, status=status, history=None,
-                                 received_at=None, rows_loaded=None, supersedes=[],
-                                 source_path=str(archived_path),
-                                 loaded=status in loader.LOADED_STATUSES)
-        step("report", write_report, report_dir, summary, findings)
-        note += "; its report, missing, was written now"
-    return Outcome(Path(archived_path).name, submission_id, "duplicate", report=str(report_dir), note=note)
+    if report_complete(report_dir):
+        return Outcome(Path(archived_path).name, submission_id, "duplicate", report=str(report_dir),
+                       note=f"same file already received as {submission_id} ({status})")
+    assessment = assess_file(archived_path, step)
+    findings = register.stored_findings(warehouse.connection, submission_id)
+    summary = report_summary(assessment, findings, status=status, history=None,
+                             received_at=None, rows_loaded=None, supersedes=[],
+                             source_path=str(archived_path),
+                             loaded=status in loader.LOADED_STATUSES)
+    report, problem = step("report", write_report_after_load, report_dir, summary, findings)
+    if problem:
+        return Outcome(Path(archived_path).name, submission_id, "duplicate", report_pending=True,
+                       note=f"recorded as {submission_id} ({status}) by an earlier run; its report "
+                       f"is still missing: {problem}; the next run writes it")
+    return Outcome(Path(archived_path).name, submission_id, "completed", report=report,
+                   note=f"recorded as {submission_id} ({status}) by an earlier run that stopped "
+                   "before its report; the report is written now")
 
 
 def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports_dir: str | Path,
@@ -268,15 +337,14 @@ def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports
                                  received_at=None, rows_loaded=decided.rows_loaded,
                                  supersedes=decided.supersedes, note=note,
                                  source_path=str(archived), loaded=release)
-        report = step("report", write_report, Path(reports_dir) / submission_id, summary, findings)
+        report, problem = step("report", write_report_after_load, Path(reports_dir) / submission_id,
+                               summary, findings)
+    else:
+        problem = f"no archived file at {archived}"
     return Outcome(file_name, submission_id, decided.status, sum(decided.rows_loaded.values()),
-                   report=report, note="" if report else f"no archived file at {archived}: "
-                   "the report was not written again")
-
-
-def _report_complete(report_dir: Path) -> bool:
-    page = report_dir / "report.html"
-    return page.is_file() and page.stat().st_size > 0
+                   report=report, report_pending=problem is not None,
+                   note=f"the decision is recorded, but the report was not written again: {problem}"
+                   if problem else "")
 
 
 def report_summary(assessment: Assessment, findings: list[Finding], *, status: str,
@@ -305,15 +373,24 @@ def report_summary(assessment: Assessment, findings: list[Finding], *, status: s
 
 
 def counts(outcomes: list[Outcome]) -> dict[str, int]:
-    """Entries per status, with `files_seen` and `rows_loaded`, for the run's register row."""
+    """Entries per status, with `files_seen`, `rows_loaded` and `reports_pending`, for the run's
+    register row and summary."""
     totals = {"files_seen": len(outcomes), "rows_loaded": sum(o.rows_loaded for o in outcomes)}
     for o in outcomes:
         totals[o.status] = totals.get(o.status, 0) + 1
+    pending = sum(o.report_pending for o in outcomes)
+    if pending:
+        totals["reports_pending"] = pending
     return totals
+
+
+def complete(outcomes: list[Outcome]) -> bool:
+    """Whether nothing is left for the next run: no entry failed, no report is missing."""
+    return not any(o.status == "failed" or o.report_pending for o in outcomes)
 
 
 def as_row(o: Outcome) -> dict[str, Any]:
     return {"file_name": o.file_name, "submission_id": o.submission_id, "status": o.status,
             "rows_loaded": o.rows_loaded, "errors": o.errors, "warnings": o.warnings,
-            "report": o.report, "note": o.note}
+            "report": o.report, "note": o.note, "report_pending": o.report_pending}
 

@@ -27,6 +27,7 @@ from matplotlib.patches import PathPatch  # noqa: E402
 
 from schemas import codelists as cl  # noqa: E402
 from reporting import disclosure as sdc  # noqa: E402
+from reporting.safe import neutralise_frame  # noqa: E402
 from warehouse.snapshot import open_snapshot, use_as_of  # noqa: E402
 from warehouse.queries import run_standard_query  # noqa: E402
 
@@ -459,8 +460,9 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
     (out / "charts").mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(out / f"glotip_tables_{year}.xlsx", engine="openpyxl") as workbook:
         for table in tables:
-            table.table.to_excel(workbook, sheet_name=table.name[:31], index=False)
-            table.table.to_csv(out / "tables" / f"{table.name}.csv", index=False)
+            inert = neutralise_frame(table.table)  # region names may come from a grouping file
+            inert.to_excel(workbook, sheet_name=table.name[:31], index=False)
+            inert.to_csv(out / "tables" / f"{table.name}.csv", index=False)
     by_name = {t.name: t.table for t in tables}
     charts = (chart_sex_age(by_name["victims_by_sex_age"], out / "charts", year)
               + chart_forms(by_name["forms_by_region"], out / "charts", year)

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import shutil
+import uuid
 from dataclasses import dataclass, field
 from functools import cache
+from glob import escape as glob_escape
 from pathlib import Path
 
 from markupsafe import Markup, escape
@@ -108,26 +112,74 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
 def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list[Finding],
                   extra: dict | None = None) -> Path:
     """Write every format into `report_dir`; returns the folder. `extra` adds sections to
-    report.json (the published import's figures, under `import`)."""
+    report.json (the published import's figures, under `import`).
+
+    The formats are written into a hidden folder next to `report_dir` that then takes its
+    place: a full disk, a killed process or an unwritable folder never leaves a 0-byte or
+    half-written report under the final name, so a report folder that exists is complete
+    (`report_complete`), and one that is missing is written again by the next run."""
     from reporting.annotate import annotate_workbook
     from reporting.mail import build_message
 
     report_dir = Path(report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    data = report_data(summary, findings) | (extra or {})
-    (report_dir / "report.json").write_text(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    (report_dir / "report.html").write_text(render_html(data, findings), encoding="utf-8")
-    write_findings_csv(report_dir / "findings.csv", data["findings"])
-    annotated = report_dir / "annotated.xlsx"
-    if _can_annotate(summary, findings):
-        annotate_workbook(summary.source_path, annotated, findings, data["language"])
-    elif annotated.exists():  # left from an earlier report of another file
-        annotated.unlink()
-    if summary.contact_email:
-        message = build_message(data, findings, report_dir, to=summary.contact_email)
-        (report_dir / "message.eml").write_bytes(bytes(message))
+    report_dir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(report_dir)
+    staging = report_dir.with_name(f".{report_dir.name}.{uuid.uuid4().hex[:8]}{_WRITING}")
+    try:
+        staging.mkdir()
+        data = report_data(summary, findings) | (extra or {})
+        (staging / "report.json").write_text(
+            json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        (staging / "report.html").write_text(render_html(data, findings), encoding="utf-8")
+        write_findings_csv(staging / "findings.csv", data["findings"])
+        if _can_annotate(summary, findings):
+            annotate_workbook(summary.source_path, staging / "annotated.xlsx", findings, data["language"])
+        if summary.contact_email:
+            message = build_message(data, findings, staging, to=summary.contact_email)
+            (staging / "message.eml").write_bytes(bytes(message))
+        _replace_folder(staging, report_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return report_dir
+
+
+# hidden folders next to a report folder: one being written, one being replaced
+_WRITING, _REPLACED = ".writing", ".replaced"
+
+
+def report_complete(report_dir: str | Path) -> bool:
+    """Whether `report_dir` holds a whole report. Reports are swapped in complete; a folder
+    from before that (or edited by hand) counts only with report.json readable and
+    report.html not empty."""
+    report_dir = Path(report_dir)
+    page, data = report_dir / "report.html", report_dir / "report.json"
+    try:
+        if page.stat().st_size == 0:
+            return False
+        json.loads(data.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _replace_folder(staging: Path, report_dir: Path) -> None:
+    """Put the complete `staging` folder in the place of `report_dir` (two renames: a crash
+    between them leaves no report folder, which the next run writes again)."""
+    if report_dir.exists():
+        replaced = report_dir.with_name(f".{report_dir.name}.{uuid.uuid4().hex[:8]}{_REPLACED}")
+        os.replace(report_dir, replaced)
+        os.replace(staging, report_dir)
+        shutil.rmtree(replaced, ignore_errors=True)
+    else:
+        os.replace(staging, report_dir)
+
+
+def _remove_leftovers(report_dir: Path) -> None:
+    """Hidden folders of a write that a killed process or a full disk cut short."""
+    for suffix in (_WRITING, _REPLACED):
+        for leftover in report_dir.parent.glob(f".{glob_escape(report_dir.name)}.*{suffix}"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _can_annotate(summary: ReportSummary, findings: list[Finding]) -> bool:

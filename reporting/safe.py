@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -17,3 +19,17 @@ def neutralise_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells (and column names) are inert in a spreadsheet: every
+    CSV or Excel file we write, and `glotip sql --format csv`, goes through this."""
+    columns = {}
+    for position in range(frame.shape[1]):  # by position: a query may repeat a column name
+        column = frame.iloc[:, position]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            column = column.map(neutralise_formula)
+        columns[position] = column
+    inert = pd.DataFrame(columns, index=frame.index)
+    inert.columns = [neutralise_formula(name) for name in frame.columns]
+    return inert

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,11 +29,18 @@ def pytest_configure(config):
     os.environ["PREFECT_HOME"] = config.prefect_home
     offline_defaults()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # A command a test runs without naming its folders writes here, never into the checkout's
+    # var/ (relative defaults follow the working folder). Tests that check the defaults pass
+    # their own `environ`; the guard below still fails the suite if anything lands in the checkout.
+    config.glotip_defaults = tempfile.mkdtemp(prefix="glotip-defaults-")
+    for name, default in (("DB", "glotip.duckdb"), ("REPORTS", "reports"), ("ARCHIVE", "archive")):
+        os.environ[f"GLOTIP_{name}"] = os.path.join(config.glotip_defaults, default)
 
 
 def pytest_unconfigure(config):
-    if getattr(config, "prefect_home", None):
-        shutil.rmtree(config.prefect_home, ignore_errors=True)
+    for folder in (getattr(config, "prefect_home", None), getattr(config, "glotip_defaults", None)):
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +50,47 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory):
+    """`prefect server start` on loopback, for tests that run `glotip` in other processes;
+    yields the environment that points at it."""
+    home = tmp_path_factory.mktemp("prefect-server-home")
+    port = free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1", "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Prefect server did not start:\n" + (home / "server.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield env
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and the workers it started
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
 
 
 @pytest.fixture
@@ -58,21 +112,27 @@ def copy_sample(name: str, inbox: Path) -> Path:
 
 
 
-def _checkout_files() -> set[str]:
-    """Every file of the checkout but the virtualenv, git's and Python's own caches."""
+def _checkout_state() -> dict[str, tuple]:
+    """Every file and folder of the checkout but the virtualenv, git's and Python's own caches,
+    with size and modification time: a file rewritten in place counts, not only a new one."""
     skipped = {".venv", ".git", "__pycache__", ".hypothesis", ".pytest_cache"}
-    found = set()
+    found = {}
     for folder, subfolders, files in os.walk(ROOT):
         subfolders[:] = [name for name in subfolders
                          if name not in skipped and not name.endswith(".egg-info")]
-        found.update(os.path.relpath(os.path.join(folder, name), ROOT) for name in files)
+        for name in [*subfolders, *files]:
+            path = os.path.join(folder, name)
+            status = os.lstat(path)
+            found[os.path.relpath(path, ROOT)] = (
+                (status.st_size, status.st_mtime_ns) if name in files else ("folder",))
     return found
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _nothing_written_into_the_checkout():
     """Tests write only into their temporary folders: the checkout ends as it began."""
-    before = _checkout_files()
+    before = _checkout_state()
     yield
-    added = sorted(_checkout_files() - before)
-    assert not added, f"tests wrote into the checkout: {added[:10]}"
+    after = _checkout_state()
+    changed = sorted(path for path, state in after.items() if before.get(path) != state)
+    assert not changed, f"tests wrote into the checkout: {changed[:10]}"

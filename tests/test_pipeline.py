@@ -46,7 +46,7 @@ def test_a_report_written_again_keeps_the_history_warnings_the_register_holds(tm
         for name in report_dir.iterdir():  # as if the run had died before writing the report
             name.unlink()
         again = sequence.ingest_entry(second, warehouse, options(tmp_path, second.parent), run_id="run-2")
-        assert (again.status, again.submission_id, again.rows_loaded) == ("duplicate", loaded.submission_id, 0)
+        assert (again.status, again.submission_id, again.rows_loaded) == ("completed", loaded.submission_id, 0)
         assert report_findings(report_dir) == written
         stored = register.stored_findings(warehouse.connection, loaded.submission_id)
     assert [f.to_dict() for f in stored] == [f.to_dict() for f in loaded.findings]

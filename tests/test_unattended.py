@@ -1,7 +1,8 @@
 """Unattended runs with real processes: a real Prefect server on loopback, the served
 deployment triggered through the API, and ingestion processes killed (SIGKILL) mid-run.
 
-One server for the module (about 15 s to start). Everything lives in tmp dirs.
+One server for the session (`prefect_api` in conftest.py, about 15 s to start). Everything
+lives in tmp dirs.
 """
 
 from __future__ import annotations
@@ -10,61 +11,24 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import httpx
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from tests.builders import write_csv_folder, write_csv_zip, write_workbook
 from transforms.readers import sha256_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSION_FACT_TABLES = ("victims", "offenders", "repatriated", "organ_removal_cases")  # fact_<name>
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def prefect_api(tmp_path_factory):
-    """`prefect server start` on loopback; yields the environment that points at it."""
-    home = tmp_path_factory.mktemp("prefect-server-home")
-    port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "DO_NOT_TRACK": "1", "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
-    log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the Prefect server did not start:\n" + (home / "server.log").read_text()[-3000:])
-            time.sleep(0.5)
-        yield env
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and the workers it started
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def query(db: Path, sql: str, params=None) -> list[tuple]:
@@ -85,16 +49,17 @@ def test_served_deployment_runs_through_the_api(prefect_api, tmp_path):
     serving = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve"], cwd=ROOT, env=env,
                                stdout=(tmp_path / "serve.log").open("w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
-    api = prefect_api["PREFECT_API_URL"]
     try:
-        deployment = _wait_for(lambda: _deployment(api, "ingest_submissions", "test-scheduled"), 90,
-                               serving, tmp_path / "serve.log")
-        assert deployment["schedules"][0]["schedule"]["cron"] == "*/15 * * * *"
-        assert deployment["parameters"]["move_processed"] is True  # [deployment] of glotip.toml
-        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={},
-                         timeout=10).json()
-        state = _wait_for(lambda: _final_state(api, run["id"]), 90, serving, tmp_path / "serve.log")
-        assert state == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
+        with prefect_client(prefect_api["PREFECT_API_URL"]) as client:
+            deployment = _wait_for(lambda: _deployment(client, "ingest_submissions/test-scheduled"), 90,
+                                   serving, tmp_path / "serve.log")
+            assert deployment.schedules[0].schedule.cron == "*/15 * * * *"
+            assert deployment.parameters["move_processed"] is True  # [deployment] of glotip.toml
+            run = client.create_flow_run_from_deployment(deployment.id)
+            state = _wait_for(lambda: _final_state(client, run.id), 90, serving, tmp_path / "serve.log")
+            assert state == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
+            artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
     finally:
         os.killpg(serving.pid, signal.SIGTERM)
         serving.wait(timeout=30)
@@ -102,21 +67,30 @@ def test_served_deployment_runs_through_the_api(prefect_api, tmp_path):
     assert query(db, "SELECT file_name, status, rows_loaded FROM submissions ORDER BY 1") == [
         ("KEN.xlsx", "accepted", 80), ("NGA.zip", "accepted", 120)]
     [(flow_run_id, status, summary)] = query(db, "SELECT flow_run_id, status, summary FROM ingestion_runs")
-    assert flow_run_id == run["id"] and status == "completed" and "| KEN.xlsx | KEN-" in summary
+    assert flow_run_id == str(run.id) and status == "completed" and "| KEN.xlsx | KEN-" in summary
     assert list(inbox.iterdir()) == []  # archived and recorded, so cleaned
-    artifacts = httpx.post(f"{api}/artifacts/filter", json={
-        "artifacts": {"flow_run_id": {"any_": [run["id"]]}}}, timeout=10).json()
-    assert any(a["key"] == "ingestion-summary" and "| NGA.zip |" in a["data"] for a in artifacts)
+    assert any(a.key == "ingestion-summary" and "| NGA.zip |" in a.data for a in artifacts)
 
 
-def _deployment(api: str, flow: str, name: str):
-    response = httpx.get(f"{api}/deployments/name/{flow}/{name}", timeout=5)
-    return response.json() if response.status_code == 200 else None
+@contextmanager
+def prefect_client(api: str):
+    """Prefect's own API client, pointed at the test server. Under load the server answers
+    503 ("database is locked" in its SQLite) and the client retries with backoff, as every
+    Prefect process does; a bare HTTP call took that 503 body for a flow run (`KeyError: 'id'`)."""
+    with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+        yield client
 
 
-def _final_state(api: str, run_id: str):
-    state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]
-    return state["type"] if state and state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+def _deployment(client, name: str):
+    try:
+        return client.read_deployment_by_name(name)
+    except ObjectNotFound:  # not served yet
+        return None
+
+
+def _final_state(client, run_id):
+    state = client.read_flow_run(run_id).state
+    return state.type.value if state is not None and state.is_final() else None
 
 
 def _wait_for(probe, seconds: float, process: subprocess.Popen, log: Path):

@@ -162,13 +162,16 @@ def remove_from_inbox(path: str | Path, inbox: str | Path) -> None:
 
 def describe_os_error(problem: OSError, doing: str) -> str:
     """A sentence for the run summary: what failed, and what to do."""
-    if problem.errno == errno.ENOSPC:
-        return f"the disk is full while {doing} ({problem.filename or ''}); free space and rerun"
+    where = f" ({problem.filename})" if problem.filename else ""
+    if problem.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # no space, quota, file size limit
+        return f"the disk is full while {doing}{where}; free space and rerun"
     if problem.errno in (errno.EACCES, errno.EPERM):
-        return f"permission denied while {doing} ({problem.filename or ''})"
+        return f"permission denied while {doing}{where}; give the pipeline write access and rerun"
+    if problem.errno == errno.EROFS:
+        return f"the folder is read-only while {doing}{where}; make it writable and rerun"
     if problem.errno == errno.ENOENT:
-        return f"the file disappeared while {doing} ({problem.filename or ''})"
-    return f"{problem.strerror or problem} while {doing} ({problem.filename or ''})"
+        return f"the file disappeared while {doing}{where}"
+    return f"{problem.strerror or problem} while {doing}{where}"
 
 
 # -- one run at a time ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import hashlib
 import io
 import zipfile
@@ -27,6 +28,10 @@ from schemas.tables import TABLES
 MAX_FILE_BYTES = 100 * 1024**2  # a submission file, as received
 MAX_UNPACKED_BYTES = 400 * 1024**2  # everything inside an .xlsx or .zip, unpacked
 MAX_COMPRESSION_RATIO = 200  # a zip bomb packs far tighter than any spreadsheet
+# Errors reading our own archived copy that say nothing about the file: the entry is retried by
+# the next run (pipeline/submission.py), never rejected
+_NOT_THE_FILES_FAULT = frozenset({errno.ENOMEM, errno.EIO, errno.EACCES, errno.EPERM, errno.ENOSPC,
+                                  errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR, errno.ENOENT})
 HEADER_SEARCH_ROWS = 20
 # Sheets of our own template that hold no data.
 TEMPLATE_SHEETS = {"instructions", "lists", "codelists", "read me", "readme"}
@@ -76,6 +81,14 @@ def read_submission(path: str | Path) -> ParsedSubmission:
     except UnreadableFile as problem:
         parsed.tables.clear()
         parsed.read_findings.append(problem.finding())
+    except MemoryError:  # this machine's limit, not the file's fault: never a rejection; retried
+        raise
+    except OSError as problem:
+        if problem.errno in _NOT_THE_FILES_FAULT:  # our disk or rights: retried, not rejected
+            raise
+        parsed.tables.clear()
+        parsed.read_findings.append(make_finding(
+            "unreadable-file", reason="unexpected", error=f"{type(problem).__name__}: {str(problem)[:300]}"))
     except Exception as problem:  # noqa: BLE001 - a broken file must yield a report, not a traceback
         parsed.tables.clear()
         parsed.read_findings.append(make_finding(

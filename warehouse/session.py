@@ -96,9 +96,9 @@ def insert_frame(connection: duckdb.DuckDBPyConnection, table: str, frame) -> in
     names = list(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
     view = f"staged_{table}"
     connection.register(view, frame)
-    try:
-        columns = ", ".join(f'"{c}"' for c in names)
-        connection.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
-    finally:
-        connection.unregister(view)
+    columns = ", ".join(f'"{c}"' for c in names)
+    # on failure (out of memory above all) the transaction is aborted and refuses even the
+    # unregister, which would hide the real error: the caller rolls back and drops the connection
+    connection.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
+    connection.unregister(view)
     return len(frame)

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import shutil
 import uuid
+from glob import escape as glob_escape
 from pathlib import Path
 
 import duckdb
@@ -185,19 +186,43 @@ def publish(warehouse: Warehouse) -> dict[str, str]:
 
 
 def publish_snapshot(connection, target: str | Path) -> Path:
-    """Copy the warehouse into a new file and rename it over `target`."""
+    """Copy the warehouse into a new file and rename it over `target`. Paths are bound as
+    parameters and the database name quoted (a folder may be called `O'Brien`); on any failure
+    (a full disk above all) the temporary file is removed, and the old snapshot stays."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(target)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     alias = "snapshot_" + uuid.uuid4().hex[:8]
     source = connection.execute("SELECT current_database()").fetchall()[0][0]
-    connection.execute(f"ATTACH '{temporary}' AS {alias}")
     try:
-        connection.execute(f"COPY FROM DATABASE {source} TO {alias}")
-    finally:
-        connection.execute(f"DETACH {alias}")
-    os.replace(temporary, target)
+        connection.execute(f"ATTACH ? AS {alias}", [str(temporary)])
+        try:
+            connection.execute(f"COPY FROM DATABASE {quote_identifier(source)} TO {alias}")
+        finally:
+            connection.execute(f"DETACH {alias}")
+        os.replace(temporary, target)
+    except BaseException:
+        _remove_temporary(temporary)
+        raise
     return target
+
+
+def quote_identifier(name: str) -> str:
+    """A name as a SQL identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _remove_temporary(temporary: Path) -> None:
+    for path in (temporary, temporary.with_name(temporary.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Temporary snapshots of a publishing process that was killed (publishing runs under the
+    ingestion lock or after it, one at a time)."""
+    for stale in target.parent.glob(f".{glob_escape(target.name)}.*.tmp*"):
+        stale.unlink(missing_ok=True)
 
 
 def publish_parquet(snapshot: str | Path, out_dir: str | Path) -> Path:
@@ -205,9 +230,13 @@ def publish_parquet(snapshot: str | Path, out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     version = out_dir / f"parquet-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
     version.mkdir(parents=True)
-    with duckdb.connect(str(snapshot), read_only=True) as connection:
-        for name, sql in PARQUET_RELATIONS.items():
-            connection.execute(f"COPY ({sql}) TO '{version / (name + '.parquet')}' (FORMAT parquet)")
+    try:
+        with duckdb.connect(str(snapshot), read_only=True) as connection:
+            for name, sql in PARQUET_RELATIONS.items():
+                connection.execute(f"COPY ({sql}) TO ? (FORMAT parquet)", [str(version / f"{name}.parquet")])
+    except BaseException:  # a full disk: no half version is left; the link keeps the last whole one
+        shutil.rmtree(version, ignore_errors=True)
+        raise
     link = out_dir / PARQUET_LINK
     temporary_link = out_dir / f".{PARQUET_LINK}.{uuid.uuid4().hex[:8]}"
     temporary_link.symlink_to(version.name, target_is_directory=True)
