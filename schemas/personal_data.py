@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -211,17 +212,42 @@ PATTERNS = _compiled(("email", _EMAIL), ("identity_number", _IDENTITY),
                      ("personal_name", _PERSONAL_NAME))
 
 
-def screen(text: object) -> str | None:
+# Kinds that cannot be there: every pattern of these needs a digit; an address needs one of these.
+_NEED_A_DIGIT = {"telephone", "identity_number", "date_of_birth"}
+_ADDRESS_SIGNS = ("@", "＠", "at")
+_A_DIGIT = regex.compile(r"\d")
+
+
+@lru_cache(maxsize=4096)  # the same short text (a code, a label) is screened once per process
+def _screen_short(text: str) -> str | None:
+    return _screen(text, TIMEOUT_SECONDS)
+
+
+def screen(text: object, timeout: float = TIMEOUT_SECONDS) -> str | None:
     """The kind of personal data `text` seems to hold (one of KINDS), NOT_SCREENED_IN_TIME when
-    the screen could not finish, or None when it holds none that a pattern can see."""
+    the screen could not finish within `timeout` seconds, or None when it holds none that a
+    pattern can see."""
     if text is None:
         return None
     text = str(text)
+    if len(text) <= 200 and timeout == TIMEOUT_SECONDS:
+        return _screen_short(text)
+    return _screen(text, timeout)
+
+
+def _screen(text: str, timeout: float) -> str | None:
     lower = text.lower()
-    deadline = time.monotonic() + TIMEOUT_SECONDS
+    skipped = set() if _A_DIGIT.search(text) else set(_NEED_A_DIGIT)
+    if not any(sign in lower for sign in _ADDRESS_SIGNS):
+        skipped.add("email")
+    deadline = time.monotonic() + timeout
     try:
         for each in PATTERNS:
-            left = max(deadline - time.monotonic(), 0.001)
+            if each.kind in skipped:
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return NOT_SCREENED_IN_TIME
             if each.pattern.search(lower if each.lower_case else text, timeout=left):
                 return each.kind
     except TimeoutError:

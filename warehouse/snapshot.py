@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from schemas.countries import REFERENCE_DIR, load_countries
+from schemas.tables import TABLES
 from warehouse.session import Warehouse, insert_frame, transaction
 
 ANALYST_DIR_NAME = "analyst"
@@ -30,8 +31,11 @@ SHIPPED_POPULATION = REFERENCE_DIR / "population.csv"
 BUILT_IN_GROUPINGS = {"m49": ("region", "subregion"), "glotip": ("glotip_region", "glotip_subregion")}
 DEFAULT_GROUPING = "m49"
 
-# Tables and views published as Parquet: the current views and the dimensions. The register
-# goes without the focal points' e-mail addresses.
+# The focal points' own contacts (the submission sheet's `contact` columns, as the register
+# names them): kept in the warehouse for the data team, never in the analysts' snapshot, and so
+# never in the Parquet files made from it.
+CONTACT_COLUMNS = {"submissions": tuple(TABLES["submission"].columns_where("contact"))}
+# Tables and views published as Parquet: the current views and the dimensions.
 PARQUET_RELATIONS = {
     "victims": "SELECT * FROM victims",
     "offenders": "SELECT * FROM offenders",
@@ -44,7 +48,7 @@ PARQUET_RELATIONS = {
     "region_groupings": "SELECT * FROM region_groupings",
     "population": "SELECT * FROM population",
     "current_country_years": "SELECT * FROM current_country_years",
-    "submissions": "SELECT * EXCLUDE (contact_email) FROM submissions",
+    "submissions": "SELECT * FROM submissions",
 }
 # The views whose rows depend on which submission is current (see `use_as_of`).
 AS_OF_SOURCE = "current_country_years"
@@ -185,7 +189,8 @@ def publish(warehouse: Warehouse) -> dict[str, str]:
 
 
 def publish_snapshot(connection, target: str | Path) -> Path:
-    """Copy the warehouse into a new file and rename it over `target`."""
+    """Copy the warehouse, without the focal points' contacts, into a new file and rename it
+    over `target`."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -194,6 +199,9 @@ def publish_snapshot(connection, target: str | Path) -> Path:
     connection.execute(f"ATTACH '{temporary}' AS {alias}")
     try:
         connection.execute(f"COPY FROM DATABASE {source} TO {alias}")
+        for table, columns in CONTACT_COLUMNS.items():
+            for column in columns:
+                connection.execute(f"ALTER TABLE {alias}.{table} DROP COLUMN {column}")
     finally:
         connection.execute(f"DETACH {alias}")
     os.replace(temporary, target)
