@@ -24,6 +24,7 @@ from reporting.render import ReportSummary, write_reports
 from schemas.findings import Finding, ParsedSubmission, make_finding, outcome
 from schemas.history import HistoryCheck, check_against_history
 from schemas.messages import render_message
+from schemas.personal_data import shown_file_name
 from schemas.submission import SubmissionDetails
 from schemas.validate import ValidationResult, validate_submission
 from transforms import inbox as inbox_files
@@ -184,7 +185,7 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     so the sha256 in the register is that of the bytes validated. The inbox entry is removed
     (when asked) only once the register and the report both hold the outcome.
     """
-    name = Path(path).name
+    name = shown_file_name(Path(path).name)  # as the run summary and the logs show it
     try:
         archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir)
     except inbox_files.FileStillBeingWritten as problem:

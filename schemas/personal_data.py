@@ -34,6 +34,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import PurePath
 
 import regex
 
@@ -257,6 +258,15 @@ def _screen(text: str, timeout: float) -> str | None:
 
 def holds_personal_data(text: object) -> bool:
     return screen(text) is not None
+
+
+def shown_file_name(name: str) -> str:
+    """A submitted file's name as reports, the register and logs show it: `(withheld).xlsx`
+    when the name itself holds personal data."""
+    if not holds_personal_data(name):
+        return name
+    suffix = PurePath(name).suffix
+    return "(withheld)" + (suffix if regex.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else "")
 
 
 def shown(text: str | None) -> str | None:

@@ -100,6 +100,23 @@ def test_forty_cells_at_excels_limit_take_well_under_the_bound():
     assert elapsed < SECONDS_BOUND, f"{elapsed:.2f} s for 40 cells of 32,767 characters"
 
 
+@pytest.mark.parametrize("form, cells, length", [("xlsx", 40, 32_767), ("folder", 1, 200_000)])
+def test_huge_texts_without_spaces_are_validated_in_bounded_time(tmp_path, form, cells, length):
+    """The issue's cases through the real reading and validation: 40 summaries at Excel's limit
+    of 32,767 characters (two minutes before), a 200 KB summary (held the lock two minutes)."""
+    header, *_ = CASES
+    rows = [[f"OR-{n}", 2021, "conviction", 1, "kidney", "yes", None, ("a1." * length)[:length]]
+            for n in range(cells)]
+    submission = write_submission(tmp_path / f"THA_2021.{form}", {
+        **victims(f"2021,total,total,removal_of_organs,total,{cells}"),
+        "organ_removal_cases": [header, *rows]}, {"year_from": 2021, "year_to": 2021}, form=form)
+    started = time.monotonic()
+    assessment = sequence.assess_file(submission)
+    elapsed = time.monotonic() - started
+    assert Counter(f.rule for f in assessment.findings) == {"text-too-long": cells}
+    assert elapsed < 6 * SECONDS_BOUND, f"{elapsed:.1f} s"
+
+
 def test_recall_and_false_alarms_on_the_labelled_set():
     with LABELLED.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -154,7 +171,7 @@ SECRETS = [PHONE, PASSPORT, NAME, EMAIL]
 
 
 def test_personal_data_in_every_free_text_field_is_rejected_and_echoed_nowhere(tmp_path):
-    workbook = write_submission(tmp_path / "THA_2021.xlsx", {
+    workbook = write_submission(tmp_path / f"THA_2021 passport {PASSPORT}.xlsx", {
         **victims("2021,total,total,removal_of_organs,total,3"), "organ_removal_cases": CASES},
         {"institution": f"Ministry of Social Development, tel. {PHONE}", "contact_email": CONTACT,
          "year_from": 2021, "year_to": 2021})
@@ -173,6 +190,7 @@ def test_personal_data_in_every_free_text_field_is_rejected_and_echoed_nowhere(t
         findings = warehouse.connection.execute("SELECT * FROM validation_findings").df()
         publish(warehouse)
     assert register["contact_email"].tolist() == [CONTACT]
+    assert register["file_name"].tolist() == ["(withheld).xlsx"]
     assert register["institution"].isna().all()
     report_dir = Path(outcome.report)
     texts = {name: (report_dir / name).read_text(encoding="utf-8-sig")
