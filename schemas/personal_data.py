@@ -61,14 +61,17 @@ def _words(latin_cyrillic: str, arabic_chinese: str = "", *, ignore_case: bool =
 
 
 def _digits_ahead(low: int, high: int) -> str:
-    """What follows is a run of `low` to `high` digits, with separators or brackets between."""
-    return rf"(?=(?:\d[ .\-\u00a0()]{{0,3}}){{{low},{high}}}(?!\d))"
+    """What follows is a run of `low` to `high` digits, with separators or brackets between
+    (and no more digits after a separator: `01234-2021-0-1801` is one run of 14)."""
+    return rf"(?=(?:\d[ .\-\u00a0()]{{0,3}}){{{low},{high}}}(?![ .\-\u00a0()]{{0,3}}\d))"
 
 
 _EMAIL = (r"(?<![\w.+-])[\w.+-]{1,64}"
           r"(?:@|＠|\s{0,2}[\[(](?i:at)[\])]\s{0,2})"
           r"[\w-]{1,63}(?:(?:\.|\s{0,2}[\[(](?i:dot)[\])]\s{0,2})[\w-]{1,63}){0,6}"
-          r"(?:\.|\s{0,2}[\[(](?i:dot)[\])]\s{0,2})[A-Za-z]{2,24}(?![\w-])")
+          r"(?:\.|\s{0,2}[\[(](?i:dot)[\])]\s{0,2})[A-Za-z]{2,24}(?![\w-])"
+          # spelled out: name at domain dot org
+          r"|(?<![\w.+-])[\w.+-]{1,64}\s(?i:at)\s[\w-]{1,63}(?:\s(?i:dot)\s[\w-]{1,63}){1,4}(?![\w-])")
 
 _PHONE_WORDS = _words(
     r"tel|tél|tfno|telf|phone|phone number|telephone|téléphone|teléfono|telefono|mobile|cell|"
@@ -80,21 +83,23 @@ _TELEPHONE = (
     rf"(?<![\w+])\+{_SEP}{{0,2}}{_digits_ahead(8, 15)}\d"
     rf"|(?<![\w+,.])00{_digits_ahead(6, 13)}[1-9]"
     # national, from a trunk 0: 0803 123 4567, 08 12 34 56 78, 020 7946 0958, 0812345678
-    rf"|(?<![\w/.,:\-]){_digits_ahead(9, 12)}0\d{{1,4}}(?:{_SEP}{{1,2}}\d{{2,5}}){{1,4}}(?![\w/])"
+    rf"|(?<![\w/.,:\-])(?<!\d[ .\-\u00a0]{{1,2}})(?=0\d){_digits_ahead(9, 12)}0\d{{1,4}}(?:{_SEP}{{1,2}}\d{{2,5}}){{1,4}}(?![\w/])"
     rf"|(?<![\w/.,:\-])0\d{{8,11}}(?![\w/])"
     # an area code in brackets: (02) 123 4567, 8 (912) 345-67-89
     rf"|(?<![\w/])(?:8\s?)?\({_digits_ahead(8, 13)}\d{{2,5}}\){_SEP}{{0,2}}\d{{2,4}}"
     rf"(?:{_SEP}{{0,2}}\d{{2,4}}){{1,3}}(?![\w/])"
+    # three, three and four digits: 555-123-4567, (555) 123 4567
+    r"|(?<![\w/.,\-])\(?\d{3}\)?[ .\-]\d{3}[ .\-]\d{4}(?![\w/])"
     # a Chinese mobile number: 13812345678
     r"|(?<!\d)1[3-9]\d{9}(?!\d)"
     # digits after a telephone word: tel. 2 123 4567, 电话：12345678
-    rf"|{_PHONE_WORDS}\.?\s{{0,3}}(?:(?:no|n[°º]|number|№|رقم)\.?\s{{0,2}})?[:：]?\s{{0,3}}"
-    rf"{_digits_ahead(6, 15)}\+?\(?\d"
+    rf"|{_PHONE_WORDS}[^\d\n]{{0,15}}{_digits_ahead(6, 15)}\+?\(?\d"
 )
 
 _ID_WORDS = _words(
     r"passports?|passeports?|pasaportes?|identity card|"
-    r"identity document|id card|id no|id number|id nr|national id|national identity|"
+    r"identity document|id card|id no|id number|id nr|id(?=\s?[:#№])|national id|national identity|"
+    r"nin|nic|cnic|nid|aadhaar|aadhar|voter id|"
     r"carte d'identité|carte d’identité|carte nationale d'identité|cni|"
     r"pièce d'identité|pièce d’identité|numéro d'identification|dni|nie|"
     r"cédula de identidad|cedula de identidad|cédula|cedula|"
@@ -104,8 +109,8 @@ _ID_WORDS = _words(
     r"الرقم الوطني|الرقم القومي|护照号码|护照号|护照|身份证号码|身份证号|身份证|证件号码|证件号")
 _IDENTITY = (
     # an identifier after a passport or ID word: passport no. A1234567, паспорт 4510 123456
-    rf"{_ID_WORDS}\W{{0,3}}(?:(?:no|nr|n[°º]|number|numéro|número|núm|серии|серия|№|号码|号|رقم)"
-    rf"\.?\W{{0,3}})?(?=[\p{{L}}\p{{N}}\-]{{0,20}}\d)[\p{{L}}\p{{N}}\-]{{2,20}}"
+    rf"{_ID_WORDS}\W{{0,3}}(?:(?:no|nr|n\.?[°º]|number|numéro|número|núm|серии|серия|№|号码|号|رقم)"
+    rf"\.?\W{{0,3}})?(?=(?:[\p{{L}}\-]{{0,4}}\s?\d){{5}})[\p{{L}}\p{{N}}\-]{{1,20}}"
     # a passport-like code: A1234567, AB123456
     rf"|(?<![\w/\-])[A-Z]{{1,2}}\d{{6,9}}(?![\w/\-])"
     # an 18-digit Chinese resident ID, a US social security number
@@ -116,10 +121,11 @@ _IDENTITY = (
 _BIRTH_WORDS = _words(
     r"born|born on|born in|b\.|date of birth|birth date|birthdate|d\.o\.b\.|dob|"
     r"né|née|né le|née le|né en|née en|date de naissance|"
-    r"nacido|nacida|nacido el|nacida el|nacido en|nacida en|fecha de nacimiento|f\. nac\.|"
+    r"nacido|nacida|nacido el|nacida el|nacido en|nacida en|nació|nacio|fecha de nacimiento|"
+    r"f\. nac\.|naquit|"
     r"дата рождения|даты рождения|родился|родилась|года рождения|год рождения",
     r"تاريخ الميلاد|تاريخ ميلاده|تاريخ ميلادها|مواليد|المولود|المولودة|ولد|ولدت|"
-    r"出生日期|出生于|生于|出生")
+    r"تاريخ الولادة|出生日期|出生于|生于|出生|生日")
 _A_DATE = (r"(?:\d{1,2}[./\- ]\d{1,2}[./\- ]\d{2,4}"  # 12/03/1990, 12.03.90
            r"|\d{4}[./\-]\d{1,2}[./\-]\d{1,2}"  # 1990-03-12
            r"|\d{1,2}\s{0,2}(?:de\s)?\p{L}{3,12}\.?\s{0,2}(?:de\s)?(?:19|20)\d{2}"  # 12 mars 1990
@@ -129,20 +135,23 @@ _DATE_OF_BIRTH = (
     rf"{_BIRTH_WORDS}[^\d\n]{{0,20}}{_A_DATE}"
     # 1990 г.р. (year of birth), 1990年3月12日出生
     r"|(?<!\d)(?:19|20)\d{2}\s?г\.\s?р\."
+    r"|(?<!\d)(?:19|20)\d{2}\s(?:года|г\.)\s?рождения"
     r"|(?<!\d)(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:出生|生)"
 )
 
 # Titles: with or without a dot; some only with one (`M. Dupont`, not `M Dupont`).
 _TITLES = (r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Messrs|Sir|Mme|Mmes|Mlle|Mlles|Me|Madame|Monsieur|"
-           r"Mademoiselle|Sr|Sra|Srta|Sres|Señor|Señora|Señorita|Don|Doña|Dña|Herr|Frau)\.?"
+           r"Mademoiselle|Maître|Docteur|Doctor|Doctora|Dra|Sr|Sra|Srta|Sres|Señor|Señora|Señorita|"
+           r"Don|Doña|Dña|Mister|Madam|Herr|Frau)\.?"
            r"|(?:M|MM|Lic|Licda|Ing)\.")
 _NAMING = _words(
     r"named|called|known as|alias|aka|a\.k\.a\.|nicknamed|whose name is|"
-    r"nommé|nommée|appelé|appelée|dit|dite|surnommé|surnommée|prénommé|prénommée|du nom de|"
+    r"nommé|nommée|dénommé|dénommée|appelé|appelée|dit|dite|surnommé|surnommée|prénommé|"
+    r"prénommée|du nom de|by the name of|goes by|"
     r"llamado|llamada|apodado|apodada|conocido como|conocida como|de nombre|alias el|"
     r"по имени|по фамилии|по кличке|по прозвищу|именуемый|именуемая|некто|некий|некая|"
     r"известный как|известная как|г-н|г-на|г-ну|г-ном|г-жа|г-жи|г-же|гр\.|господин|"
-    r"господина|госпожа|госпожи|гражданина|гражданки", ignore_case=True)
+    r"господина|госпожа|госпожи", ignore_case=True)
 _CAPITALISED = r"\p{Lu}[\p{L}'’\-]{1,30}"
 # Arabic titles and naming words (Arabic has no capitals: any word after them); not يدعى أن
 # (it is alleged that)
@@ -164,10 +173,14 @@ _PERSONAL_NAME = (
     # a Russian surname with initials: Иванов И.И., И. И. Иванов
     r"|(?<!\p{L})[А-ЯЁ][а-яё]{1,30}\s{1,2}[А-ЯЁ]\.\s?[А-ЯЁ]\."
     r"|(?<!\p{L})[А-ЯЁ]\.\s?[А-ЯЁ]\.\s?[А-ЯЁ][а-яё]{1,30}"
+    # a Russian name with a patronymic: Иван Петрович, Петрова Анна Ивановна
+    r"|(?<!\p{L})[А-ЯЁ][а-яё]{1,30}\s{1,2}[А-ЯЁ][а-яё]{1,30}(?:(?:ович|евич|ьич)(?:а|у|ем|е)?|(?:овн|евн|ичн)(?:а|ы|е|у|ой))(?!\p{L})"
     # Chinese: a surname before 先生 / 女士 / 小姐; a name after 被告人 / 名叫 (not the anonymised 某)
     rf"|[{_ZH_SURNAMES}]\p{{Han}}{{0,2}}(?:先生|女士|小姐)"
     rf"|(?:{_ZH_ROLES})[{_ZH_SURNAMES}](?!\p{{Han}}?某)\p{{Han}}{{1,2}}"
     rf"|(?:{_ZH_NAMING})(?!\p{{Han}}?某)\p{{Han}}{{2,3}}"
+    # 一个叫李娜的女子, 姓王的男子
+    rf"|[叫姓][{_ZH_SURNAMES}](?!\p{{Han}}?某)\p{{Han}}{{0,2}}的"
     rf"|(?:{_ZH_NAMING})\s?\p{{Lu}}\p{{Ll}}{{1,30}}"
 )
 
