@@ -184,8 +184,20 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     The raw file is archived before anything reads it, and what is read is the archived copy,
     so the sha256 in the register is that of the bytes validated. The inbox entry is removed
     (when asked) only once the register and the report both hold the outcome.
+
+    The entry's name is shown as `shown_file_name` says (the run summary, the logs), and so in
+    every note that quotes it.
     """
-    name = shown_file_name(Path(path).name)  # as the run summary and the logs show it
+    received_name = Path(path).name
+    name = shown_file_name(received_name)
+    result = _ingest_entry(path, name, warehouse, options, run_id=run_id, step=step)
+    if name != received_name:
+        result.note = result.note.replace(received_name, name)
+    return result
+
+
+def _ingest_entry(path: str | Path, name: str, warehouse: Warehouse, options: InboxOptions, *,
+                  run_id: str, step: Step) -> Outcome:
     try:
         archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir)
     except inbox_files.FileStillBeingWritten as problem:

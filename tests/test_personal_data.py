@@ -237,3 +237,16 @@ def _database_text(path: Path) -> str:
             "SELECT table_name FROM duckdb_tables() WHERE NOT temporary UNION "
             "SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary").fetchall()]
         return "".join(connection.execute(f'SELECT * FROM "{name}"').df().to_csv() for name in names)
+
+
+def test_an_inbox_entry_named_with_personal_data_is_shown_withheld(tmp_path):
+    inbox = tmp_path / "inbox"
+    entry = write_submission(inbox / "cases of Mr Okafor", victims("2021,total,total,total,total,3"))
+    options = sequence.InboxOptions(str(inbox), str(tmp_path / "reports"), str(tmp_path / "archive"),
+                                    settle_seconds=0)
+    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+        outcome = sequence.ingest_entry(entry, warehouse, options, run_id="run-1")
+        registered = warehouse.connection.execute("SELECT file_name FROM submissions").fetchall()
+    assert (outcome.status, outcome.file_name, registered) == ("accepted", "(withheld)", [("(withheld)",)])
+    report = (Path(outcome.report) / "report.json").read_text(encoding="utf-8")
+    assert "Okafor" not in report and "Okafor" not in json.dumps(sequence.as_row(outcome))
