@@ -23,15 +23,18 @@ What is caught, in the six languages of the reports (ar, zh, en, fr, ru, es):
   A bare name in a sentence cannot be told from a place or an agency by a pattern; the
   template asks for none.
 
-Time grows linearly with the text: the `regex` module runs one pattern whose every repetition
-is bounded (`{1,64}`, never `+` or `*`), so the work at each position of the text is bounded,
-and a timeout stops anything slower; a text not screened in time counts as a hit (withheld:
-better safe). tests/test_personal_data.py measures recall and false alarms on a labelled set.
+Time grows linearly with the text: every repetition of the patterns (the `regex` module) is
+bounded (`{1,64}`, never `+` or `*`), so the work at each position of the text is bounded, and
+a timeout stops anything slower; a text not screened in time counts as a hit (withheld: better
+safe). Each alternative is compiled on its own (`PATTERNS`), which lets the module skip ahead
+to where it can start. tests/test_personal_data.py measures the time on hostile texts, and
+recall and false alarms on a labelled set (figures in docs/operations.md).
 """
 
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
@@ -52,9 +55,9 @@ _SEP = r"[ .\-\u00a0]"  # between digit groups of a telephone number
 
 
 def _words(latin_cyrillic: str, arabic_chinese: str = "", *, ignore_case: bool = False) -> str:
-    """A marker word of any of the six languages. Patterns of markers alone are matched against
-    the lower-cased text (`_ON_LOWER_CASE`: faster than ignoring case); `ignore_case` for those
-    where the case of what follows matters (a capitalised name)."""
+    """A marker word of any of the six languages, in lower case: a pattern that starts with one
+    reads the lower-cased text (`_Pattern.lower_case`: faster than ignoring case);
+    `ignore_case` for markers followed by something whose case matters (a capitalised name)."""
     words = f"(?i:{latin_cyrillic})" if ignore_case else f"(?:{latin_cyrillic})"
     bounded = rf"{_WORD_START}{words}(?:{_WORD_END}|(?<=\.))"
     return rf"(?:{bounded}|(?:{arabic_chinese}))" if arabic_chinese else bounded
@@ -230,6 +233,7 @@ PATTERNS = _compiled(("email", _EMAIL), ("identity_number", _IDENTITY),
 _NEED_A_DIGIT = {"telephone", "identity_number", "date_of_birth"}
 _ADDRESS_SIGNS = ("@", "＠", "at")
 _A_DIGIT = regex.compile(r"\d")
+_INVISIBLE = regex.compile(r"\p{Cf}")
 
 
 @lru_cache(maxsize=4096)  # the same short text (a code, a label) is screened once per process
@@ -250,6 +254,9 @@ def screen(text: object, timeout: float = TIMEOUT_SECONDS) -> str | None:
 
 
 def _screen(text: str, timeout: float) -> str | None:
+    # Full-width and other compatibility forms (`０８０３`, `＠`) read as plain ones, and
+    # invisible format characters (zero-width spaces, soft hyphens) do not split a number.
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     lower = text.lower()
     skipped = set() if _A_DIGIT.search(text) else set(_NEED_A_DIGIT)
     if not any(sign in lower for sign in _ADDRESS_SIGNS):

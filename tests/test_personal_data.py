@@ -62,6 +62,11 @@ SECONDS_BOUND = 10  # generous on a loaded 2-core machine: each case takes well 
     ("хирург Петров А.В.", "personal_name"),
     ("王先生负责运送", "personal_name"),
     ("一名名叫李娜的女子", "personal_name"),
+    # written to slip past: full-width digits, a zero-width space, a spelled-out address
+    ("call ０８０３ １２３ ４５６７", "telephone"),
+    ("amina.bello@exa\u200bmple.org", "email"),
+    ("amina dot bello at example dot org", "email"),
+    ("Mr\u200b Okafor", "personal_name"),
 ])
 def test_each_kind_in_the_six_languages_is_caught(text, kind):
     assert screen(text) == kind
