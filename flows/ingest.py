@@ -110,12 +110,13 @@ def _ingest_inbox(options: sequence.InboxOptions, db_path: str) -> list[dict]:
 def _ingest_one(path: Path, warehouse: Warehouse, options: sequence.InboxOptions,
                 run_id: str) -> sequence.Outcome:
     logger = get_run_logger()
-    name = path.name
+    name = sequence.entry_name(path)
     try:
         outcome = sequence.ingest_entry(path, warehouse, options, run_id=run_id, step=_as_task)
     except Exception as problem:  # noqa: BLE001 - one broken submission never stops the others
-        logger.error("%s: failed: %s", name, problem)
-        return sequence.Outcome(name, None, "failed", note=f"{type(problem).__name__}: {problem}")
+        note = f"{type(problem).__name__}: {problem}".replace(path.name, name)
+        logger.error("%s: failed: %s", name, note)
+        return sequence.Outcome(name, None, "failed", note=note)
     log = logger.warning if outcome.status in ("deferred", "failed") else logger.info
     log("%s: %s, %d rows loaded, %d errors, %d warnings%s", name, outcome.status,
         outcome.rows_loaded, outcome.errors, outcome.warnings, f" ({outcome.note})" if outcome.note else "")

@@ -185,15 +185,21 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     so the sha256 in the register is that of the bytes validated. The inbox entry is removed
     (when asked) only once the register and the report both hold the outcome.
 
-    The entry's name is shown as `shown_file_name` says (the run summary, the logs), and so in
-    every note that quotes it.
+    The entry's name is shown as `entry_name` says (the run summary, the logs), and so in every
+    note that quotes it.
     """
     received_name = Path(path).name
-    name = shown_file_name(received_name)
+    name = entry_name(path)
     result = _ingest_entry(path, name, warehouse, options, run_id=run_id, step=step)
     if name != received_name:
         result.note = result.note.replace(received_name, name)
     return result
+
+
+def entry_name(path: str | Path) -> str:
+    """An inbox entry's name as the run summary and the logs show it: `(withheld).xlsx` when
+    the name itself holds personal data."""
+    return shown_file_name(Path(path).name)
 
 
 def _ingest_entry(path: str | Path, name: str, warehouse: Warehouse, options: InboxOptions, *,
