@@ -113,6 +113,9 @@ class SubmissionModel(pa.DataFrameModel):
     institution: Series[str] = pa.Field(
         title="Institution", description="Name of the national institution submitting the data.",
         metadata={"free_text": True, "example": "National Referral Mechanism"})
+    # The focal point's work address, so not screened for personal data (it would always be
+    # one): its own check lets through one address and nothing else (a telephone number typed
+    # here is an `invalid-email`, whose value is withheld). Register only, never the analysts'.
     contact_email: Series[str] = pa.Field(
         str_matches=EMAIL_PATTERN, title="Contact e-mail",
         description="E-mail address of the national focal point who answers questions on it.",
