@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline import submission as sequence
-from schemas.findings import make_finding
+from schemas.findings import SHEET, TableFrame, make_finding
 from schemas.messages import render_message, render_value
 from schemas.personal_data import KINDS, NOT_SCREENED_IN_TIME, screen
 from tests.builders import victims, write_submission
@@ -157,6 +157,11 @@ def test_any_finding_withholds_a_value_or_a_parameter_that_holds_personal_data()
     assert "(withheld)" in render_message(sheet) and "803" not in json.dumps(sheet.to_dict())
     ordinary = make_finding("unknown-code", table="victims", line=3, column="sex", value="femme")
     assert ordinary.value == "femme" and "withheld" not in ordinary.params
+    header = "notes on Mr Okafor"  # a header as written is the finding's column and value
+    frame = TableFrame("victims", "victims", SHEET, pd.DataFrame(), column_positions={header: 8})
+    unknown_column = make_finding("unknown-column", frame=frame, line=1, column=header, value=header)
+    assert (unknown_column.value, unknown_column.column, unknown_column.cell) == (None, None, "H1")
+    assert "Okafor" not in render_message(unknown_column, "zh")
 
 
 # -- end to end --------------------------------------------------------------------------------
