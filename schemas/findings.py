@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import string
 from collections import Counter
-from numbers import Number
 from dataclasses import dataclass, field, replace
+from numbers import Number
 from typing import Any
 
 import pandas as pd

@@ -28,6 +28,7 @@ from schemas.tables import FACT_TABLES, MAX_YEAR, MIN_YEAR, TABLES, TableSpec
 SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*\d+\s*$")
 PERSONAL_DATA = "personal-data"
 
+
 @dataclass
 class ValidationResult:
     findings: list[Finding]
