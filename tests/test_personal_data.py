@@ -83,8 +83,8 @@ def test_ordinary_texts_pass(text):
 
 
 def test_a_text_not_screened_in_time_counts_as_a_hit():
-    assert screen("a" * 200_000, timeout=1e-6) == NOT_SCREENED_IN_TIME
-    assert screen("a" * 200_000) is None  # the same text, given its time
+    assert screen("A" * 200_000, timeout=1e-6) == NOT_SCREENED_IN_TIME
+    assert screen("A" * 200_000) is None  # the same text, given its time
 
 
 @pytest.mark.parametrize("unit", ["a", "1", "1.", "x@", "Mr. ", "0 ", "Иванов И.", "السيد", "passport ",
