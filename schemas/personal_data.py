@@ -145,11 +145,12 @@ _DATE_OF_BIRTH = (
     r"|(?<!\d)(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:出生|生)"
 )
 
-# Titles: with or without a dot; some only with one (`M. Dupont`, not `M Dupont`).
+# Titles: with a dot (and then maybe no space: `Mr.Smith`) or a space; some only with a dot
+# (`M. Dupont`, not `M Dupont`).
 _TITLES = (r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Messrs|Sir|Mme|Mmes|Mlle|Mlles|Me|Madame|Monsieur|"
            r"Mademoiselle|Maître|Docteur|Doctor|Doctora|Dra|Sr|Sra|Srta|Sres|Señor|Señora|Señorita|"
-           r"Don|Doña|Dña|Mister|Madam|Herr|Frau)\.?"
-           r"|(?:M|MM|Lic|Licda|Ing)\.")
+           r"Don|Doña|Dña|Mister|Madam|Herr|Frau)(?:\.\s{0,3}|\s{1,3})"
+           r"|(?:M|MM|Lic|Licda|Ing)\.\s{0,3}")
 _NAMING = _words(
     r"named|called|known as|alias|aka|a\.k\.a\.|nicknamed|whose name is|"
     r"nommé|nommée|dénommé|dénommée|appelé|appelée|dit|dite|surnommé|surnommée|prénommé|"
@@ -172,7 +173,7 @@ _ZH_ROLES = r"被告人|被害人|受害人|犯罪嫌疑人|嫌疑人|证人"  #
 _ZH_NAMING = r"名叫|叫做|化名|绰号|外号|姓名[:：]?"  # a name always follows
 _PERSONAL_NAME = (
     # a title before a capitalised word: Mr Smith, M. Dupont, Sra. García, Herr Müller
-    rf"(?<![\p{{L}}.])(?:{_TITLES})\s{{1,3}}{_CAPITALISED}"
+    rf"(?<![\p{{L}}.])(?:{_TITLES}){_CAPITALISED}"
     # a naming word before a capitalised word: named Kofi, nommé Diallo, по имени Иван
     rf"|{_NAMING}\s{{1,3}}[\"“«'‘]?{_CAPITALISED}"
     rf"|(?<![\u0621-\u064A])(?:{_AR_NAMING})\s{{1,3}}(?!أن|بأن|إن)[\"«]?{_AR_WORD}"
@@ -239,7 +240,10 @@ _DIGITS_NEEDED = {"date_of_birth": 4, "telephone": 5, "identity_number": 5}
 _ADDRESS_SIGNS = ("@", "at")
 _A_DIGIT = regex.compile(r"\d")
 _NAME_SIGN = regex.compile(r"[\p{Lu}\p{Han}\u0621-\u064A]")
-_INVISIBLE = regex.compile(r"\p{Cf}")
+# Invisible format characters (zero-width spaces, soft hyphens) and Arabic marks (vowel signs,
+# shadda, the kashida that stretches a word: السّيد, الســيد) are dropped; dashes are hyphens.
+_IGNORED = regex.compile(r"[\p{Cf}\u064B-\u065F\u0670\u0640]")
+_DASHES = regex.compile(r"[\u2010-\u2015\u2212]")
 
 
 @lru_cache(maxsize=4096)  # the same short text (a code, a label) is screened once per process
@@ -261,8 +265,8 @@ def screen(text: object, timeout: float = TIMEOUT_SECONDS) -> str | None:
 
 def _screen(text: str, timeout: float) -> str | None:
     # Full-width and other compatibility forms (`０８０３`, `＠`) read as plain ones, and
-    # invisible format characters (zero-width spaces, soft hyphens) do not split a number.
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    # nothing invisible splits a number or a word.
+    text = _DASHES.sub("-", _IGNORED.sub("", unicodedata.normalize("NFKC", text)))
     lower = text.lower()
     digits = len(_A_DIGIT.findall(text))
     skipped = {kind for kind, needed in _DIGITS_NEEDED.items() if digits < needed}

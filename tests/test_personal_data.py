@@ -67,6 +67,11 @@ SECONDS_BOUND = 10  # generous on a loaded 2-core machine: each case takes well 
     ("amina.bello@exa\u200bmple.org", "email"),
     ("amina dot bello at example dot org", "email"),
     ("Mr\u200b Okafor", "personal_name"),
+    ("M.Dupont", "personal_name"),
+    ("السيّد أحمد", "personal_name"),  # a shadda
+    ("الســيد أحمد", "personal_name"),  # a kashida
+    ("г\u2011н Иванов", "personal_name"),  # a non-breaking hyphen
+    ("call 0803\u2013123\u20134567", "telephone"),  # en dashes
 ])
 def test_each_kind_in_the_six_languages_is_caught(text, kind):
     assert screen(text) == kind
@@ -77,6 +82,7 @@ def test_each_kind_in_the_six_languages_is_caught(text, kind):
     "between 2019 and 2021", "on 21.09.2022", "8 500 000 рублей", "USD 10,000",
     "a 24-year-old woman", "Police called the labour inspectorate", "被告人王某某、李某",
     "يدعى أن الطبيب وعد الضحايا بعمل", "гражданка Украины", "Kidney; liver", "1",
+    "U.S. Army", "the DR Congo", "M. le juge d'instruction",
 ])
 def test_ordinary_texts_pass(text):
     assert screen(text) is None
