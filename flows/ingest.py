@@ -146,12 +146,13 @@ def _warehouse_unavailable(run_id: str, options: sequence.InboxOptions, db_path:
 def _ingest_one(path: Path, warehouse: Warehouse, options: sequence.InboxOptions,
                 run_id: str) -> sequence.Outcome:
     logger = get_run_logger()
-    name = path.name
+    name = sequence.entry_name(path)
     try:
         outcome = sequence.ingest_entry(path, warehouse, options, run_id=run_id, step=_as_task)
     except Exception as problem:  # noqa: BLE001 - one broken submission never stops the others
-        logger.error("%s: failed: %s", printable(name), printable(problem))
-        return sequence.Outcome(name, None, "failed", note=f"{type(problem).__name__}: {problem}")
+        note = f"{type(problem).__name__}: {problem}".replace(path.name, name)
+        logger.error("%s: failed: %s", printable(name), printable(note))
+        return sequence.Outcome(name, None, "failed", note=note)
     log = logger.warning if outcome.status in ("deferred", "failed") or outcome.report_pending else logger.info
     log("%s: %s, %d rows loaded, %d errors, %d warnings%s", printable(name), outcome.status,
         outcome.rows_loaded, outcome.errors, outcome.warnings,

@@ -24,6 +24,7 @@ from reporting.render import ReportSummary, report_complete, write_reports
 from schemas.findings import Finding, ParsedSubmission, make_finding, outcome
 from schemas.history import HistoryCheck, check_against_history
 from schemas.messages import render_message
+from schemas.personal_data import shown_file_name
 from schemas.submission import SubmissionDetails
 from schemas.validate import ValidationResult, validate_submission
 from transforms import inbox as inbox_files
@@ -253,8 +254,26 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     The raw file is archived before anything reads it, and what is read is the archived copy,
     so the sha256 in the register is that of the bytes validated. The inbox entry is removed
     (when asked) only once the register and the report both hold the outcome.
+
+    The entry's name is shown as `entry_name` says (the run summary, the logs), and so in every
+    note that quotes it.
     """
-    name = Path(path).name
+    received_name = Path(path).name
+    name = entry_name(path)
+    result = _ingest_entry(path, name, warehouse, options, run_id=run_id, step=step)
+    if name != received_name:
+        result.note = result.note.replace(received_name, name)
+    return result
+
+
+def entry_name(path: str | Path) -> str:
+    """An inbox entry's name as the run summary and the logs show it: `(withheld).xlsx` when
+    the name itself holds personal data."""
+    return shown_file_name(Path(path).name)
+
+
+def _ingest_entry(path: str | Path, name: str, warehouse: Warehouse, options: InboxOptions, *,
+                  run_id: str, step: Step) -> Outcome:
     try:
         archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir)
     except inbox_files.FileStillBeingWritten as problem:

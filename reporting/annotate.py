@@ -2,8 +2,10 @@
 
 openpyxl loads the workbook as it came (never re-saved through pandas), fills each finding's
 cell and attaches the message as a cell comment, then adds one `findings` sheet listing every
-finding with a link to its cell. Nothing else in the workbook is touched. Everything written
-that came from the submission is formula-neutralised.
+finding with a link to its cell. A cell whose text was withheld for personal data is blanked,
+with a comment asking for it to be written again without it: the copy goes back by e-mail.
+Nothing else in the workbook is touched. Everything written that came from the submission is
+formula-neutralised.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from openpyxl.styles import Font, PatternFill
 from reporting.safe import neutralise_formula
 from schemas import i18n, messages
 from schemas.findings import Finding
+from schemas.personal_data import shown
+from schemas.tables import TABLES
 
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
 HEADER_FONT = Font(bold=True)
@@ -40,7 +44,10 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: list[Fin
         worst = "error" if any(f.severity == "error" for f in cell_findings) else "warning"
         cell.fill = FILLS[worst]
         text = "\n\n".join(_comment_text(f, language) for f in cell_findings)
-        if cell.comment is not None:  # keep the submitter's own note, ours after it
+        if any(_holds_personal_data(f) for f in cell_findings):
+            cell.value = None
+            text = f"{i18n.ui('personal_data_blanked', language)}\n\n{text}"
+        if cell.comment is not None and shown(cell.comment.text):  # the submitter's own note, ours after it
             text = f"{cell.comment.text}\n\n{text}"
         cell.comment = Comment(neutralise_formula(text), COMMENT_AUTHOR, width=360, height=160)
     _add_findings_sheet(workbook, findings, language)
@@ -56,6 +63,15 @@ def _by_cell(findings: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
         if finding.source and finding.cell and EXCEL_CELL.match(finding.cell):
             cells.setdefault((finding.source, finding.cell), []).append(finding)
     return cells
+
+
+def _holds_personal_data(finding: Finding) -> bool:
+    """A finding whose cell text was withheld for personal data; not the focal point's own
+    contact, meant to be an address."""
+    if not finding.params.get("withheld"):
+        return False
+    spec = TABLES.get(finding.table or "")
+    return not (spec and finding.column in spec.columns and spec.column_meta(finding.column).get("contact"))
 
 
 def _comment_text(finding: Finding, language: str) -> str:

@@ -93,8 +93,9 @@ _RULES = (
          "Shorten the text. Case summaries must stay short and must not identify anyone."),
     Rule("personal-data", ERROR, "Possible personal data",
          "The text in `{column}` looks like it contains {kind}.",
-         "Remove names, e-mail addresses, telephone, passport and ID numbers: victims' and "
-         "offenders' identities must never be sent."),
+         "Remove names, e-mail addresses, telephone, passport and ID numbers and dates of birth "
+         "from every text (institution, references, summaries): victims' and offenders' "
+         "identities must never be sent."),
     Rule("duplicate-key", ERROR, "Row repeated",
          "This row repeats the breakdown of line {first_line}.",
          "Keep one row per combination of {key}; add the counts together if they are parts "

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import string
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from numbers import Number
 from typing import Any
 
 import pandas as pd
 
 from schemas.catalogue import ERROR, WARNING, rule
+from schemas.personal_data import holds_personal_data
 
 LINE = "_line"  # the column of a frame that holds each row's physical line (1-based, header counted)
 
@@ -134,15 +136,42 @@ def make_finding(
 
     `params` fill the rule's message: codes, column keys, numbers, lists and mappings of them,
     never text already written for a reader.
+
+    Every finding passes here, so here nothing that holds personal data is kept to be echoed
+    (reports, report.json, validation_findings, logs, the annotated workbook): a submitted
+    text (`value`, a text parameter) that the screen of `schemas.personal_data` flags is
+    dropped and the finding marked `withheld`, whatever the rule.
     """
     entry = rule(code)
+    text_value = None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    params = {key: plain(item) for key, item in params.items()}
+    withheld = bool(params.get("withheld"))
+    if text_value is not None and not isinstance(value, Number) and holds_personal_data(text_value):
+        text_value, withheld = None, True
+    for key, item in params.items():
+        if _holds_personal_data(item):
+            params[key], withheld = None, True
     if frame is not None:
         location = frame.location(line, column)
     else:  # a table or the file as a whole, not one of its cells
         location = Location(table=table, source=table, line=line, column=column)
-    text_value = None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    if withheld:
+        params["withheld"] = True
+        if column is not None and column == value:  # a header as written (`unknown-column`)
+            location = replace(location, column=None)
     return Finding(rule=code, severity=entry.severity, location=location, value=text_value,
-                   params={key: plain(item) for key, item in params.items()})
+                   params=params)
+
+
+def _holds_personal_data(item: Any) -> bool:
+    """Whether a (JSON-ready) parameter holds a text the screen flags, at any depth."""
+    if isinstance(item, str):
+        return holds_personal_data(item)
+    if isinstance(item, dict):
+        return any(_holds_personal_data(part) for part in item.values())
+    if isinstance(item, list):
+        return any(_holds_personal_data(part) for part in item)
+    return False
 
 
 def plain(item: Any) -> Any:

@@ -110,6 +110,9 @@ UI: dict[str, str] = {
     "email_signature": "UNODC, Global Report on Trafficking in Persons team",
     # annotated workbook and template
     "findings_sheet": "findings",
+    "personal_data_blanked": "This cell was emptied: its text seemed to hold personal data. Write it "
+                             "again without names, contact details, identity numbers or dates of "
+                             "birth, and send the whole file again.",
     "message": "Message",
     "hint": "How to fix",
     "instructions_sheet": "instructions",
@@ -133,6 +136,7 @@ UI: dict[str, str] = {
     "personal_data.identity_number": "a passport or identity-card number",
     "personal_data.date_of_birth": "a date of birth",
     "personal_data.personal_name": "a personal name",
+    "personal_data.not_screened": "personal data (the text could not be checked in time)",
     "withheld": "(withheld)",
     "unreadable.damaged_zip": "the file looks like a zip or .xlsx but is damaged ({error}); it may "
                               "have been cut short while copying",

@@ -139,6 +139,10 @@ def coded_text(table: str | None, column: str, code: Any, language: str) -> str:
 
 def _fill(template: str, finding: Finding, language: str) -> str:
     values = {name: _written(name, value, finding, language) for name, value in finding.params.items()}
+    if finding.params.get("withheld"):  # texts dropped because they hold personal data
+        withheld = i18n.ui("withheld", language)
+        values.update({name: withheld for name, value in finding.params.items() if value is None})
+        values.setdefault("value", withheld)
     values.setdefault("value", finding.value or "")
     values.setdefault("column", i18n.column_header(finding.table, finding.column, language)
                       if finding.column else "")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from schemas.countries import country_codes
 from schemas.i18n import language_or_default
+from schemas.personal_data import shown
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,13 @@ class SubmissionDetails:
             item = value(name)
             return None if item is None else str(item)
 
+        # Free texts that hold personal data are dropped here, so the register, the reports and
+        # the e-mail never have them (validation rejects the submission for them). The contact
+        # e-mail is the focal point's work address, meant to be there: it is not screened.
         return cls(country=text("country"), year_from=year("year_from"), year_to=year("year_to"),
-                   institution=text("institution"), contact_email=text("contact_email"),
+                   institution=shown(text("institution")), contact_email=text("contact_email"),
                    language=language_or_default(value("language")),
-                   template_version=text("template_version"))
+                   template_version=shown(text("template_version")))
 
 
 def is_valid_country(code: Any) -> bool:

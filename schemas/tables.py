@@ -8,7 +8,11 @@ template's dropdowns, the table-level rules and the reports read the same declar
   the codelist named by `special` (e.g. `total`, `unknown`);
 - `list_of`: a `;`-separated list of countries (`country`) or of codes of a codelist;
 - `dimension`: a breakdown whose categories must not add up to more than its `total` row;
-- `example`: a value shown in the template's instructions.
+- `example`: a value shown in the template's instructions;
+- `free_text`: text written by the submitter (not a code, a number or a country), screened for
+  personal data (`schemas.personal_data`, rule `personal-data`);
+- `contact`: the focal point's own work contact: not screened (it is meant to hold an
+  address), kept in the register for the data team, never in the analysts' snapshot or Parquet.
 """
 
 from __future__ import annotations
@@ -108,11 +112,14 @@ class SubmissionModel(pa.DataFrameModel):
         description="Last calendar year covered by this submission.", metadata={"example": "2022"})
     institution: Series[str] = pa.Field(
         title="Institution", description="Name of the national institution submitting the data.",
-        metadata={"example": "National Referral Mechanism"})
+        metadata={"free_text": True, "example": "National Referral Mechanism"})
+    # The focal point's work address, so not screened for personal data (it would always be
+    # one): its own check lets through one address and nothing else (a telephone number typed
+    # here is an `invalid-email`, whose value is withheld). Register only, never the analysts'.
     contact_email: Series[str] = pa.Field(
         str_matches=EMAIL_PATTERN, title="Contact e-mail",
         description="E-mail address of the national focal point who answers questions on it.",
-        metadata={"example": "focal.point@ministry.gov"})
+        metadata={"contact": True, "example": "focal.point@ministry.gov"})
     language: Series[str] = pa.Field(
         isin=_codes(cl.LANGUAGE), nullable=True, title=cl.LANGUAGE.title,
         description="Language of the validation report (ar, zh, en, fr, ru, es; English when empty).",
@@ -120,7 +127,7 @@ class SubmissionModel(pa.DataFrameModel):
     template_version: Series[str] = pa.Field(
         nullable=True, title="Template version",
         description="Version of the template used (filled in by the template).",
-        metadata={"example": "1"})
+        metadata={"free_text": True, "example": "1"})
 
     class Config:
         coerce = True
@@ -187,7 +194,7 @@ class OrganRemovalCasesModel(pa.DataFrameModel):
     case_reference: Series[str] = pa.Field(
         unique=True, title="Case reference",
         description="The submitter's own reference for the case (no names).",
-        metadata={"example": "OR-2022-01"})
+        metadata={"free_text": True, "example": "OR-2022-01"})
     year: Series[pd.Int64Dtype] = _year()
     stage: Series[str] = _coded(cl.CASE_STAGE)
     victims_total: Series[pd.Int64Dtype] = _count("Victims (total)")
@@ -226,7 +233,7 @@ class OrganRemovalCasesModel(pa.DataFrameModel):
     court_decision_reference: Series[str] = pa.Field(
         nullable=True, title="Court decision reference",
         description="Reference of the court decision, for UNODC's case law database.",
-        metadata={"example": "Supreme Court, 123/2022"})
+        metadata={"free_text": True, "example": "Supreme Court, 123/2022"})
     summary: Series[str] = pa.Field(
         nullable=True, str_length={"max_value": SUMMARY_MAX_CHARS}, title="Case summary",
         description=f"A short description (at most {SUMMARY_MAX_CHARS} characters) with no "

@@ -20,31 +20,13 @@ import pandera.pandas as pa
 from schemas import codelists as cl
 from schemas.cross_tables import cross_table_findings
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
+from schemas.personal_data import holds_personal_data, screen
 from schemas.submission import SubmissionDetails, country_in_file_name
 from schemas.totals import failing_totals
 from schemas.tables import FACT_TABLES, MAX_YEAR, MIN_YEAR, TABLES, TableSpec
 
 SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*\d+\s*$")
-
-# Personal data must never reach the warehouse (free-text fields only carry summaries).
-# Names are caught where the text itself marks them: a title before a capitalised word (`Mr
-# Smith`, `Mme Diallo`), or `named` / `called` / `alias` before one. A bare name in a sentence
-# cannot be told from a place or an agency by a pattern; the template asks for none.
-_TITLES = r"Mr|Mrs|Ms|Miss|Mx|Dr|Mme|Mlle|Madame|Monsieur|Sr|Sra|Srta|Señor|Señora|Don|Doña|Herr|Frau"
-_NAMING = r"named|called|known as|alias|aka|nommée?|appelée?|dit|dite|llamad[oa]|apodad[oa]"
-_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+"
-PERSONAL_DATA_PATTERNS = (
-    ("email", re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")),
-    ("telephone", re.compile(r"(?<![\w/])\+?\d[\d ().-]{7,}\d(?!\w)")),
-    ("identity_number", re.compile(r"\b[A-Z]{1,2}\d{6,9}\b")),
-    ("identity_number", re.compile(
-        r"(?i)\b(passport|passeport|pasaporte|identity card|id card|national id)\b\W{0,3}"
-        r"(no\b\.?|number|n[°º]|#)?\W{0,3}(?=[A-Z0-9-]*\d)[A-Z0-9-]{5,}")),
-    ("date_of_birth", re.compile(r"(?i)\b(born( on)?|date of birth|d\.?o\.?b\.?|né|née|nacid[oa])\b"
-                                   r"\W{0,3}\d{1,4}[./ -]\d{1,2}")),
-    ("personal_name", re.compile(rf"\b(?:{_TITLES})\.?\s+{_CAPITALISED}")),
-    ("personal_name", re.compile(rf"\b(?:{_NAMING})\s+[\"“'‘]?{_CAPITALISED}(?:\s+{_CAPITALISED})?")),
-)
+PERSONAL_DATA = "personal-data"
 
 
 @dataclass
@@ -81,13 +63,20 @@ def validate_submission(parsed: ParsedSubmission) -> ValidationResult:
 
 
 def one_per_cell(findings: list[Finding]) -> list[Finding]:
-    """Keep the first finding on each cell: a cell wrong for one reason is not re-reported."""
-    seen: set[tuple] = set()
+    """Keep the first finding on each cell: a cell wrong for one reason is not re-reported.
+    Personal data comes first whatever else is wrong with the cell (an over-long summary that
+    holds an e-mail is told about the e-mail)."""
+    def cell_of(finding: Finding) -> tuple | None:
+        if finding.line is None or finding.column is None:
+            return None
+        return (finding.table, finding.line, finding.column)
+
+    seen = {cell_of(f) for f in findings if f.rule == PERSONAL_DATA}
     kept = []
     for finding in findings:
-        if finding.line is not None and finding.column is not None:
-            cell = (finding.table, finding.line, finding.column)
-            if cell in seen:
+        cell = cell_of(finding)
+        if cell is not None:
+            if cell in seen and finding.rule != PERSONAL_DATA:
                 continue
             seen.add(cell)
         kept.append(finding)
@@ -283,9 +272,13 @@ def _finding_for_check(spec, frame, check: str, column: str, line: int, value) -
     if check.startswith("str_matches"):
         return make_finding("invalid-email", frame=frame, line=line, column=column, value=value)
     if check.startswith("str_length"):
+        # the excerpt only of a text that holds no personal data anywhere, not only in its start
+        text = str(value)
+        withheld = holds_personal_data(text)
         return make_finding("text-too-long", frame=frame, line=line, column=column,
-                            value=str(value)[:80] + "…", length=len(str(value)),
-                            limit=spec.schema.columns[column].checks[0].statistics.get("max_value"))
+                            value=None if withheld else text[:80] + "…", length=len(text),
+                            limit=spec.schema.columns[column].checks[0].statistics.get("max_value"),
+                            **({"withheld": True} if withheld else {}))
     return make_finding("invalid-value", frame=frame, line=line, column=column, value=value,
                         check=check)
 
@@ -312,16 +305,19 @@ def _duplicates(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> list
 
 
 def _personal_data(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> list[Finding]:
+    """Every free-text cell through the one screen: the finding says what kind of personal
+    data, never the text."""
     findings = []
     for column in spec.columns_where("free_text"):
+        if column not in typed.columns:
+            continue
         texts = typed[column].dropna()
+        kinds = {text: screen(text) for text in texts.unique()}
         for index, text in texts.items():
-            for what, pattern in PERSONAL_DATA_PATTERNS:
-                if pattern.search(str(text)):
-                    findings.append(make_finding(
-                        "personal-data", frame=frame, line=int(typed.at[index, LINE]),
-                        column=column, withheld=True, kind=what))
-                    break
+            if kinds[text]:
+                findings.append(make_finding(
+                    PERSONAL_DATA, frame=frame, line=int(typed.at[index, LINE]),
+                    column=column, withheld=True, kind=kinds[text]))
     return findings
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from schemas import codelists as cl
 from schemas import i18n
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, column_letter, make_finding
+from schemas.personal_data import shown_file_name
 from schemas.tables import TABLES
 
 # A national submission is thousands of rows; the 1M-row benchmark CSV is 35 MB. The limits
@@ -54,7 +55,7 @@ class UnreadableFile(Exception):
 def read_submission(path: str | Path) -> ParsedSubmission:
     path = Path(path)
     parsed = ParsedSubmission(
-        path=str(path), file_name=path.name, sha256=sha256_of(path),
+        path=str(path), file_name=shown_file_name(path.name), sha256=sha256_of(path),
         file_format="unknown", size_bytes=size_of(path),
     )
     try:

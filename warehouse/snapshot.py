@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from schemas.countries import REFERENCE_DIR, load_countries
+from schemas.tables import TABLES
 from warehouse.session import Warehouse, insert_frame, transaction
 
 ANALYST_DIR_NAME = "analyst"
@@ -31,8 +32,11 @@ SHIPPED_POPULATION = REFERENCE_DIR / "population.csv"
 BUILT_IN_GROUPINGS = {"m49": ("region", "subregion"), "glotip": ("glotip_region", "glotip_subregion")}
 DEFAULT_GROUPING = "m49"
 
-# Tables and views published as Parquet: the current views and the dimensions. The register
-# goes without the focal points' e-mail addresses.
+# The focal points' own contacts (the submission sheet's `contact` columns, as the register
+# names them): kept in the warehouse for the data team, never in the analysts' snapshot, and so
+# never in the Parquet files made from it.
+CONTACT_COLUMNS = {"submissions": tuple(TABLES["submission"].columns_where("contact"))}
+# Tables and views published as Parquet: the current views and the dimensions.
 PARQUET_RELATIONS = {
     "victims": "SELECT * FROM victims",
     "offenders": "SELECT * FROM offenders",
@@ -45,7 +49,7 @@ PARQUET_RELATIONS = {
     "region_groupings": "SELECT * FROM region_groupings",
     "population": "SELECT * FROM population",
     "current_country_years": "SELECT * FROM current_country_years",
-    "submissions": "SELECT * EXCLUDE (contact_email) FROM submissions",
+    "submissions": "SELECT * FROM submissions",
 }
 # The views whose rows depend on which submission is current (see `use_as_of`).
 AS_OF_SOURCE = "current_country_years"
@@ -186,9 +190,10 @@ def publish(warehouse: Warehouse) -> dict[str, str]:
 
 
 def publish_snapshot(connection, target: str | Path) -> Path:
-    """Copy the warehouse into a new file and rename it over `target`. Paths are bound as
-    parameters and the database name quoted (a folder may be called `O'Brien`); on any failure
-    (a full disk above all) the temporary file is removed, and the old snapshot stays."""
+    """Copy the warehouse, without the focal points' contacts, into a new file and rename it
+    over `target`. Paths are bound as parameters and the database name quoted (a folder may be
+    called `O'Brien`); on any failure (a full disk above all) the temporary file is removed, and
+    the old snapshot stays."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(target)
@@ -199,6 +204,9 @@ def publish_snapshot(connection, target: str | Path) -> Path:
         connection.execute(f"ATTACH ? AS {alias}", [str(temporary)])
         try:
             connection.execute(f"COPY FROM DATABASE {quote_identifier(source)} TO {alias}")
+            for table, columns in CONTACT_COLUMNS.items():
+                for column in columns:
+                    connection.execute(f"ALTER TABLE {alias}.{table} DROP COLUMN {column}")
         finally:
             connection.execute(f"DETACH {alias}")
         os.replace(temporary, target)
