@@ -119,7 +119,7 @@ def validate(
             console.print(f"[yellow]Not compared with {warehouse_path}: {escape(str(problem))}[/yellow]")
             warehouse = None
     try:
-        assessment = sequence.assess_file(file)
+        assessment = sequence.assess_file(file, limits=settings.limits)
         outcome = sequence.process(assessment, warehouse, reports_dir=settings.reports, load=False,
                                    language=lang, source_path=str(file))
     finally:

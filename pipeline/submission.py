@@ -23,11 +23,14 @@ import duckdb
 from reporting.render import ReportSummary, write_reports
 from schemas.findings import Finding, ParsedSubmission, make_finding, outcome
 from schemas.history import HistoryCheck, check_against_history
+from schemas.limits import Limits
 from schemas.messages import render_message
 from schemas.submission import SubmissionDetails
 from schemas.validate import ValidationResult, validate_submission
 from transforms import inbox as inbox_files
-from transforms.prepare import prepare_submission
+from transforms.isolated import read_isolated
+from transforms.normalise import normalise_submission
+from transforms.readers import LimitExceeded
 from warehouse import load as loader
 from warehouse import register
 from warehouse.history import empty_history, held_figures
@@ -47,6 +50,7 @@ class Assessment:
 
     parsed: ParsedSubmission
     result: ValidationResult
+    limits: Limits = Limits()  # those it was read within (the report's annotated copy too)
 
     @property
     def details(self) -> SubmissionDetails:
@@ -85,21 +89,23 @@ class InboxOptions:
     archive_dir: str
     move_processed: bool = False
     settle_seconds: float = 2.0
+    limits: Limits = Limits()  # what any one file may take (schemas/limits.py)
 
 
 # -- the steps ----------------------------------------------------------------------------------
 
-def read_file(path: str | Path) -> ParsedSubmission:
-    return prepare_submission(path)
+def read_file(path: str | Path, limits: Limits) -> ParsedSubmission:
+    """Read within `limits` (a workbook or zip in a child process) and normalise."""
+    return normalise_submission(read_isolated(path, limits))
 
 
-def validate_parsed(parsed: ParsedSubmission) -> Assessment:
-    return Assessment(parsed, validate_submission(parsed))
+def validate_parsed(parsed: ParsedSubmission, limits: Limits = Limits()) -> Assessment:
+    return Assessment(parsed, validate_submission(parsed), limits)
 
 
-def assess_file(path: str | Path, step: Step = call) -> Assessment:
-    """Read and validate one file (nothing else)."""
-    return step("validate", validate_parsed, step("read", read_file, str(path)))
+def assess_file(path: str | Path, step: Step = call, limits: Limits = Limits()) -> Assessment:
+    """Read and validate one file (nothing else), within `limits`."""
+    return step("validate", validate_parsed, step("read", read_file, str(path), limits), limits)
 
 
 def compare_with_history(assessment: Assessment, warehouse: Warehouse | None) -> HistoryCheck:
@@ -186,7 +192,10 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     """
     name = Path(path).name
     try:
-        archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir)
+        archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir,
+                        options.limits)
+    except LimitExceeded as problem:
+        return refuse_unreceived(path, problem, options)
     except inbox_files.FileStillBeingWritten as problem:
         still = make_finding("file-still-being-written", name=name)
         return Outcome(name, None, "deferred", note=f"{render_message(still)} ({problem})")
@@ -198,9 +207,10 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     try:
         existing = find_in_register(warehouse, archived.sha256)
         if existing:
-            result = finish_received(archived.path, existing, warehouse, options.reports_dir, step)
+            result = finish_received(archived.path, existing, warehouse, options.reports_dir, step,
+                                     options.limits)
         else:
-            assessment = assess_file(archived.path, step)
+            assessment = assess_file(archived.path, step, options.limits)
             result = process(assessment, warehouse, reports_dir=options.reports_dir, run_id=run_id,
                              source_path=str(archived.path), step=step)
     except duckdb.IOException as problem:
@@ -217,15 +227,35 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     return result
 
 
-def receive(path: str, settle_seconds: float, archive_dir: str) -> inbox_files.ArchivedFile:
-    """Once the entry has settled, archive it as received."""
+def receive(path: str, settle_seconds: float, archive_dir: str,
+            limits: Limits = Limits()) -> inbox_files.ArchivedFile:
+    """Once the entry has settled, archive it as received; an entry over `file_bytes` is
+    refused first (`LimitExceeded`), from its size alone."""
     inbox_files.check_entry(path)
     inbox_files.check_settled(path, settle_seconds)
+    inbox_files.check_size(path, limits)
     return inbox_files.archive_raw(path, archive_dir)
 
 
+def refuse_unreceived(path: str | Path, problem: LimitExceeded, options: InboxOptions) -> Outcome:
+    """An entry over `file_bytes`: not hashed, not archived, not recorded in the register. It
+    stays in the inbox (even with `move_processed`: nothing else holds it) and gets a report in
+    `<reports>/refused-<name>/` naming the limit; each run reports it again until it is
+    replaced or removed."""
+    path = Path(path)
+    parsed = ParsedSubmission(path=str(path), file_name=path.name, sha256="", file_format="unknown",
+                              size_bytes=int(problem.actual), read_findings=[problem.finding()])
+    assessment = validate_parsed(parsed, options.limits)
+    summary = report_summary(assessment, assessment.findings, status="rejected", history=None,
+                             received_at=None, rows_loaded=None, supersedes=[],
+                             note="note_refused_unreceived")
+    report = write_report(Path(options.reports_dir) / f"refused-{path.name}", summary, assessment.findings)
+    return Outcome(path.name, None, "rejected", errors=len(assessment.findings), report=report,
+                   note=render_message(problem.finding()), findings=assessment.findings)
+
+
 def finish_received(archived_path: str | Path, existing: tuple[str, str], warehouse: Warehouse,
-                    reports_dir: str | Path, step: Step = call) -> Outcome:
+                    reports_dir: str | Path, step: Step = call, limits: Limits = Limits()) -> Outcome:
     """A file already in the register: nothing is loaded again. If the run that recorded it
     stopped before writing its report, the report is written now, with the findings the
     register holds for it (history warnings included), so it says what the first run found."""
@@ -233,7 +263,7 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
     report_dir = Path(reports_dir) / submission_id
     note = f"same file already received as {submission_id} ({status})"
     if not _report_complete(report_dir):
-        assessment = assess_file(archived_path, step)
+        assessment = assess_file(archived_path, step, limits)
         findings = register.stored_findings(warehouse.connection, submission_id)
         summary = report_summary(assessment, findings, status=status, history=None,
                                  received_at=None, rows_loaded=None, supersedes=[],
@@ -271,7 +301,8 @@ def report_summary(assessment: Assessment, findings: list[Finding], *, status: s
         institution=details.institution,
         changes=[change.to_dict() for change in history.changes] if compared else None,
         compared_with=list(history.compared_with) if compared else [],
-        source_path=source_path or parsed.path, file_format=parsed.file_format)
+        source_path=source_path or parsed.path, file_format=parsed.file_format,
+        source_cells=parsed.cells, max_annotated_cells=assessment.limits.annotated_cells)
 
 
 def counts(outcomes: list[Outcome]) -> dict[str, int]:

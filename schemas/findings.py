@@ -191,3 +191,4 @@ class ParsedSubmission:
     size_bytes: int
     tables: dict[str, TableFrame] = field(default_factory=dict)
     read_findings: list[Finding] = field(default_factory=list)
+    cells: int = 0  # cells of a workbook's sheets (their extents), as the reader scanned them

@@ -1,0 +1,112 @@
+"""Read an untrusted workbook or zip in a child process with a memory and a time limit.
+
+A parse that dies (calamine aborts the whole process, exit 134, when it cannot allocate; a
+MemoryError; the kernel's SIGKILL) or runs past `parse_seconds` takes only the child with it:
+the caller gets a `ParsedSubmission` whose finding names the limit (`parse_memory_bytes`,
+`parse_seconds`) and the run goes on with the next file. The outcome is always a finding,
+never an exception, so a retry policy for transient faults (a MemoryError in the parent) never
+retries a file that is simply too big.
+
+The child is forked from a `forkserver` that has already imported the readers (a fresh
+interpreter per file, `spawn`, costs about 2 s); its address space is capped with
+`RLIMIT_AS` (checked: pyarrow, pandas and calamine work under it). Folders and plain CSV files
+are read in this process: pyarrow streams them and `file_bytes` and `rows` bound them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+from pathlib import Path
+
+from schemas.findings import ParsedSubmission, make_finding
+from schemas.limits import Limits
+from transforms.readers import read_submission, sha256_of
+
+PRELOADED = ["transforms.readers", "python_calamine", "pandas", "pyarrow", "pyarrow.csv",
+             "pyarrow.compute", "numpy"]
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+EXIT_MEMORY = 3  # the child's own exit code when a MemoryError reached it
+
+
+def read_isolated(path: str | Path, limits: Limits) -> ParsedSubmission:
+    """`read_submission(path, limits)`, in a child process for workbooks and zips."""
+    path = Path(path)
+    if not _is_zip(path):
+        return read_submission(path, limits)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOADED)
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_read_in_child, args=(str(path), limits, sending),
+                            name=f"read {path.name}", daemon=True)
+    child.start()
+    sending.close()  # the child holds the only sending end: its death ends the pipe
+    try:
+        if receiving.poll(limits.parse_seconds):
+            try:
+                parsed = receiving.recv()
+            except (EOFError, OSError):  # died before answering
+                parsed = None
+            if parsed is not None:
+                child.join(timeout=10)
+                return parsed
+            child.join(timeout=10)
+            return _refused(path, child.exitcode, limits)
+        return _refused(path, None, limits, limit="parse_seconds")
+    finally:
+        receiving.close()
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _is_zip(path: Path) -> bool:
+    """A regular file that starts like a zip (.xlsx or a zip of CSVs)."""
+    try:
+        if not path.is_file() or path.is_symlink():
+            return False
+        with path.open("rb") as handle:
+            return handle.read(4) in ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _read_in_child(path: str, limits: Limits, sending) -> None:
+    os.environ["RUST_BACKTRACE"] = "0"  # calamine's abort is reported as a finding, not a stack
+    resource.setrlimit(resource.RLIMIT_AS, (limits.parse_memory_bytes, limits.parse_memory_bytes))
+    try:
+        parsed = read_submission(path, limits)
+    except MemoryError:
+        raise SystemExit(EXIT_MEMORY) from None
+    try:
+        sending.send(parsed)
+    except MemoryError:  # pickling the tables needs memory too
+        raise SystemExit(EXIT_MEMORY) from None
+    sending.close()
+
+
+# How a child dies when it runs out of memory: a MemoryError (our exit code), calamine's abort
+# on a failed allocation (SIGABRT, exit 134 in a shell), the kernel's OOM kill; a failed
+# allocation can also surface as a segfault or bus error in native code.
+MEMORY_DEATHS = {EXIT_MEMORY, -signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV, -signal.SIGBUS}
+
+
+def _refused(path: Path, exitcode: int | None, limits: Limits, limit: str | None = None) -> ParsedSubmission:
+    """The file as not read, with a finding that names the limit it met (`limit`, or the
+    memory limit for a child that died of it), or says how the reader stopped."""
+    size = path.stat().st_size
+    parsed = ParsedSubmission(path=str(path), file_name=path.name,
+                              sha256=sha256_of(path) if size <= limits.file_bytes else "",
+                              file_format="unknown", size_bytes=size)
+    if limit is None and exitcode in MEMORY_DEATHS:
+        limit = "parse_memory_bytes"
+    if limit is None:
+        parsed.read_findings.append(make_finding(
+            "unreadable-file", reason="unexpected", error=f"the reader stopped (exit code {exitcode})"))
+    else:  # a parse stopped at its limit never says how far it would have gone: at least the limit
+        allowed = getattr(limits, limit)
+        parsed.read_findings.append(make_finding("limit-exceeded", limit=limit, actual=allowed,
+                                                 allowed=allowed))
+    return parsed
