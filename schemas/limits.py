@@ -31,7 +31,7 @@ class Limits:
     cells: int = 10_000_000  # rows x columns of one sheet's extent, before it is read
     text_length: int = 32_767  # characters in one cell (Excel's own maximum)
     parse_seconds: float = 300.0  # wall-clock time to read one workbook or zip (child process)
-    parse_memory_bytes: int = 3 * 1024 * MiB  # address space of the process that reads it
+    parse_memory_bytes: int = 3 * 1024 * MiB  # memory the reading child may add to its start
     annotated_cells: int = 250_000  # above this, no annotated.xlsx (openpyxl: ~1 KB per cell)
 
 

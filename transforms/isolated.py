@@ -9,7 +9,8 @@ retries a file that is simply too big.
 
 The child is forked from a `forkserver` that has already imported the readers (a fresh
 interpreter per file, `spawn`, costs about 2 s); its address space is capped with
-`RLIMIT_AS` (checked: pyarrow, pandas and calamine work under it). Folders and plain CSV files
+`RLIMIT_AS` at its size when it starts plus `parse_memory_bytes` (checked: pyarrow, pandas and
+calamine work under it). Folders and plain CSV files
 are read in this process: pyarrow streams them and `file_bytes` and `rows` bound them.
 """
 
@@ -75,16 +76,26 @@ def _is_zip(path: Path) -> bool:
 
 def _read_in_child(path: str, limits: Limits, sending) -> None:
     os.environ["RUST_BACKTRACE"] = "0"  # calamine's abort is reported as a finding, not a stack
-    resource.setrlimit(resource.RLIMIT_AS, (limits.parse_memory_bytes, limits.parse_memory_bytes))
+    # what the reading may add to the address space the child starts with (inherited from the
+    # forkserver, whose size depends on what its parent had imported and started)
+    ceiling = _address_space() + limits.parse_memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
     try:
         parsed = read_submission(path, limits)
-    except MemoryError:
-        raise SystemExit(EXIT_MEMORY) from None
-    try:
+        parsed.reader_peak_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         sending.send(parsed)
-    except MemoryError:  # pickling the tables needs memory too
+    except MemoryError:  # reading, or pickling the tables back
         raise SystemExit(EXIT_MEMORY) from None
     sending.close()
+
+
+def _address_space() -> int:
+    """This process's virtual size now (Linux: /proc/self/status, VmSize in kB)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 # How a child dies when it runs out of memory: a MemoryError (our exit code), calamine's abort
