@@ -179,10 +179,14 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
     if kind == "limit_value":
         limit = str(finding.params.get("limit") or "")
         if limit.endswith("_bytes"):
-            return _written("size_bytes", value, finding, language)
-        if limit.endswith("_seconds"):
-            return i18n.ui("seconds", language, n=f"{float(value):,.0f}")
-        return f"{float(value):,.0f}"
+            text = _written("size_bytes", value, finding, language)
+        elif limit.endswith("_seconds"):
+            text = i18n.ui("seconds", language, n=f"{float(value):,.1f}".removesuffix(".0"))
+        else:
+            text = f"{float(value):,.0f}"
+        if name == "actual" and value == finding.params.get("allowed"):  # a read stopped at its limit
+            return i18n.ui("at_least", language, value=text)
+        return text
     if kind == "relative_change":
         return f"{float(value):+.0%}"
     if kind == "count":
