@@ -26,8 +26,7 @@ from schemas.findings import ParsedSubmission, make_finding
 from schemas.limits import Limits
 from transforms.readers import read_submission, sha256_of
 
-PRELOADED = ["transforms.readers", "python_calamine", "pandas", "pyarrow", "pyarrow.csv",
-             "pyarrow.compute", "numpy"]
+PRELOADED = ["transforms.warm_reader"]  # imports the readers and fills their caches
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 EXIT_MEMORY = 3  # the child's own exit code when a MemoryError reached it
 

@@ -228,6 +228,15 @@ def table_for_name(name: str) -> str | None:
     return None
 
 
+def warm_caches() -> None:
+    """Compute once what every read looks up (names and headers in six languages): the
+    isolated reader's forkserver calls it, so that each child it forks starts with it."""
+    for table in TABLES:
+        table_for_name(table)
+        _header_lookup(table)
+    _is_instructions_sheet("")
+
+
 def _translated_sheet_names(table: str) -> set[str]:
     """The table's sheet name in a template of any of the six languages (`--lang fr`)."""
     return {cl.match_key(i18n.sheet_name(table, language)) for language in i18n.LANGUAGES} | {
