@@ -192,8 +192,8 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     """
     name = Path(path).name
     try:
-        archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir,
-                        options.limits)
+        inbox_files.check_size(path, options.limits)  # from metadata: a plain call, not a task
+        archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir)
     except LimitExceeded as problem:
         return refuse_unreceived(path, problem, options)
     except inbox_files.FileStillBeingWritten as problem:
@@ -227,13 +227,11 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     return result
 
 
-def receive(path: str, settle_seconds: float, archive_dir: str,
-            limits: Limits = Limits()) -> inbox_files.ArchivedFile:
-    """Once the entry has settled, archive it as received; an entry over `file_bytes` is
-    refused first (`LimitExceeded`), from its size alone."""
+def receive(path: str, settle_seconds: float, archive_dir: str) -> inbox_files.ArchivedFile:
+    """Once the entry has settled, archive it as received (`ingest_entry` has refused an entry
+    over `file_bytes` before, from its size alone)."""
     inbox_files.check_entry(path)
     inbox_files.check_settled(path, settle_seconds)
-    inbox_files.check_size(path, limits)
     return inbox_files.archive_raw(path, archive_dir)
 
 

@@ -130,3 +130,26 @@ def test_the_repository_config_lists_every_limit():
 
     document = tomllib.loads((Path(__file__).resolve().parents[1] / "glotip.toml").read_text(encoding="utf-8"))
     assert document["limits"] == asdict(Limits())
+
+
+def test_the_scheduled_flow_goes_on_after_files_over_the_limits(prefect_server, tmp_path):
+    """The real flow, with limits from its parameters: a file too big to receive, a workbook whose
+    parse dies in the child and a good one; the run records each and ends normally."""
+    from flows.ingest import ingest_submissions
+    from tests.hostile_corpus import FAR, GOOD
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with (inbox / "huge.csv").open("wb") as handle:
+        handle.truncate(3 * 1024**3)
+    workbook(inbox / "abort.xlsx", GOOD + FAR)
+    workbook(inbox / "good.xlsx")
+    limits = {"columns": 10**6, "cells": 10**12, "rows": 10**7, "parse_memory_bytes": 1024**3}
+    rows = ingest_submissions(str(inbox), str(tmp_path / "w.duckdb"), str(tmp_path / "reports"),
+                              archive_dir=str(tmp_path / "archive"), move_processed=True,
+                              settle_seconds=0, limits=limits)
+    by_name = {row["file_name"]: row for row in rows}
+    assert {name: row["status"] for name, row in by_name.items()} == {
+        "abort.xlsx": "rejected", "good.xlsx": "accepted", "huge.csv": "rejected"}
+    assert "parse_memory_bytes" in json.dumps(_reported(Path(by_name["abort.xlsx"]["report"])))
+    assert sorted(p.name for p in inbox.iterdir()) == ["huge.csv"]  # never received: left in the inbox
