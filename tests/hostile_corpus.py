@@ -191,6 +191,19 @@ def _formula_workbook(path: Path, rows: int) -> Path:
                              "victims": _many_rows(rows, formula_last=True)}, stored=True)
 
 
+def _same_name_twice(path: Path) -> Path:
+    """workbook.xml lists `victims` twice (no spreadsheet program writes it): a scan keyed by
+    name would see only one of the two sheets."""
+    write_xlsx(path, {"submission": submission_sheet(), "victims": GOOD + FAR, "small": GOOD})
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].replace(b'name="small"', b'name="victims"')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
 def _years(rows: int) -> tuple[int, int]:
     return 2000, 2000 + _years_spanned(rows) - 1
 
@@ -275,6 +288,8 @@ CORPUS: dict[str, list[Case]] = {
              "limit-exceeded", "columns"),
         Case("cell at J1048576 (10 columns)", lambda d: workbook(d / "tall.xlsx", GOOD + '<row r="1048576"><c r="J1048576"><v>1</v></c></row>'),
              "limit-exceeded", "cells"),
+        Case("two sheets named victims, the first with a far cell",
+             lambda d: _same_name_twice(d / "same_name.xlsx"), "limit-exceeded", "columns"),
         Case("far cell in an unknown sheet", lambda d: workbook(d / "notes.xlsx", notes=rows_xml([["a note"]]) + FAR), "limit-exceeded", "columns"),
         Case("dimension says A1:B2, a cell at XFD1048576",
              lambda d: write_xlsx(d / "lie.xlsx", {"submission": submission_sheet(), "victims": GOOD + FAR}, dimension="A1:B2"),
@@ -356,6 +371,9 @@ CORPUS: dict[str, list[Case]] = {
              "table-given-twice"),
         Case("victims.csv and VICTIMS.CSV in a folder",
              lambda d: csv_folder(d / "folder", {"victims.csv": victims_csv(), "VICTIMS.CSV": victims_csv(5)}), "table-given-twice"),
+        Case("victims.csv and old/victims.csv in a folder",
+             lambda d: csv_folder(d / "folder_old", {"victims.csv": victims_csv(), "old/victims.csv": victims_csv(5)}),
+             "table-given-twice"),
         Case("victims.csv and victimes.csv in a folder",
              lambda d: csv_folder(d / "folder_fr", {"victims.csv": victims_csv(), f"{FRENCH_VICTIMS}.csv": victims_csv(5)}), "table-given-twice"),
         Case("victims.csv and old/victims.csv in a zip",

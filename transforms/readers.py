@@ -77,8 +77,12 @@ def read_submission(path: str | Path, limits: Limits) -> ParsedSubmission:
         parsed.sha256 = sha256_of(path)
         if path.is_dir():
             parsed.file_format = "csv-folder"
-            files = [(p.name, p.name, p.read_bytes) for p in sorted(path.iterdir())
-                     if p.suffix.lower() == ".csv" and p.is_file()]
+            # subfolders too, as in a zip: `old/victims.csv` next to `victims.csv` is reported,
+            # never silently ignored
+            files = [(p.relative_to(path).as_posix(), p.name, p.read_bytes)
+                     for p in sorted(path.rglob("*"), key=lambda p: (len(p.parts), p.as_posix()))
+                     if p.suffix.lower() == ".csv" and p.is_file()
+                     and not any(part.startswith(".") for part in p.relative_to(path).parts)]
             _read_csv_tables(parsed, files, limits)
         else:
             kind = sniff(path)
@@ -268,8 +272,11 @@ def _read_workbook(parsed: ParsedSubmission, path: Path, limits: Limits) -> None
 
     _check_zip(path, limits)  # sizes from the zip's directory: a bomb is never unpacked
     sheets = workbook_sheets(path, limits)  # counted in workbook.xml before any sheet is read
-    extents = {name: sheet_extent(path, member, limits, name) for name, member in sheets.items()}
-    parsed.cells = sum(extent.cells for extent in extents.values())
+    extents = [sheet_extent(path, member, limits, name) for name, member in sheets]  # every one
+    parsed.cells = sum(extent.cells for extent in extents)
+    by_name: dict[str, tuple[str, SheetExtent]] = {}
+    for (name, member), extent in zip(sheets, extents):
+        by_name.setdefault(name, (member, extent))  # a name given twice: calamine reads the first
     workbook = CalamineWorkbook.from_path(str(path))
     hidden = {sheet.name for sheet in workbook.sheets_metadata if sheet.visible != SheetVisibleEnum.Visible}
     read_from: dict[str, str] = {}  # table -> the sheet it was read from
@@ -278,7 +285,7 @@ def _read_workbook(parsed: ParsedSubmission, path: Path, limits: Limits) -> None
         template_sheet = cl.match_key(sheet_name) in TEMPLATE_SHEETS or _is_instructions_sheet(sheet_name)
         if sheet_name in hidden and not template_sheet:  # our template hides its `lists` sheet
             parsed.read_findings.append(make_finding("hidden-sheet", sheet=sheet_name))
-        if sheet_name not in extents:  # calamine sees a sheet workbook.xml does not list
+        if sheet_name not in by_name:  # calamine sees a sheet workbook.xml does not list
             raise UnreadableFile("unexpected", error=f"sheet {sheet_name!r} not in workbook.xml")
         if table is None:
             if not template_sheet:
@@ -298,8 +305,9 @@ def _read_workbook(parsed: ParsedSubmission, path: Path, limits: Limits) -> None
         del rows
         if table in parsed.tables:
             _report_merged_cells(parsed, parsed.tables[table], sheet.merged_cell_ranges or [])
-            if extents[sheet_name].has_formula:
-                _report_formulas_without_value(parsed, parsed.tables[table], path, sheets[sheet_name])
+            member, extent = by_name[sheet_name]
+            if extent.has_formula:
+                _report_formulas_without_value(parsed, parsed.tables[table], path, member)
 
 
 def _report_merged_cells(parsed: ParsedSubmission, frame: TableFrame, ranges: list) -> None:
@@ -340,9 +348,10 @@ _PACKAGE_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships
 SCAN_BLOCK = 4 * 1024**2  # bytes of sheet XML scanned at a time
 
 
-def workbook_sheets(path: Path, limits: Limits) -> dict[str, str]:
-    """Sheet name -> its member in the zip, from workbook.xml, streamed: a workbook with more
-    than `sheets` sheets is refused before any sheet is read."""
+def workbook_sheets(path: Path, limits: Limits) -> list[tuple[str, str]]:
+    """(sheet name, its member in the zip), from workbook.xml, streamed: a workbook with more
+    than `sheets` sheets is refused before any sheet is read. A name listed twice stays twice
+    (each sheet is scanned; the table is reported as given twice)."""
     import xml.etree.ElementTree as ET
 
     relations: dict[str, str] = {}
@@ -357,7 +366,7 @@ def workbook_sheets(path: Path, limits: Limits) -> dict[str, str]:
                 if element.tag == f"{_PACKAGE_REL_NS}Relationship":
                     relations[element.get("Id") or ""] = element.get("Target") or ""
                 element.clear()
-        sheets: dict[str, str] = {}
+        sheets: list[tuple[str, str]] = []
         count = 0
         with archive.open("xl/workbook.xml") as stream:
             for _, element in ET.iterparse(stream):
@@ -366,7 +375,7 @@ def workbook_sheets(path: Path, limits: Limits) -> dict[str, str]:
                     check_limit(limits, "sheets", count)
                     target = relations.get(element.get(f"{_REL_NS}id") or "", "")
                     member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                    sheets[element.get("name") or ""] = member
+                    sheets.append((element.get("name") or "", member))
                 element.clear()
     return sheets
 
