@@ -147,7 +147,7 @@ def validate(
             console.print(f"[yellow]Not compared with {warehouse_path}: {escape(str(problem))}[/yellow]")
             warehouse = None
     try:
-        assessment = sequence.assess_file(file)
+        assessment = sequence.assess_file(file, limits=settings.limits)
         outcome = sequence.process(assessment, warehouse, reports_dir=settings.reports, load=False,
                                    language=lang, source_path=str(file))
     except sequence.TRANSIENT_ERRORS as problem:  # a full disk, a reports folder we cannot write
@@ -388,7 +388,8 @@ def _decide_held(submission_id: str, release: bool, db, reports, archive) -> Non
         with IngestionLock(settings.db).acquire(settings.lock_wait_seconds):
             warehouse = Warehouse(settings.db)
             try:
-                decided = decide_held(submission_id, release, warehouse, settings.reports, settings.archive)
+                decided = decide_held(submission_id, release, warehouse, settings.reports, settings.archive,
+                                      limits=settings.limits)
             except (LookupError, ValueError) as problem:
                 warehouse.close()
                 console.print(f"[red]{escape(str(problem))}[/red]")

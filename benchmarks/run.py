@@ -154,10 +154,11 @@ def measure_full(folder: str, db_path: str, reports: str) -> dict:
 
 
 def measure_excel(path: str) -> dict:
+    from schemas.limits import Limits
     from transforms.readers import read_submission
 
     started = time.perf_counter()
-    parsed = read_submission(path)
+    parsed = read_submission(path, Limits())
     seconds = time.perf_counter() - started
     rows = sum(len(frame.data) for frame in parsed.tables.values())
     return {"seconds": seconds, "rows": rows, "rows_per_s": rows / seconds,

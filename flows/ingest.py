@@ -55,17 +55,19 @@ def publish_task(db_path: str) -> dict[str, str]:
 @flow(name="ingest_submissions", log_prints=True)
 def ingest_submissions(inbox: str, db_path: str, reports_dir: str, archive_dir: str,
                        move_processed: bool = False, settle_seconds: float = 2.0,
-                       lock_wait_seconds: float = 0.0) -> list[dict]:
+                       lock_wait_seconds: float = 0.0, limits: dict | None = None) -> list[dict]:
     """Ingest every submission in `inbox` into the warehouse at `db_path`, archiving each file
     as received under `archive_dir` (every folder it writes to is named by its caller).
 
     One run at a time per warehouse: a second run waits up to `lock_wait_seconds` for the
     first, then exits without touching anything. `move_processed` removes each entry from the
     inbox once its outcome is recorded (off for the demo: sample_submissions/ is never emptied).
+    `limits`: the `[limits]` settings (schemas/limits.py) as a mapping; the defaults when None.
     """
     logger = get_run_logger()
     options = sequence.InboxOptions(str(inbox), str(reports_dir), str(archive_dir),
-                                    move_processed, settle_seconds)
+                                    move_processed, settle_seconds,
+                                    sequence.Limits(**(limits or {})))
     lock = inbox_files.IngestionLock(db_path)
     try:
         lock.acquire(wait_seconds=lock_wait_seconds)

@@ -7,6 +7,10 @@ then environment variables; an explicit command-line flag always wins (`with_fla
 config file is `glotip.toml` in the current folder, or the file named by `GLOTIP_CONFIG`; a
 missing file means the defaults.
 
+The `[limits]` table (and `GLOTIP_LIMITS_<NAME>` variables, e.g. `GLOTIP_LIMITS_FILE_BYTES`)
+sets the limits every file is read within (`schemas/limits.py`); they are passed down
+explicitly, never read from anywhere else.
+
 `move_processed` is off by default: the demo inbox (sample_submissions/) must never be
 emptied. The deployment turns it on for its own inbox.
 """
@@ -15,8 +19,10 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+
+from schemas.limits import Limits
 
 CONFIG_FILE = Path("glotip.toml")
 
@@ -34,11 +40,13 @@ class Settings:
     deployment_name: str = "scheduled-ingestion"
     cron: str = "*/15 * * * *"
     timezone: str = "UTC"
+    limits: Limits = field(default_factory=Limits)  # the `[limits]` table
 
     def flow_parameters(self) -> dict:
         return {"inbox": self.inbox, "db_path": self.db, "reports_dir": self.reports,
                 "archive_dir": self.archive, "move_processed": self.move_processed,
-                "settle_seconds": self.settle_seconds, "lock_wait_seconds": self.lock_wait_seconds}
+                "settle_seconds": self.settle_seconds, "lock_wait_seconds": self.lock_wait_seconds,
+                "limits": asdict(self.limits)}
 
     def with_flags(self, **flags) -> Settings:
         """These settings with each flag the user gave (not None) taking precedence."""
@@ -50,13 +58,15 @@ def load_settings(deployment: bool = False, config: str | Path | None = None,
     environ = os.environ if environ is None else environ
     path = Path(config or environ.get("GLOTIP_CONFIG") or CONFIG_FILE)
     table: dict = {}
+    limits_table: dict = {}
     if path.is_file():
         document = tomllib.loads(path.read_text(encoding="utf-8"))
         table.update(document.get("ingest", {}))
         if deployment:
             table.update(document.get("deployment", {}))
+        limits_table.update(document.get("limits", {}))
     settings = Settings()
-    known = {f.name: f for f in fields(Settings)}
+    known = {f.name: f for f in fields(Settings) if f.name != "limits"}
     unknown = sorted(set(table) - set(known))
     if unknown:
         raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
@@ -66,7 +76,26 @@ def load_settings(deployment: bool = False, config: str | Path | None = None,
         variable = f"GLOTIP_{name.upper()}"
         if variable in environ:
             values[name] = _typed(known[name].type, environ[variable], variable)
+    values["limits"] = load_limits(limits_table, environ, path)
     return replace(settings, **values)
+
+
+def load_limits(table: dict, environ: dict, path: Path) -> Limits:
+    """The `[limits]` table, then `GLOTIP_LIMITS_<NAME>` variables, over the defaults."""
+    known = {f.name: f for f in fields(Limits)}
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ValueError(f"{path} [limits]: unknown limit(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(known)}")
+    values = {name: _typed(known[name].type, value, name) for name, value in table.items()}
+    for name in known:
+        variable = f"GLOTIP_LIMITS_{name.upper()}"
+        if variable in environ:
+            values[name] = _typed(known[name].type, environ[variable], variable)
+    bad = sorted(name for name, value in values.items() if value <= 0)
+    if bad:
+        raise ValueError(f"{path} [limits]: {', '.join(bad)} must be above zero")
+    return Limits(**values)
 
 
 def _typed(kind: str, value, name: str):
@@ -81,4 +110,6 @@ def _typed(kind: str, value, name: str):
         raise ValueError(f"{name}: `{value}` is not true or false")
     if kind == "float":
         return float(value)
+    if kind == "int":
+        return int(str(value).replace("_", "")) if not isinstance(value, int) else value
     return str(value)

@@ -14,6 +14,7 @@ only here.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -23,12 +24,15 @@ import duckdb
 from reporting.render import ReportSummary, report_complete, write_reports
 from schemas.findings import Finding, ParsedSubmission, make_finding, outcome
 from schemas.history import HistoryCheck, check_against_history
+from schemas.limits import Limits
 from schemas.messages import render_message
 from schemas.personal_data import shown_file_name
 from schemas.submission import SubmissionDetails
 from schemas.validate import ValidationResult, validate_submission
 from transforms import inbox as inbox_files
-from transforms.prepare import prepare_submission
+from transforms.isolated import read_isolated
+from transforms.normalise import normalise_submission
+from transforms.readers import LimitExceeded
 from warehouse import load as loader
 from warehouse import register
 from warehouse.history import empty_history, held_figures
@@ -84,6 +88,7 @@ class Assessment:
 
     parsed: ParsedSubmission
     result: ValidationResult
+    limits: Limits = Limits()  # those it was read within (the report's annotated copy too)
 
     @property
     def details(self) -> SubmissionDetails:
@@ -125,21 +130,23 @@ class InboxOptions:
     archive_dir: str
     move_processed: bool = False
     settle_seconds: float = 2.0
+    limits: Limits = Limits()  # what any one file may take (schemas/limits.py)
 
 
 # -- the steps ----------------------------------------------------------------------------------
 
-def read_file(path: str | Path) -> ParsedSubmission:
-    return prepare_submission(path)
+def read_file(path: str | Path, limits: Limits) -> ParsedSubmission:
+    """Read within `limits` (a workbook or zip in a child process) and normalise."""
+    return normalise_submission(read_isolated(path, limits))
 
 
-def validate_parsed(parsed: ParsedSubmission) -> Assessment:
-    return Assessment(parsed, validate_submission(parsed))
+def validate_parsed(parsed: ParsedSubmission, limits: Limits = Limits()) -> Assessment:
+    return Assessment(parsed, validate_submission(parsed), limits)
 
 
-def assess_file(path: str | Path, step: Step = call) -> Assessment:
-    """Read and validate one file (nothing else)."""
-    return step("validate", validate_parsed, step("read", read_file, str(path)))
+def assess_file(path: str | Path, step: Step = call, limits: Limits = Limits()) -> Assessment:
+    """Read and validate one file (nothing else), within `limits`."""
+    return step("validate", validate_parsed, step("read", read_file, str(path), limits), limits)
 
 
 def compare_with_history(assessment: Assessment, warehouse: Warehouse | None) -> HistoryCheck:
@@ -275,7 +282,10 @@ def entry_name(path: str | Path) -> str:
 def _ingest_entry(path: str | Path, name: str, warehouse: Warehouse, options: InboxOptions, *,
                   run_id: str, step: Step) -> Outcome:
     try:
+        inbox_files.check_size(path, options.limits)  # from metadata: a plain call, not a task
         archived = step("receive", receive, str(path), options.settle_seconds, options.archive_dir)
+    except LimitExceeded as problem:
+        return refuse_unreceived(path, problem, options)
     except inbox_files.FileStillBeingWritten as problem:
         still = make_finding("file-still-being-written", name=name)
         return Outcome(name, None, "deferred", note=f"{render_message(still)} ({problem})")
@@ -286,9 +296,10 @@ def _ingest_entry(path: str | Path, name: str, warehouse: Warehouse, options: In
     try:
         existing = find_in_register(warehouse, archived.sha256)
         if existing:
-            result = finish_received(archived.path, existing, warehouse, options.reports_dir, step)
+            result = finish_received(archived.path, existing, warehouse, options.reports_dir, step,
+                                     options.limits)
         else:
-            assessment = assess_file(archived.path, step)
+            assessment = assess_file(archived.path, step, options.limits)
             result = process(assessment, warehouse, reports_dir=options.reports_dir, run_id=run_id,
                              source_path=str(archived.path), step=step)
     except TRANSIENT_ERRORS as problem:  # nothing recorded (a load is one transaction)
@@ -307,14 +318,36 @@ def _retried(why: str) -> str:
 
 
 def receive(path: str, settle_seconds: float, archive_dir: str) -> inbox_files.ArchivedFile:
-    """Once the entry has settled, archive it as received."""
+    """Once the entry has settled, archive it as received (`ingest_entry` has refused an entry
+    over `file_bytes` before, from its size alone)."""
     inbox_files.check_entry(path)
     inbox_files.check_settled(path, settle_seconds)
     return inbox_files.archive_raw(path, archive_dir)
 
 
+def refuse_unreceived(path: str | Path, problem: LimitExceeded, options: InboxOptions) -> Outcome:
+    """An entry over `file_bytes`: not hashed, not archived, not recorded in the register. It
+    stays in the inbox (even with `move_processed`: nothing else holds it) and gets a report in
+    `<reports>/refused-<name>/` naming the limit; each run reports it again until it is
+    replaced or removed."""
+    path = Path(path)
+    name = entry_name(path)
+    parsed = ParsedSubmission(path=str(path), file_name=name, sha256="", file_format="unknown",
+                              size_bytes=int(problem.actual), read_findings=[problem.finding()])
+    assessment = validate_parsed(parsed, options.limits)
+    summary = report_summary(assessment, assessment.findings, status="rejected", history=None,
+                             received_at=None, rows_loaded=None, supersedes=[],
+                             note="note_refused_unreceived")
+    # the folder is named from a digest of the name, never the name itself (it could hold `..`,
+    # control characters or personal data); the same entry gets the same folder every run
+    digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    report = write_report(Path(options.reports_dir) / f"refused-{digest}", summary, assessment.findings)
+    return Outcome(name, None, "rejected", errors=len(assessment.findings), report=report,
+                   note=render_message(problem.finding()), findings=assessment.findings)
+
+
 def finish_received(archived_path: str | Path, existing: tuple[str, str], warehouse: Warehouse,
-                    reports_dir: str | Path, step: Step = call) -> Outcome:
+                    reports_dir: str | Path, step: Step = call, limits: Limits = Limits()) -> Outcome:
     """A file already in the register: nothing is loaded again. If the run that recorded it
     stopped before writing its report, the report is written now, with the findings the
     register holds for it (history warnings included), so it says what the first run found."""
@@ -323,7 +356,7 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
     if report_complete(report_dir):
         return Outcome(Path(archived_path).name, submission_id, "duplicate", report=str(report_dir),
                        note=f"same file already received as {submission_id} ({status})")
-    assessment = assess_file(archived_path, step)
+    assessment = assess_file(archived_path, step, limits)
     findings = register.stored_findings(warehouse.connection, submission_id)
     summary = report_summary(assessment, findings, status=status, history=None,
                              received_at=None, rows_loaded=None, supersedes=[],
@@ -340,7 +373,7 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
 
 
 def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports_dir: str | Path,
-                archive_dir: str | Path, step: Step = call) -> Outcome:
+                archive_dir: str | Path, step: Step = call, limits: Limits = Limits()) -> Outcome:
     """The data team's decision on a held submission (`glotip release` / `glotip reject`), then
     its report written again from the archived file and the findings the register holds, so
     that the submitter reads the decision."""
@@ -350,7 +383,7 @@ def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports
     note = "note_released" if release else "note_held_rejected"
     report = None
     if archived.exists():
-        assessment = assess_file(archived, step)
+        assessment = assess_file(archived, step, limits)
         findings = register.stored_findings(warehouse.connection, submission_id)
         summary = report_summary(assessment, findings, status=decided.status, history=None,
                                  received_at=None, rows_loaded=decided.rows_loaded,
@@ -388,7 +421,8 @@ def report_summary(assessment: Assessment, findings: list[Finding], *, status: s
         institution=details.institution,
         changes=[change.to_dict() for change in history.changes] if compared else None,
         compared_with=list(history.compared_with) if compared else [],
-        source_path=source_path or parsed.path, file_format=parsed.file_format)
+        source_path=source_path or parsed.path, file_format=parsed.file_format,
+        source_cells=parsed.cells, max_annotated_cells=assessment.limits.annotated_cells)
 
 
 def counts(outcomes: list[Outcome]) -> dict[str, int]:

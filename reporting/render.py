@@ -34,10 +34,8 @@ from schemas.findings import Finding, counts_by_rule
 
 HTML_LISTING_CAP = 500  # the page lists this many findings; report.json and findings.csv have all
 HTML_CHANGES_CAP = 300
-# openpyxl holds a whole workbook in memory (about 50x its size): beyond this, no annotated copy
-# (findings.csv still lists every finding with its cell).
-MAX_ANNOTATED_BYTES = 20 * 1024**2
-REFUSED_FILE_RULES = ("unreadable-file", "file-too-large")
+# A file the readers refused (a zip bomb, a file over any limit) is never opened again here.
+REFUSED_FILE_RULES = ("unreadable-file", "limit-exceeded")
 CSV_FIELDS = ["rule", "severity", "location", "source", "line", "column", "cell", "value",
               "message", "hint"]
 
@@ -62,6 +60,10 @@ class ReportSummary:
     compared_with: list[str] = field(default_factory=list)
     source_path: str | None = None  # the submitted file, for the annotated workbook
     file_format: str | None = None
+    source_cells: int = 0  # cells of the workbook's sheets, as the reader scanned them
+    # openpyxl holds a whole workbook in memory (about 1 KB per cell): beyond this many cells
+    # (Limits.annotated_cells), no annotated copy; findings.csv still gives every cell
+    max_annotated_cells: int | None = None
 
 
 def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
@@ -103,6 +105,7 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
                 for code, severity, n in counts_by_rule(findings)
             ],
         },
+        "annotated_skipped": _annotated_skipped(summary, findings),
         "findings": records,
         "changes": summary.changes,
         "compared_with": summary.compared_with,
@@ -189,7 +192,15 @@ def _can_annotate(summary: ReportSummary, findings: list[Finding]) -> bool:
         return False  # nothing to show on the workbook
     if any(f.rule in REFUSED_FILE_RULES for f in findings):
         return False
-    return Path(summary.source_path).stat().st_size <= MAX_ANNOTATED_BYTES
+    return _annotated_skipped(summary, findings) is None
+
+
+def _annotated_skipped(summary: ReportSummary, findings: list[Finding]) -> dict | None:
+    """{cells, allowed} when a workbook with findings is too big for an annotated copy."""
+    if (summary.file_format == "xlsx" and findings and summary.max_annotated_cells is not None
+            and summary.source_cells > summary.max_annotated_cells):
+        return {"cells": summary.source_cells, "allowed": summary.max_annotated_cells}
+    return None
 
 
 def write_findings_csv(path: Path, records: list[dict]) -> None:

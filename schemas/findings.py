@@ -220,3 +220,5 @@ class ParsedSubmission:
     size_bytes: int
     tables: dict[str, TableFrame] = field(default_factory=dict)
     read_findings: list[Finding] = field(default_factory=list)
+    cells: int = 0  # cells of a workbook's sheets (their extents), as the reader scanned them
+    reader_peak_bytes: int | None = None  # peak memory of the child process that read it, if any

@@ -60,6 +60,12 @@ UI: dict[str, str] = {
     "note_validated_only": "Validated only: nothing was loaded into the warehouse.",
     "held_note": "Nothing from this file replaces the figures held yet: it differs from them in "
                  "most cells, and waits for the UNODC data team's confirmation.",
+    "note_refused_unreceived": "The file was refused before it was archived: it was not "
+                               "recorded as a submission and stays in the inbox until it is "
+                               "replaced or removed.",
+    "annotated_skipped": "No annotated copy of the workbook: it has {cells} cells, over the "
+                         "{allowed} an annotated copy is made for; findings.csv gives every "
+                         "finding's cell.",
     "rejected_note": "Nothing from this file was loaded. Correct the errors below and send the "
                      "whole file again.",
     "warnings_note": "The data were accepted. Please confirm or correct the figures marked "
@@ -146,11 +152,27 @@ UI: dict[str, str] = {
                                  "content is not a workbook); save it again from Excel as .xlsx",
     "unreadable.type_not_accepted": "files of type `{suffix}` are not accepted",
     "unreadable.no_extension": "files without an extension are not accepted",
-    "unreadable.archive_too_large": "the archive unpacks to {unpacked_bytes} from {packed_bytes}, "
-                                    "beyond the limits for a submission",
     "unreadable.no_csv_files": "no CSV files were found; name them after the tables ({file_names})",
     "unreadable.not_an_export": "`{name}` is neither an .xlsx workbook nor a .csv file",
     "unreadable.unexpected": "{error}",
+    "unreadable.not_a_regular_file": "`{name}` is not a regular file (a link, pipe, device or "
+                                     "socket); it was not opened",
+    # what a `limit-exceeded` finding names (schemas/limits.py; the setting's name follows)
+    "limit.file_bytes": "the size of the file",
+    "limit.unpacked_bytes": "the size of the archive unpacked",
+    "limit.compression_ratio": "the compression ratio of the archive",
+    "limit.ratio_checked_above_bytes": "the size of the archive unpacked",
+    "limit.archive_members": "the number of files in the archive",
+    "limit.sheets": "the number of sheets",
+    "limit.rows": "the number of rows of a table",
+    "limit.columns": "the number of columns of a sheet",
+    "limit.cells": "the number of cells of a sheet",
+    "limit.text_length": "the length of the text in a cell",
+    "limit.parse_seconds": "the time needed to read it",
+    "limit.parse_memory_bytes": "the memory needed to read it",
+    "limit.annotated_cells": "the number of cells of the workbook",
+    "seconds": "{n} s",
+    "at_least": "at least {value}",
     "line": "line {line}",
     "column_number": "column {column}",
     # parameters of the published import's rules (`published-*`)

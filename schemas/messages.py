@@ -29,9 +29,6 @@ PARAMETER_KINDS = {
     "kind": "personal_data",  # what personal data a text seems to hold
     "reason": "unreadable",  # why a file cannot be read, with its own parameters
     "size_bytes": "bytes",
-    "limit_bytes": "bytes",
-    "unpacked_bytes": "bytes",
-    "packed_bytes": "bytes",
     "change": "relative_change",  # (new - old) / old, or None when old is 0
     "encoding": "alternatives",  # encodings tried
     # the published dataUNODC import (`published-*` rules)
@@ -46,6 +43,11 @@ PARAMETER_KINDS = {
     "sum_reason": "ui_choice",  # why repeated rows were summed: ui.summed.<code>
     "applies_to": "ui_choice",  # where a label is not known: ui.published_label_for.<code>
     "expected": "ui_choice",  # what a published value should be: ui.published_expected.<code>
+    "limit": "limit",  # a setting of schemas/limits.py: what it bounds, and its name
+}
+# A rule whose parameter means something else than the same name elsewhere.
+RULE_PARAMETER_KINDS = {
+    "limit-exceeded": {"actual": "limit_value", "allowed": "limit_value"},  # in the limit's unit
 }
 # The UI strings of the `ui_choice` parameters: `ui.<prefix>.<code>`, filled with the finding's
 # other parameters.
@@ -151,7 +153,7 @@ def _fill(template: str, finding: Finding, language: str) -> str:
 
 
 def _written(name: str, value: Any, finding: Finding, language: str) -> str:
-    kind = PARAMETER_KINDS.get(name)
+    kind = RULE_PARAMETER_KINDS.get(finding.rule, {}).get(name) or PARAMETER_KINDS.get(name)
     table = finding.table
     if kind == "relative_change" and value is None:  # from zero: the new figure itself
         return f"+{finding.value}"
@@ -178,6 +180,19 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         return i18n.text(f"ui.unreadable.{value}", language).format_map(_Blank(details))
     if kind == "bytes":
         return f"{int(value) / 1024**2:,.1f} MB"
+    if kind == "limit":
+        return f"{i18n.ui(f'limit.{value}', language)} (`{value}`)"
+    if kind == "limit_value":
+        limit = str(finding.params.get("limit") or "")
+        if limit.endswith("_bytes"):
+            text = _written("size_bytes", value, finding, language)
+        elif limit.endswith("_seconds"):
+            text = i18n.ui("seconds", language, n=f"{float(value):,.1f}".removesuffix(".0"))
+        else:
+            text = f"{float(value):,.0f}"
+        if name == "actual" and value == finding.params.get("allowed"):  # a read stopped at its limit
+            return i18n.ui("at_least", language, value=text)
+        return text
     if kind == "relative_change":
         return f"{float(value):+.0%}"
     if kind == "count":

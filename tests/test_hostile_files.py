@@ -22,7 +22,8 @@ from openpyxl import Workbook
 from schemas.validate import validate_submission
 from tests.builders import SUBMISSION_HEADER, VICTIMS_HEADER, submission_row, write_csv_zip, write_submission, write_workbook
 from transforms.prepare import prepare_submission
-from transforms.readers import MAX_FILE_BYTES, read_submission
+from schemas.limits import Limits
+from transforms.readers import read_submission
 
 SECONDS_PER_FILE = 10  # generous on a loaded 2-core machine; each case takes well under a second
 
@@ -162,6 +163,12 @@ def unreadable_message(result) -> str:
     return render_message(finding)
 
 
+def limit_named(result) -> str:
+    [finding] = result.findings
+    assert finding.rule == "limit-exceeded" and "Beyond the limits" in render_message(finding)
+    return finding.params["limit"]
+
+
 def test_password_protected_workbook(tmp_path):
     # an encrypted .xlsx is an OLE compound file (Excel's "Encrypt with password")
     path = tmp_path / "protected.xlsx"
@@ -178,7 +185,7 @@ def test_zip_bomb_disguised_as_xlsx(tmp_path):
             for _ in range(120):  # 120 MB of zeros pack into about 120 KB
                 member.write(zeros)
     assert path.stat().st_size < 1024**2
-    assert "beyond the limits" in unreadable_message(check(path))
+    assert limit_named(check(path)) == "compression_ratio"
 
 
 def test_zip_bomb_of_csv(tmp_path):
@@ -187,7 +194,7 @@ def test_zip_bomb_of_csv(tmp_path):
         with archive.open("victims.csv", "w") as member:
             for _ in range(120):
                 member.write(b"0" * (1 << 20))
-    assert "beyond the limits" in unreadable_message(check(path))
+    assert limit_named(check(path)) == "compression_ratio"
 
 
 def test_a_200_mb_file_is_refused_quickly(tmp_path):
@@ -197,8 +204,9 @@ def test_a_200_mb_file_is_refused_quickly(tmp_path):
     started = time.monotonic()
     result = check(path)
     [finding] = result.findings
-    assert finding.rule == "file-too-large" and "200.0 MB" in render_message(finding)
-    assert time.monotonic() - started < 5 and path.stat().st_size > MAX_FILE_BYTES
+    assert (finding.rule, finding.params["limit"]) == ("limit-exceeded", "file_bytes")
+    assert "200.0 MB" in render_message(finding)
+    assert time.monotonic() - started < 5 and path.stat().st_size > Limits().file_bytes
 
 
 def test_truncated_workbook(tmp_path):
@@ -287,7 +295,7 @@ def test_csv_reader_keeps_every_value_and_its_physical_line(tmp_path_factory, ro
         line += 1 + sum(v.count("\n") for v in row)
     folder = tmp_path_factory.mktemp("prop")
     (folder / "victims.csv").write_bytes(buffer.getvalue().encode(encoding))
-    parsed = read_submission(folder)
+    parsed = read_submission(folder, Limits())
     assert [f.rule for f in parsed.read_findings] == []
     frame = parsed.tables["victims"].data
     got = [(int(line), [None if v is None or v != v else v for v in values])
@@ -348,7 +356,7 @@ def test_columnar_csv_reader_equals_the_row_by_row_reader(header, lines, preambl
     slow = parsed()
     _add_table(slow, "victims", "victims.csv", "csv", _csv_rows(text), first_line=1)
     fast = parsed()
-    if not _add_csv_table_columnar(fast, "victims", "victims.csv", text):
+    if not _add_csv_table_columnar(fast, "victims", "victims.csv", text, Limits()):
         return  # it stepped aside: the row-by-row reader alone decides
     assert [(f.rule, f.line, f.column, f.value, render_message(f)) for f in fast.read_findings] == \
            [(f.rule, f.line, f.column, f.value, render_message(f)) for f in slow.read_findings]

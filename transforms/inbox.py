@@ -24,7 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from transforms.readers import sha256_of
+from schemas.limits import Limits
+from transforms.readers import check_limit, sha256_of, size_of
 
 PARTIAL_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".filepart")
 
@@ -62,6 +63,13 @@ def check_entry(path: str | Path) -> None:
             if member.is_symlink() or not (member.is_file() or member.is_dir()):
                 raise NotARegularSubmission(f"{path.name} holds {member.name}, which is not a "
                                             "regular file (links are not followed)")
+
+
+def check_size(path: str | Path, limits: Limits) -> None:
+    """Refuse an entry over `file_bytes` from its metadata alone, before it is hashed or copied
+    (a 3 GB file used to be hashed and archived whole before it was refused): raises
+    `readers.LimitExceeded`."""
+    check_limit(limits, "file_bytes", size_of(Path(path)))
 
 
 def fingerprint(path: str | Path) -> tuple:

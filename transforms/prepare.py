@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemas.findings import ParsedSubmission
+from schemas.limits import Limits
 from transforms.normalise import normalise_submission
 from transforms.readers import read_submission
 
-def prepare_submission(path: str | Path) -> ParsedSubmission:
-    return normalise_submission(read_submission(path))
+
+def prepare_submission(path: str | Path, limits: Limits = Limits()) -> ParsedSubmission:
+    """Read (in this process) and normalise; the pipeline reads workbooks and zips through
+    `transforms.isolated.read_isolated` instead, with the configured limits."""
+    return normalise_submission(read_submission(path, limits))
 
 
 def discover(inbox: str | Path) -> list[Path]:

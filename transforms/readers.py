@@ -13,7 +13,10 @@ import datetime as dt
 import errno
 import hashlib
 import io
+import re
+import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -21,14 +24,10 @@ import pandas as pd
 from schemas import codelists as cl
 from schemas import i18n
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, column_letter, make_finding
+from schemas.limits import Limits
 from schemas.personal_data import shown_file_name
 from schemas.tables import TABLES
 
-# A national submission is thousands of rows; the 1M-row benchmark CSV is 35 MB. The limits
-# bound the memory and time any one file can take (200 MB is refused in a second).
-MAX_FILE_BYTES = 100 * 1024**2  # a submission file, as received
-MAX_UNPACKED_BYTES = 400 * 1024**2  # everything inside an .xlsx or .zip, unpacked
-MAX_COMPRESSION_RATIO = 200  # a zip bomb packs far tighter than any spreadsheet
 # Errors reading our own archived copy that say nothing about the file: the entry is retried by
 # the next run (pipeline/submission.py), never rejected
 _NOT_THE_FILES_FAULT = frozenset({errno.ENOMEM, errno.EIO, errno.EACCES, errno.EPERM, errno.ENOSPC,
@@ -52,38 +51,62 @@ class UnreadableFile(Exception):
         return make_finding("unreadable-file", reason=self.reason, **self.params)
 
 
-def read_submission(path: str | Path) -> ParsedSubmission:
+class LimitExceeded(Exception):
+    """A file beyond one of the limits (schemas/limits.py): `limit` is the setting's name."""
+
+    def __init__(self, limit: str, actual: float, allowed: float, **where):
+        super().__init__(f"{limit}: {actual} > {allowed}")
+        self.limit, self.actual, self.allowed, self.where = limit, actual, allowed, where
+
+    def finding(self) -> Finding:
+        return make_finding("limit-exceeded", limit=self.limit, actual=self.actual,
+                            allowed=self.allowed, **self.where)
+
+
+def check_limit(limits: Limits, limit: str, actual: float, **where) -> None:
+    allowed = getattr(limits, limit)
+    if actual > allowed:
+        raise LimitExceeded(limit, actual, allowed, **where)
+
+
+def read_submission(path: str | Path, limits: Limits) -> ParsedSubmission:
+    """Read one submission within `limits`. Each limit is checked before the work it protects:
+    the size before the file is hashed, the sheets and each sheet's extent before calamine
+    builds its grid. A file beyond a limit gets a `limit-exceeded` finding and no tables."""
     path = Path(path)
-    parsed = ParsedSubmission(
-        path=str(path), file_name=shown_file_name(path.name), sha256=sha256_of(path),
-        file_format="unknown", size_bytes=size_of(path),
-    )
+    parsed = ParsedSubmission(path=str(path), file_name=shown_file_name(path.name), sha256="",
+                              file_format="unknown", size_bytes=0)
     try:
-        if parsed.size_bytes > MAX_FILE_BYTES:
-            parsed.read_findings.append(make_finding(
-                "file-too-large", size_bytes=parsed.size_bytes, limit_bytes=MAX_FILE_BYTES))
-            return parsed
+        check_regular(path)
+        parsed.size_bytes = size_of(path)
+        check_limit(limits, "file_bytes", parsed.size_bytes)
+        parsed.sha256 = sha256_of(path)
         if path.is_dir():
             parsed.file_format = "csv-folder"
-            files = {p.name: p.read_bytes for p in sorted(path.iterdir()) if p.suffix.lower() == ".csv"}
-            _read_csv_tables(parsed, files)
+            # subfolders too, as in a zip: `old/victims.csv` next to `victims.csv` is reported,
+            # never silently ignored
+            files = [(p.relative_to(path).as_posix(), p.name, p.read_bytes)
+                     for p in sorted(path.rglob("*"), key=lambda p: (len(p.parts), p.as_posix()))
+                     if p.suffix.lower() == ".csv" and p.is_file()
+                     and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+            _read_csv_tables(parsed, files, limits)
         else:
             kind = sniff(path)
             parsed.file_format = kind
             if kind == "xlsx":
-                _check_zip(path)
-                _read_workbook(parsed, path)
+                _read_workbook(parsed, path, limits)
             elif kind == "csv-zip":
-                _read_csv_tables(parsed, _zip_members(path, parsed.read_findings))
+                _read_csv_tables(parsed, _zip_members(path, limits, parsed.read_findings), limits)
             elif kind == "csv":
-                _read_csv_tables(parsed, {path.name: path.read_bytes})
+                _read_csv_tables(parsed, [(path.name, path.name, path.read_bytes)], limits)
             else:
                 raise _unknown_kind(path)
-    except UnreadableFile as problem:
+        _check_text_length(parsed, limits)
+    except (UnreadableFile, LimitExceeded) as problem:
         parsed.tables.clear()
         parsed.read_findings.append(problem.finding())
     except MemoryError:  # this machine's limit, not the file's fault: never a rejection; retried
-        raise
+        raise  # (in the isolated reader's child, the caller names the memory limit: transforms/isolated.py)
     except OSError as problem:
         if problem.errno in _NOT_THE_FILES_FAULT:  # our disk or rights: retried, not rejected
             raise
@@ -95,6 +118,35 @@ def read_submission(path: str | Path) -> ParsedSubmission:
         parsed.read_findings.append(make_finding(
             "unreadable-file", reason="unexpected", error=f"{type(problem).__name__}: {str(problem)[:300]}"))
     return parsed
+
+
+def check_regular(path: Path) -> None:
+    """Never open a link (it may point anywhere), a pipe (it would hang), a device or a socket:
+    the path itself, or anything inside a folder."""
+    members = [path, *sorted(path.rglob("*"))] if _is_plain_dir(path) else [path]
+    for member in members:
+        if not _is_plain_dir(member) and not stat.S_ISREG(member.lstat().st_mode):
+            raise UnreadableFile("not_a_regular_file",
+                                 name=member.relative_to(path.parent).as_posix())
+
+
+def _is_plain_dir(path: Path) -> bool:
+    return stat.S_ISDIR(path.lstat().st_mode)
+
+
+def _check_text_length(parsed: ParsedSubmission, limits: Limits) -> None:
+    """A cell longer than `text_length`: an error at the cell, its text not echoed."""
+    for frame in parsed.tables.values():
+        for column in frame.data.columns:
+            if column == LINE or frame.data[column].dtype == "int64":
+                continue
+            lengths = frame.data[column].str.len().fillna(0).to_numpy()
+            if len(lengths) and lengths.max() > limits.text_length:
+                where = int(lengths.argmax())
+                parsed.read_findings.append(make_finding(
+                    "limit-exceeded", frame=frame, line=int(frame.data[LINE].iloc[where]),
+                    column=column, limit="text_length", actual=int(lengths.max()),
+                    allowed=limits.text_length))
 
 
 # -- identifying the file ---------------------------------------------------------------------
@@ -141,37 +193,44 @@ def sha256_of(path: Path) -> str:
 
 
 def size_of(path: Path) -> int:
+    """Bytes of a file, or of a folder's files, from their metadata (nothing is opened)."""
     if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
+        return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file())
+    return path.lstat().st_size
 
 
-def _check_zip(path: Path) -> None:
-    """Refuse zip bombs before anything unpacks them."""
+def _check_zip(path: Path, limits: Limits) -> None:
+    """Refuse zip bombs before anything unpacks them: every size from the zip's directory."""
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
     unpacked = sum(info.file_size for info in infos)
     packed = max(1, sum(info.compress_size for info in infos))
-    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO and unpacked > 50 * 1024**2:
-        raise UnreadableFile("archive_too_large", unpacked_bytes=unpacked, packed_bytes=packed)
+    check_limit(limits, "unpacked_bytes", unpacked)
+    if unpacked > limits.ratio_checked_above_bytes:
+        check_limit(limits, "compression_ratio", round(unpacked / packed))
+    sheets = sum(info.filename.startswith("xl/worksheets/") for info in infos)
+    check_limit(limits, "sheets", sheets)  # before the members: the limit a workbook meets first
+    check_limit(limits, "archive_members", len(infos))
 
 
-def _zip_members(path: Path, findings: list | None = None) -> dict:
-    """CSV members of a zip, by base name (folders inside the zip, and `..`, are ignored).
+def _zip_members(path: Path, limits: Limits, findings: list | None = None) -> list:
+    """CSV members of a zip: (entry as named, base name, reader); folders inside the zip and
+    `..` are ignored for the table's name but kept in `entry` (two entries for one table are
+    reported, never one silently dropped).
 
     Nothing is ever extracted to disk: members are read into memory, so a name such as
     `../../victims.csv` cannot write anywhere; it is reported when `findings` is given.
     """
-    _check_zip(path)
+    _check_zip(path, limits)
     archive = zipfile.ZipFile(path)
-    members = {}
+    members = []
     for info in archive.infolist():
         name = PurePosixPath(info.filename.replace("\\", "/")).name
         if info.is_dir() or not name.lower().endswith(".csv") or name.startswith("."):
             continue
         if findings is not None and name != info.filename:
             findings.append(make_finding("archive-entry-path", entry=info.filename, value=name))
-        members[name] = (lambda info=info: archive.read(info))
+        members.append((info.filename, name, lambda info=info: archive.read(info)))
     return members
 
 
@@ -183,6 +242,25 @@ def table_for_name(name: str) -> str | None:
         if key in (cl.match_key(table), cl.match_key(spec.title)) or key in _translated_sheet_names(table):
             return table
     return None
+
+
+def warm_caches() -> None:
+    """Compute once what every read looks up (names and headers in six languages): the
+    isolated reader's forkserver calls it, so that each child it forks starts with it."""
+    import pickle
+
+    for table in TABLES:
+        table_for_name(table)
+        _header_lookup(table)
+    _is_instructions_sheet("")
+    # the first use of pyarrow's CSV reader and kernels, pandas' Arrow strings and pickling
+    # costs about 40 ms: a tiny table through the same path, its result thrown away
+    parsed = ParsedSubmission(path="", file_name="", sha256="", file_format="csv", size_bytes=0)
+    header = ",".join(TABLES["victims"].columns)
+    _add_csv_table_columnar(parsed, "victims", "victims.csv", f"{header}\n2021,a,b,c,d,1\n", Limits())
+    _add_sheet_columnar(parsed, "victims", "victims", [list(TABLES["victims"].columns), [2021.0, "a", "b", "c", "d", 1.0]])
+    _check_text_length(parsed, Limits())
+    pickle.dumps(parsed)
 
 
 def _translated_sheet_names(table: str) -> set[str]:
@@ -211,31 +289,47 @@ def _header_lookup(table: str) -> dict[str, str]:
 
 # -- Excel ------------------------------------------------------------------------------------
 
-def _read_workbook(parsed: ParsedSubmission, path: Path) -> None:
+def _read_workbook(parsed: ParsedSubmission, path: Path, limits: Limits) -> None:
     from python_calamine import CalamineWorkbook, SheetVisibleEnum  # heavy: only for workbooks
 
+    _check_zip(path, limits)  # sizes from the zip's directory: a bomb is never unpacked
+    sheets = workbook_sheets(path, limits)  # counted in workbook.xml before any sheet is read
+    extents = [sheet_extent(path, member, limits, name) for name, member in sheets]  # every one
+    parsed.cells = sum(extent.cells for extent in extents)
+    by_name: dict[str, tuple[str, SheetExtent]] = {}
+    for (name, member), extent in zip(sheets, extents):
+        by_name.setdefault(name, (member, extent))  # a name given twice: calamine reads the first
     workbook = CalamineWorkbook.from_path(str(path))
     hidden = {sheet.name for sheet in workbook.sheets_metadata if sheet.visible != SheetVisibleEnum.Visible}
+    read_from: dict[str, str] = {}  # table -> the sheet it was read from
     for sheet_name in workbook.sheet_names:
         table = table_for_name(sheet_name)
         template_sheet = cl.match_key(sheet_name) in TEMPLATE_SHEETS or _is_instructions_sheet(sheet_name)
         if sheet_name in hidden and not template_sheet:  # our template hides its `lists` sheet
             parsed.read_findings.append(make_finding("hidden-sheet", sheet=sheet_name))
+        if sheet_name not in by_name:  # calamine sees a sheet workbook.xml does not list
+            raise UnreadableFile("unexpected", error=f"sheet {sheet_name!r} not in workbook.xml")
         if table is None:
             if not template_sheet:
                 rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=True)
                 if any(any(_text(v) for v in row) for row in rows):
                     parsed.read_findings.append(make_finding("unknown-table", name=sheet_name))
             continue
-        if table in parsed.tables:
+        if table in read_from:  # an old sheet renamed, a translated name and the English one
+            parsed.read_findings.append(make_finding(
+                "table-given-twice", table=table, first=read_from[table], second=sheet_name))
             continue
+        read_from[table] = sheet_name
         sheet = workbook.get_sheet_by_name(sheet_name)
         rows = sheet.to_python(skip_empty_area=False)
         if not _add_sheet_columnar(parsed, table, sheet_name, rows):
             _add_table(parsed, table, sheet_name, "sheet", [[_text(v) for v in row] for row in rows], first_line=1)
+        del rows
         if table in parsed.tables:
             _report_merged_cells(parsed, parsed.tables[table], sheet.merged_cell_ranges or [])
-            _report_formulas_without_value(parsed, parsed.tables[table], path, sheet_name)
+            member, extent = by_name[sheet_name]
+            if extent.has_formula:
+                _report_formulas_without_value(parsed, parsed.tables[table], path, member)
 
 
 def _report_merged_cells(parsed: ParsedSubmission, frame: TableFrame, ranges: list) -> None:
@@ -248,11 +342,13 @@ def _report_merged_cells(parsed: ParsedSubmission, frame: TableFrame, ranges: li
 
 
 def _report_formulas_without_value(parsed: ParsedSubmission, frame: TableFrame, path: Path,
-                                   sheet_name: str) -> None:
+                                   member: str) -> None:
     """calamine reads a formula's cached result; a formula never calculated has none."""
     positions = {position: column for column, position in frame.column_positions.items()}
-    for reference, formula in formulas_without_value(path, sheet_name):
+    for reference, formula in formulas_without_value(path, member):
         letters = reference.rstrip("0123456789")
+        if not letters or letters == reference:
+            continue
         line, position = int(reference[len(letters):]), column_number(letters)
         if line > frame.header_line and position in positions:
             parsed.read_findings.append(make_finding(
@@ -270,30 +366,143 @@ def column_number(letters: str) -> int:
 
 _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+SCAN_BLOCK = 4 * 1024**2  # bytes of sheet XML scanned at a time
 
 
-def formulas_without_value(path: Path, sheet_name: str) -> list[tuple[str, str]]:
-    """(cell, formula) of each formula cell of the sheet that has no cached value."""
+def workbook_sheets(path: Path, limits: Limits) -> list[tuple[str, str]]:
+    """(sheet name, its member in the zip), from workbook.xml, streamed: a workbook with more
+    than `sheets` sheets is refused before any sheet is read. A name listed twice stays twice
+    (each sheet is scanned; the table is reported as given twice)."""
     import xml.etree.ElementTree as ET
 
+    relations: dict[str, str] = {}
     with zipfile.ZipFile(path) as archive:
-        workbook = ET.fromstring(archive.read("xl/workbook.xml"))
-        relation = next((s.get(f"{_REL_NS}id") for s in workbook.iter(f"{_SHEET_NS}sheet")
-                         if s.get("name") == sheet_name), None)
-        rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        target = next((r.get("Target") for r in rels if r.get("Id") == relation), None)
-        if target is None:
-            return []
-        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        xml = archive.read(member)
-    if b"<f" not in xml and b":f>" not in xml:
-        return []  # no formula at all: skip the parse (most sheets)
+        names = set(archive.namelist())
+        for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+            check_limit(limits, "unpacked_bytes", archive.getinfo(name).file_size if name in names else 0)
+        if "xl/_rels/workbook.xml.rels" not in names:
+            raise UnreadableFile("not_a_workbook")
+        with archive.open("xl/_rels/workbook.xml.rels") as stream:
+            for _, element in ET.iterparse(stream):
+                if element.tag == f"{_PACKAGE_REL_NS}Relationship":
+                    relations[element.get("Id") or ""] = element.get("Target") or ""
+                element.clear()
+        sheets: list[tuple[str, str]] = []
+        count = 0
+        with archive.open("xl/workbook.xml") as stream:
+            for _, element in ET.iterparse(stream):
+                if element.tag == f"{_SHEET_NS}sheet":
+                    count += 1
+                    check_limit(limits, "sheets", count)
+                    target = relations.get(element.get(f"{_REL_NS}id") or "", "")
+                    member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                    sheets.append((element.get("name") or "", member))
+                element.clear()
+    return sheets
+
+
+@dataclass(frozen=True)
+class SheetExtent:
+    rows: int
+    columns: int
+    cells: int  # rows x columns: the grid calamine allocates for the sheet
+    has_formula: bool
+
+
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
+_CELL_COLUMN = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br=\"([A-Za-z]{1,3})[0-9]")
+_CELL_ROW = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br=\"[A-Za-z]{1,3}([0-9]{1,9})\"")
+
+
+def sheet_extent(path: Path, member: str, limits: Limits, sheet_name: str) -> SheetExtent:
+    """The extent of a sheet from a streaming scan of its cells' references, before calamine
+    allocates a dense grid of that size (one far cell, `XFD1048576`, is 17 billion cells).
+    The `<dimension>` element is not trusted (nor read by calamine). Cells without a reference
+    are counted against `cells`; anything that still slips through meets the memory limit of
+    the isolated reader."""
+    first_row = first_column = 1 << 62
+    last_row = last_column = 0
+    cell_tags = 0
+    has_formula = False
+    with zipfile.ZipFile(path) as archive:
+        if member not in archive.namelist():
+            return SheetExtent(0, 0, 0, False)
+        with archive.open(member) as stream:
+            carry = b""
+            while True:
+                block = stream.read(SCAN_BLOCK)
+                data = carry + block
+                if block:  # scan up to the last complete tag; the rest joins the next block
+                    cut = data.rfind(b">") + 1
+                    data, carry = data[:cut], data[cut:]
+                    if len(carry) > SCAN_BLOCK:  # one tag of megabytes: not a spreadsheet
+                        raise UnreadableFile("unexpected", error=f"{sheet_name}: a tag longer than {SCAN_BLOCK} bytes")
+                cell_tags += len(_CELL_TAG.findall(data))
+                check_limit(limits, "cells", cell_tags, sheet=sheet_name)
+                has_formula = has_formula or b"<f" in data or b":f>" in data
+                columns = {letters.upper() for letters in _CELL_COLUMN.findall(data)}
+                if columns:
+                    numbers = [column_number(letters.decode()) for letters in columns]
+                    first_column, last_column = min(first_column, *numbers), max(last_column, *numbers)
+                rows = _CELL_ROW.findall(data)
+                if rows:
+                    numbers = list(map(int, rows))
+                    first_row, last_row = min(first_row, min(numbers)), max(last_row, max(numbers))
+                if not block:
+                    break
+    if not last_row:
+        return SheetExtent(0, 0, cell_tags, has_formula)
+    rows, columns = last_row - first_row + 1, last_column - first_column + 1
+    check_limit(limits, "columns", columns, sheet=sheet_name)
+    check_limit(limits, "rows", rows, sheet=sheet_name)
+    check_limit(limits, "cells", rows * columns, sheet=sheet_name)
+    return SheetExtent(rows, columns, max(rows * columns, cell_tags), has_formula)
+
+
+_FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
+_CELL_START = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*>")
+_CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f(?:\s[^>]*)?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
+_CACHED_VALUE = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>[^<]")
+_ATTRIBUTE = {name: re.compile(rb"\s" + name + rb'="([^"]*)"') for name in (b"r", b"t")}
+
+
+def formulas_without_value(path: Path, member: str) -> list[tuple[str, str]]:
+    """(cell, formula) of each formula cell of the sheet that has no cached value.
+
+    A byte scan, block by block: only the cells around a formula tag are looked at, so memory
+    stays flat and time is one regex pass whatever the sheet's size (building the whole tree
+    of a 26 MB sheet took gigabytes)."""
+    import html
+
     found = []
-    for cell in ET.fromstring(xml).iter(f"{_SHEET_NS}c"):
-        formula = cell.find(f"{_SHEET_NS}f")
-        cached = cell.find(f"{_SHEET_NS}v")
-        if formula is not None and (cached is None or not cached.text) and cell.get("t") != "inlineStr":
-            found.append((cell.get("r") or "", formula.text or ""))
+    with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+        carry = b""
+        while True:
+            block = stream.read(SCAN_BLOCK)
+            data = carry + block
+            if block:  # whole cells only: the rest joins the next block
+                cut = max(data.rfind(b"</row>"), data.rfind(b"<row "))
+                cut = cut if cut > 0 else data.rfind(b">") + 1
+                data, carry = data[:cut], data[cut:]
+            position = 0
+            for tag in _FORMULA_TAG.finditer(data):
+                if tag.start() < position:
+                    continue  # within a cell already seen
+                starts = list(_CELL_START.finditer(data, max(0, tag.start() - 4096), tag.start()))
+                closing = _CELL_END.search(data, tag.end())
+                if not starts or closing is None:
+                    continue
+                cell, position = data[starts[-1].start():closing.end()], closing.end()
+                opening = starts[-1].group()
+                reference, kind = (_ATTRIBUTE[name].search(opening) for name in (b"r", b"t"))
+                formula = _FORMULA.search(cell)
+                if formula and not _CACHED_VALUE.search(cell) and (kind is None or kind.group(1) != b"inlineStr"):
+                    text = html.unescape((formula.group(1) or b"").decode("utf-8", "replace"))
+                    found.append((reference.group(1).decode() if reference else "", text))
+            if not block:
+                break
     return found
 
 
@@ -347,25 +556,36 @@ _text = cell_text  # the name used within this module
 
 # -- CSV --------------------------------------------------------------------------------------
 
-def _read_csv_tables(parsed: ParsedSubmission, files: dict) -> None:
+def _read_csv_tables(parsed: ParsedSubmission, files: list, limits: Limits) -> None:
+    """`files`: (name as given, base name, reader of its bytes). Names are matched to tables
+    without regard to case or folder; two files for one table are an error naming both."""
     if not files:
         raise UnreadableFile("no_csv_files", file_names=[f"{table}.csv" for table in TABLES])
-    for file_name, read_bytes in files.items():
+    read_from: dict[str, str] = {}
+    for entry, file_name, read_bytes in files:
         table = table_for_name(file_name)
         if table is None:
             parsed.read_findings.append(make_finding("unknown-table", name=file_name))
             continue
+        if table in read_from:
+            parsed.read_findings.append(make_finding(
+                "table-given-twice", table=table, first=read_from[table], second=entry))
+            continue
+        read_from[table] = entry
         raw = read_bytes()
+        check_limit(limits, "rows", raw.count(b"\n") + 1, file=entry)
         text, encoding_finding = decode_text(raw, file_name)
+        del raw
         if encoding_finding:
             parsed.read_findings.append(encoding_finding)
-        if _add_csv_table_columnar(parsed, table, file_name, text):
-            continue
-        rows = _csv_rows(text)
-        _add_table(parsed, table, file_name, "csv", rows, first_line=1)
+        if not _add_csv_table_columnar(parsed, table, file_name, text, limits):
+            rows = _csv_rows(text)
+            check_limit(limits, "columns", max(map(len, rows), default=0), file=entry)
+            _add_table(parsed, table, file_name, "csv", rows, first_line=1)
 
 
-def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str, text: str) -> bool:
+def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str, text: str,
+                            limits: Limits) -> bool:
     """The fast path for a well-formed CSV: pyarrow parses it, columns stay columns.
 
     Same result as `_csv_rows` + `_add_table` (a property test holds them equal), about 10x
@@ -385,6 +605,7 @@ def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str
     width = len(next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter), []))
     if width == 0:
         return False
+    check_limit(limits, "columns", width, file=file_name)
     try:
         arrow = pa_csv.read_csv(
             io.BytesIO(data),
