@@ -14,7 +14,6 @@ only here.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -100,7 +99,7 @@ class Assessment:
 
     @property
     def submission_id(self) -> str:
-        return loader.submission_id_for(self.details, self.parsed.sha256)
+        return loader.submission_id_for(self.details, self.parsed.sha256, self.parsed.path)
 
 
 @dataclass
@@ -217,7 +216,8 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
         assessment.parsed.sha256, assessment.parsed.file_name, assessment.parsed.file_format,
         assessment.parsed.size_bytes, assessment.details, status,
         sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
-        received_at=received_at, run_id=run_id, report_root=reports_dir)
+        received_at=received_at, run_id=run_id, report_root=reports_dir,
+        path=assessment.parsed.path)
     if load:
         if warehouse is None:
             raise ValueError("loading needs a warehouse session")
@@ -338,10 +338,8 @@ def refuse_unreceived(path: str | Path, problem: LimitExceeded, options: InboxOp
     summary = report_summary(assessment, assessment.findings, status="rejected", history=None,
                              received_at=None, rows_loaded=None, supersedes=[],
                              note="note_refused_unreceived")
-    # the folder is named from a digest of the name, never the name itself (it could hold `..`,
-    # control characters or personal data); the same entry gets the same folder every run
-    digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
-    report = write_report(Path(options.reports_dir) / f"refused-{digest}", summary, assessment.findings)
+    # the same entry gets the same folder every run
+    report = write_report(Path(options.reports_dir) / assessment.submission_id, summary, assessment.findings)
     return Outcome(name, None, "rejected", errors=len(assessment.findings), report=report,
                    note=render_message(problem.finding()), findings=assessment.findings)
 

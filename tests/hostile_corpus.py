@@ -13,6 +13,7 @@ must be read like any other). Adding a class is one dict entry.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import socket
@@ -42,6 +43,8 @@ class Case:
     limits: dict = field(default_factory=dict)  # limits of the run, over the defaults
     slow: bool = False  # more than a few seconds: `pytest -m slow`
     cli: bool = False  # run through `glotip validate` in a subprocess (could hang or abort)
+    secret: str | None = None  # text that holds personal data: in no output, no table
+    before: Callable[[Path], Path] | None = None  # a submission loaded first (the data held)
 
 
 # -- writing workbooks by hand: fast, and able to say what no spreadsheet program writes -------
@@ -393,6 +396,119 @@ CORPUS: dict[str, list[Case]] = {
 }
 
 
+# -- identifiers, personal data, formulas, a submission of the wrong country -------------------
+
+def _submission_xlsx(path: Path, victims_body: str = GOOD, **fields) -> Path:
+    """A small valid workbook whose submission row has `fields` over the defaults."""
+    row = {**SUBMISSION, **fields}
+    return write_xlsx(path, {"submission": rows_xml([list(row), list(row.values())]), "victims": victims_body})
+
+
+def _submission_csv(folder: Path, **fields) -> Path:
+    """The same as a CSV folder, written with the csv module (any text survives quoting)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    row = {**SUBMISSION, **fields}
+    with (folder / "submission.csv").open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([list(row), list(row.values())])
+    (folder / "victims.csv").write_text(victims_csv(), encoding="utf-8")
+    return folder
+
+
+def _count_cell(text: str, value: str) -> str:
+    """The CSV text with the first data row's count replaced by `value`."""
+    header, first, *rest = text.splitlines()
+    return "\n".join([header, first.rsplit(",", 1)[0] + "," + value, *rest]) + "\n"
+
+
+def _named(name: str) -> Callable[[Path], Path]:
+    return lambda d: workbook(d / name)
+
+
+ORGAN_HEADER = [*HEADERS["organ_removal_cases"], "court_decision_reference", "summary"]
+ORGAN_ROW = {"case_reference": "OR-2021-01", "year": 2021, "stage": "prosecution", "victims_total": 2,
+             "victims_female": "", "victims_male": "", "victims_children": "", "victims_citizenship": "NPL",
+             "material_removed": "kidney", "recruitment_countries": "NPL", "removal_countries": "IND",
+             "recipient_countries": "", "medical_professionals_involved": "yes",
+             "court_decision_reference": "High Court, 123/2022",
+             "summary": "Recruited with promises of work; kidneys removed in a private clinic."}
+
+
+def _organ_case(path: Path, **fields) -> Path:
+    row = {**ORGAN_ROW, **fields}
+    return workbook(path, organ_removal_cases=rows_xml([ORGAN_HEADER, [row[c] for c in ORGAN_HEADER]]))
+
+
+def _tripled(rows: list[list]) -> list[list]:
+    return [rows[0], *([*row[:-1], row[-1] * 3] for row in rows[1:])]
+
+
+LOADED_FIRST = lambda d: workbook(d / "first.xlsx", years=(2021, 2021))  # noqa: E731 - a case's `before`
+LONG_SUMMARY = "Recruited abroad with promises of work. " * 30 + "Write to jean.dupont@gmail.com for the file."
+
+CORPUS.update({
+    "identifiers from cells and names": [
+        *(Case(f"country cell {text!r}", (lambda d, text=text: _submission_xlsx(d / "id.xlsx", country=text)),
+               "unknown-country")
+          for text in ("../", "../../etc/passwd", "/etc/passwd", "..\\..\\Windows\\win.ini", "FRA/../../x",
+                       "%2e%2e%2f", "C:\\Temp\\x", "x" * 300, "\u202eARF")),
+        Case("country cell with a NUL and a line break (CSV)",
+             lambda d: _submission_csv(d / "nul", country="FRA\x00\n../x"), "unknown-country"),
+        Case("file name with a line break", _named("forged\nINFO run ok.xlsx"), None),
+        Case("file name with a right-to-left override", _named("report\u202egpj.xlsx"), None),
+        Case("file name of 250 characters", _named("a" * 245 + ".xlsx"), None),
+    ],
+    "personal data": [
+        Case("telephone in the institution",
+             lambda d: _submission_xlsx(d / "pd1.xlsx", institution="Ministry, call +33 6 12 34 56 78"),
+             "personal-data", secret="+33 6 12 34 56 78"),
+        Case("e-mail in the institution (CSV)",
+             lambda d: _submission_csv(d / "pd2", institution="Ministry (jean.dupont@gmail.com)"),
+             "personal-data", secret="jean.dupont@gmail.com"),
+        Case("passport number in the case reference",
+             lambda d: _organ_case(d / "pd3.xlsx", case_reference="Passport AB1234567"),
+             "personal-data", secret="AB1234567"),
+        Case("passport number in the court decision reference",
+             lambda d: _organ_case(d / "pd4.xlsx", court_decision_reference="passeport n° 12AB34567"),
+             "personal-data", secret="12AB34567"),
+        Case("a name after M. in the summary",
+             lambda d: _organ_case(d / "pd5.xlsx", summary="M. Dupont a été recruté à Lyon."),
+             "personal-data", secret="M. Dupont"),
+        Case("a name after السيد in the summary",
+             lambda d: _organ_case(d / "pd6.xlsx", summary="تم تجنيد السيد أحمد في القاهرة."),
+             "personal-data", secret="السيد أحمد"),
+        Case("a name after г-н in the summary",
+             lambda d: _organ_case(d / "pd7.xlsx", summary="г-н Иванов был завербован в Москве."),
+             "personal-data", secret="Иванов"),
+        Case("an over-long summary holding an e-mail",
+             lambda d: _organ_case(d / "pd8.xlsx", summary=LONG_SUMMARY),
+             "personal-data", secret="jean.dupont@gmail.com"),
+        Case("a date of birth in the summary",
+             lambda d: _organ_case(d / "pd9.xlsx", summary="The victim, born 12/03/1990, was recruited."),
+             "personal-data", secret="12/03/1990"),
+    ],
+    "formulas in cells": [
+        *(Case(f"sex cell {text!r}", (lambda d, text=text: workbook(
+            d / "f.xlsx", GOOD.replace("<t>total</t>", f"<t>{escape(text)}</t>", 1))), "unknown-code")
+          for text in ("=cmd|' /C calc'!A0", "@SUM(1+1)", '=HYPERLINK("http://example.invalid","click")',
+                       "+1+1", "-2+3", "\t=1+1")),
+        Case("count cell '=1+1' in a CSV",
+             lambda d: csv_folder(d / "fcsv", {"victims.csv": _count_cell(victims_csv(), "=1+1")}),
+             "not-an-integer"),
+    ],
+    "a submission of the wrong country": [
+        Case("every figure of the country's held data changed: held for confirmation",
+             lambda d: workbook(d / "again.xlsx", rows_xml(_tripled(victims_rows(12))), years=(2021, 2021)),
+             "replaces-most-figures", before=LOADED_FIRST),
+        Case("file named FRA_2021.xlsx, country cell THA",
+             lambda d: workbook(d / "FRA_2021.xlsx"), "country-differs-from-file-name"),
+        Case("period 2020-2021 without rows for 2020, held for 2020",
+             lambda d: workbook(d / "only2021.xlsx", years=(2020, 2021)), "year-without-rows",
+             before=lambda d: workbook(d / "first2020.xlsx", rows_xml(
+                 [victims_rows(1)[0], *([2020, *row[1:]] for row in victims_rows(12)[1:])]), years=(2020, 2020))),
+    ],
+})
+
+
 def _members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist() if name != "xl/sharedStrings.xml"}
@@ -412,8 +528,12 @@ def run_case(case: Case, folder: Path) -> dict:
     from warehouse.session import Warehouse
 
     limits = Limits(**case.limits)
-    path = case.build(folder)
     with Warehouse(folder / "glotip.duckdb") as warehouse:
+        if case.before is not None:
+            (folder / "before").mkdir()
+            first = sequence.assess_file(case.before(folder / "before"), limits=limits)
+            sequence.process(first, warehouse, reports_dir=folder / "reports-before", run_id="before")
+        path = case.build(folder)
         assessment = sequence.assess_file(path, limits=limits)
         outcome = sequence.process(assessment, warehouse, reports_dir=folder / "reports", run_id="hostile")
     return {"status": outcome.status, "report": outcome.report,

@@ -4,14 +4,21 @@ Cases that could hang or abort a process run as `glotip validate` in a subproces
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import time
+import zipfile
 from pathlib import Path
 
+import duckdb
 import pytest
+from openpyxl import load_workbook
 
 from pipeline import submission as sequence
 from pipeline.settings import load_settings
+from reporting.safe import FORMULA_STARTS
 from schemas.limits import Limits
 from tests.hostile_corpus import all_cases, run_case, validate_command, workbook
 from warehouse.session import Warehouse
@@ -39,13 +46,41 @@ def _check_expected(case, rules: set[str], limits: set[str]) -> None:
         assert case.limit in limits, limits
 
 
+REPORT_FOLDER = re.compile(r"^(?:[A-Z]{3}|UNK)-[0-9a-f]{12}$|^refused-[0-9a-f]{12}$")
+
+
+def _check_outputs(case, folder: Path, report_dir: Path) -> None:
+    """What every case's outputs must be, whatever the class: the report folder inside the
+    reports folder and named from validated codes; every CSV field and every cell of our own
+    findings sheet inert; a text holding personal data (`secret`) in no output and no table."""
+    assert report_dir.parent == folder / "reports" and REPORT_FOLDER.match(report_dir.name), report_dir
+    outputs = b""
+    for path in sorted(p for p in report_dir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.suffix == ".csv":
+            for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
+                assert not [v for v in row if v.startswith(FORMULA_STARTS)], (path.name, row)
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                data = b"".join(archive.read(name) for name in archive.namelist())
+            findings_sheet = load_workbook(path).worksheets[-1]
+            assert not [c.coordinate for row in findings_sheet.iter_rows() for c in row if c.data_type == "f"]
+        outputs += data
+    if case.secret:
+        assert case.secret.encode() not in outputs
+        with duckdb.connect(str(folder / "glotip.duckdb"), read_only=True) as connection:
+            for table in ("submissions", "validation_findings"):
+                assert case.secret not in str(connection.execute(f"SELECT * FROM {table}").fetchall())
+
+
 @pytest.mark.parametrize("case", _params(cli=False))
 def test_hostile_case_ends_within_limits_with_a_report(case, tmp_path):
     started = time.monotonic()
     result = run_case(case, tmp_path)
     assert time.monotonic() - started < (SLOW_SECONDS if case.slow else SECONDS)
     report = _reported(Path(result["report"]))
-    assert result["status"] in ("accepted", "accepted_with_warnings", "rejected")
+    assert result["status"] in ("accepted", "accepted_with_warnings", "held", "rejected")
+    _check_outputs(case, tmp_path, Path(result["report"]))
     _check_expected(case, {f["rule"] for f in report["findings"]},
                     {f["params"].get("limit") for f in report["findings"] if f["rule"] == "limit-exceeded"})
     if case.limit == "file_bytes":  # refused from its size alone, never hashed

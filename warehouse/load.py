@@ -10,6 +10,7 @@ all of its years are replaced.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,9 +66,13 @@ class LoadOutcome:
     supersedes: list[str]
 
 
-def submission_id_for(details: SubmissionDetails | None, sha256: str) -> str:
+def submission_id_for(details: SubmissionDetails | None, sha256: str, path: str = "") -> str:
     """Derived from content, so the same file always gets the same id; built only from a valid
-    country code and the file's hash, so it is safe as a folder name."""
+    country code and the file's hash, so it is safe as a folder name. A file refused before it
+    was hashed (over `file_bytes`) is `refused-` and a digest of its path: never the name itself,
+    which could hold `..`, control characters or personal data."""
+    if not sha256:
+        return f"refused-{hashlib.sha256(str(path).encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
     country = details.valid_country if details else None
     return f"{country or 'UNK'}-{sha256[:12]}"
 
@@ -243,10 +248,10 @@ def now() -> dt.datetime:
 def record_for(sha256: str, file_name: str, file_format: str, size_bytes: int,
                details: SubmissionDetails | None, status: str, errors: int, warnings: int, *,
                received_at: dt.datetime, run_id: str | None,
-               report_root: str | Path | None) -> SubmissionRecord:
-    """The register entry for a validated submission."""
+               report_root: str | Path | None, path: str = "") -> SubmissionRecord:
+    """The register entry for a validated submission (`path`: where it was read)."""
     details = details or SubmissionDetails()
-    submission_id = submission_id_for(details, sha256)
+    submission_id = submission_id_for(details, sha256, path)
     return SubmissionRecord(
         submission_id=submission_id, sha256=sha256, file_name=file_name,
         file_format=file_format, size_bytes=size_bytes, status=status,
