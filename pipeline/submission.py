@@ -59,7 +59,8 @@ WAREHOUSE_ERRORS = (duckdb.Error, OSError)  # opening or writing the warehouse f
 def why_failed(problem: BaseException, doing: str, warehouse_path: str | Path | None = None) -> str:
     """A sentence for the run summary: what failed, while doing what, and what to do."""
     if isinstance(problem, (MemoryError, duckdb.OutOfMemoryException)):
-        return f"out of memory while {doing}; free memory (or process it alone) and rerun"
+        detail = f" ({problem})" if str(problem) else ""
+        return f"out of memory while {doing}{detail}; free memory (or process it alone) and rerun"
     if isinstance(problem, duckdb.Error):
         return warehouse_problem(problem, warehouse_path)
     if isinstance(problem, OSError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import time
 import zipfile
@@ -188,3 +189,41 @@ def test_the_scheduled_flow_goes_on_after_files_over_the_limits(prefect_server, 
         "abort.xlsx": "rejected", "good.xlsx": "accepted", "huge.csv": "rejected"}
     assert "parse_memory_bytes" in json.dumps(_reported(Path(by_name["abort.xlsx"]["report"])))
     assert sorted(p.name for p in inbox.iterdir()) == ["huge.csv"]  # never received: left in the inbox
+
+
+def test_a_reader_killed_from_outside_is_retried_not_rejected(tmp_path):
+    """SIGKILL of the reading child that we did not send (the kernel's OOM killer, an operator):
+    the machine's fault, not the file's. The entry fails, nothing is recorded, it stays in the
+    inbox, and the next run reads it."""
+    import multiprocessing
+    import signal
+    import threading
+
+    from tests.hostile_corpus import _many_rows, _years
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    workbook(inbox / "big.xlsx", _many_rows(200_000), years=_years(200_000))
+    options = sequence.InboxOptions(str(inbox), str(tmp_path / "reports"), str(tmp_path / "archive"),
+                                    move_processed=True, settle_seconds=0, limits=Limits())
+    killed = []
+
+    def kill_the_reader():
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            for child in multiprocessing.active_children():
+                if child.name.startswith("read "):
+                    os.kill(child.pid, signal.SIGKILL)
+                    killed.append(child.pid)
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_the_reader)
+    killer.start()
+    with Warehouse(tmp_path / "glotip.duckdb") as warehouse:
+        first = sequence.ingest_entry(inbox / "big.xlsx", warehouse, options, run_id="r1")
+        killer.join()
+        assert killed and first.status == "failed" and "killed from outside" in first.note
+        assert warehouse.connection.execute("SELECT count(*) FROM submissions").fetchall() == [(0,)]
+        assert (inbox / "big.xlsx").exists()
+        second = sequence.ingest_entry(inbox / "big.xlsx", warehouse, options, run_id="r2")
+    assert second.status in ("accepted", "accepted_with_warnings") and second.rows_loaded == 200_000

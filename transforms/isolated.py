@@ -26,6 +26,7 @@ from pathlib import Path
 
 from schemas.findings import ParsedSubmission, make_finding
 from schemas.limits import Limits
+from schemas.personal_data import shown_file_name
 from transforms.readers import read_submission, sha256_of, sniff
 
 # `__main__` once in the server: otherwise every child imports the caller's main module again
@@ -58,6 +59,9 @@ def read_isolated(path: str | Path, limits: Limits) -> ParsedSubmission:
                 child.join(timeout=10)
                 return parsed
             child.join(timeout=10)
+            if child.exitcode == -signal.SIGKILL:
+                raise MemoryError(f"the reader of {shown_file_name(path.name)} was killed from outside "
+                                  "(the kernel's out-of-memory killer, or an operator)")
             return _refused(path, child.exitcode, limits)
         return _refused(path, None, limits, limit="parse_seconds")
     finally:
@@ -105,17 +109,19 @@ def _address_space() -> int:
     return 0
 
 
-# How a child dies when it runs out of memory: a MemoryError (our exit code), calamine's abort
-# on a failed allocation (SIGABRT, exit 134 in a shell), the kernel's OOM kill; a failed
-# allocation can also surface as a segfault or bus error in native code.
-MEMORY_DEATHS = {EXIT_MEMORY, -signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV, -signal.SIGBUS}
+# How a child dies when the file needs more than its `parse_memory_bytes`: a MemoryError (our
+# exit code), calamine's abort on a failed allocation (SIGABRT, exit 134 in a shell); a failed
+# allocation can also surface as a segfault or bus error in native code. A SIGKILL we did not
+# send is the kernel's OOM killer (the machine, not the file, is short of memory) or an
+# operator: transient, retried by the next run, never a rejection.
+MEMORY_DEATHS = {EXIT_MEMORY, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS}
 
 
 def _refused(path: Path, exitcode: int | None, limits: Limits, limit: str | None = None) -> ParsedSubmission:
     """The file as not read, with a finding that names the limit it met (`limit`, or the
     memory limit for a child that died of it), or says how the reader stopped."""
     size = path.stat().st_size
-    parsed = ParsedSubmission(path=str(path), file_name=path.name,
+    parsed = ParsedSubmission(path=str(path), file_name=shown_file_name(path.name),
                               sha256=sha256_of(path) if size <= limits.file_bytes else "",
                               file_format="unknown", size_bytes=size)
     if limit is None and exitcode in MEMORY_DEATHS:
