@@ -67,15 +67,7 @@ def load_settings(deployment: bool = False, config: str | Path | None = None,
         limits_table.update(document.get("limits", {}))
     settings = Settings()
     known = {f.name: f for f in fields(Settings) if f.name != "limits"}
-    unknown = sorted(set(table) - set(known))
-    if unknown:
-        raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(known)}")
-    values = {name: _typed(known[name].type, value, name) for name, value in table.items()}
-    for name in known:
-        variable = f"GLOTIP_{name.upper()}"
-        if variable in environ:
-            values[name] = _typed(known[name].type, environ[variable], variable)
+    values = _given(table, known, environ, "GLOTIP_", f"{path}: unknown setting(s)")
     values["limits"] = load_limits(limits_table, environ, path)
     return replace(settings, **values)
 
@@ -83,19 +75,25 @@ def load_settings(deployment: bool = False, config: str | Path | None = None,
 def load_limits(table: dict, environ: dict, path: Path) -> Limits:
     """The `[limits]` table, then `GLOTIP_LIMITS_<NAME>` variables, over the defaults."""
     known = {f.name: f for f in fields(Limits)}
-    unknown = sorted(set(table) - set(known))
-    if unknown:
-        raise ValueError(f"{path} [limits]: unknown limit(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(known)}")
-    values = {name: _typed(known[name].type, value, name) for name, value in table.items()}
-    for name in known:
-        variable = f"GLOTIP_LIMITS_{name.upper()}"
-        if variable in environ:
-            values[name] = _typed(known[name].type, environ[variable], variable)
+    values = _given(table, known, environ, "GLOTIP_LIMITS_", f"{path} [limits]: unknown limit(s)")
     bad = sorted(name for name, value in values.items() if value <= 0)
     if bad:
         raise ValueError(f"{path} [limits]: {', '.join(bad)} must be above zero")
     return Limits(**values)
+
+
+def _given(table: dict, known: dict, environ: dict, prefix: str, unknown_message: str) -> dict:
+    """The values a config table gives, then those of `<prefix><NAME>` variables, typed; a
+    name the table does not know is an error that lists the known ones."""
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ValueError(f"{unknown_message} {', '.join(unknown)}; known: {', '.join(known)}")
+    values = {name: _typed(known[name].type, value, name) for name, value in table.items()}
+    for name in known:
+        variable = f"{prefix}{name.upper()}"
+        if variable in environ:
+            values[name] = _typed(known[name].type, environ[variable], variable)
+    return values
 
 
 def _typed(kind: str, value, name: str):
