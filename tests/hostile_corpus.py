@@ -447,7 +447,7 @@ LONG_SUMMARY = "Recruited abroad with promises of work. " * 30 + "Write to jean.
 
 CORPUS.update({
     "identifiers from cells and names": [
-        *(Case(f"country cell {text!r}", (lambda d, text=text: _submission_xlsx(d / "id.xlsx", country=text)),
+        *(Case(f"country cell {text[:40]!r}", (lambda d, text=text: _submission_xlsx(d / "id.xlsx", country=text)),
                "unknown-country")
           for text in ("../", "../../etc/passwd", "/etc/passwd", "..\\..\\Windows\\win.ini", "FRA/../../x",
                        "%2e%2e%2f", "C:\\Temp\\x", "x" * 300, "\u202eARF")),
@@ -496,7 +496,7 @@ CORPUS.update({
              "not-an-integer"),
     ],
     "a submission of the wrong country": [
-        Case("every figure of the country's held data changed: held for confirmation",
+        Case("every figure of the country's held data changed",
              lambda d: workbook(d / "again.xlsx", rows_xml(_tripled(victims_rows(12))), years=(2021, 2021)),
              "replaces-most-figures", before=LOADED_FIRST),
         Case("file named FRA_2021.xlsx, country cell THA",
@@ -579,7 +579,7 @@ def table() -> str:
             else:
                 reader_peaks.append(result["reader_peak_mb"])
                 got = ", ".join(result["limits"]) or ", ".join(result["rules"]) or "no finding"
-                outcomes.append(f"{case.name}: {result['status']} ({got})")
+                outcomes.append(f"{case.name}: {result['status']} ({got})".replace("|", "\\|"))
         lines.append(f"| {kind} | {len(cases)} | {'<br>'.join(outcomes)} | {max(times):.1f} s | {max(peaks):,.0f} MB / {max(reader_peaks):,.0f} MB |")
     return "\n".join(lines)
 
