@@ -227,3 +227,33 @@ def test_a_reader_killed_from_outside_is_retried_not_rejected(tmp_path):
         assert (inbox / "big.xlsx").exists()
         second = sequence.ingest_entry(inbox / "big.xlsx", warehouse, options, run_id="r2")
     assert second.status in ("accepted", "accepted_with_warnings") and second.rows_loaded == 200_000
+
+
+def test_a_reader_that_cannot_start_fails_the_entry_for_a_retry_never_rejects_it(tmp_path):
+    """The reader's own failure is not the file's: a main module multiprocessing cannot load in
+    the child (a script read from stdin) stops every child before it reads. The entry is
+    `failed`, nothing is recorded, and the file stays in the inbox for the next run."""
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    workbook(inbox / "good.xlsx")
+    script = f"""
+import json
+from pipeline import submission as sequence
+from schemas.limits import Limits
+from warehouse.session import Warehouse
+options = sequence.InboxOptions({str(inbox)!r}, {str(tmp_path / 'reports')!r}, {str(tmp_path / 'archive')!r},
+                                move_processed=True, settle_seconds=0, limits=Limits())
+with Warehouse({str(tmp_path / 'w.duckdb')!r}) as warehouse:
+    outcome = sequence.ingest_entry({str(inbox / 'good.xlsx')!r}, warehouse, options, run_id="r")
+    recorded = warehouse.connection.execute("SELECT count(*) FROM submissions").fetchall()[0][0]
+print(json.dumps({{"status": outcome.status, "note": outcome.note, "recorded": recorded}}))
+"""
+    finished = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                              timeout=120, cwd=Path(__file__).resolve().parents[1])
+    outcome = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == "failed" and outcome["recorded"] == 0, outcome
+    assert "isolated reader stopped" in outcome["note"] and "next run" in outcome["note"]
+    assert (inbox / "good.xlsx").exists()

@@ -59,11 +59,16 @@ def read_isolated(path: str | Path, limits: Limits) -> ParsedSubmission:
                 child.join(timeout=10)
                 return parsed
             child.join(timeout=10)
+            if child.exitcode in MEMORY_DEATHS:
+                return _refused(path, limits, "parse_memory_bytes")
             if child.exitcode == -signal.SIGKILL:
                 raise MemoryError(f"the reader of {shown_file_name(path.name)} was killed from outside "
                                   "(the kernel's out-of-memory killer, or an operator)")
-            return _refused(path, child.exitcode, limits)
-        return _refused(path, None, limits, limit="parse_seconds")
+            # anything else stopped the child before it read (it could not start, say): the
+            # reader's fault, not the file's, so the entry is retried, never rejected
+            raise ChildProcessError(f"the isolated reader stopped (exit code {child.exitcode}) "
+                                    f"before reading {shown_file_name(path.name)}")
+        return _refused(path, limits, "parse_seconds")
     finally:
         receiving.close()
         if child.is_alive():
@@ -117,20 +122,12 @@ def _address_space() -> int:
 MEMORY_DEATHS = {EXIT_MEMORY, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS}
 
 
-def _refused(path: Path, exitcode: int | None, limits: Limits, limit: str | None = None) -> ParsedSubmission:
-    """The file as not read, with a finding that names the limit it met (`limit`, or the
-    memory limit for a child that died of it), or says how the reader stopped."""
+def _refused(path: Path, limits: Limits, limit: str) -> ParsedSubmission:
+    """The file as not read, with a finding that names the limit its parse met."""
     size = path.stat().st_size
     parsed = ParsedSubmission(path=str(path), file_name=shown_file_name(path.name),
                               sha256=sha256_of(path) if size <= limits.file_bytes else "",
                               file_format="unknown", size_bytes=size)
-    if limit is None and exitcode in MEMORY_DEATHS:
-        limit = "parse_memory_bytes"
-    if limit is None:
-        parsed.read_findings.append(make_finding(
-            "unreadable-file", reason="unexpected", error=f"the reader stopped (exit code {exitcode})"))
-    else:  # a parse stopped at its limit never says how far it would have gone: at least the limit
-        allowed = getattr(limits, limit)
-        parsed.read_findings.append(make_finding("limit-exceeded", limit=limit, actual=allowed,
-                                                 allowed=allowed))
+    allowed = getattr(limits, limit)  # a parse stopped at its limit never says how far it would have gone
+    parsed.read_findings.append(make_finding("limit-exceeded", limit=limit, actual=allowed, allowed=allowed))
     return parsed
