@@ -172,7 +172,7 @@ UI: dict[str, str] = {
     "limit.parse_memory_bytes": "the memory needed to read it",
     "limit.annotated_cells": "the number of cells of the workbook",
     "seconds": "{n} s",
-    "at_least": "at least {value}",
+    "at_least": "more than {value}",  # a read stopped at its limit
     "line": "line {line}",
     "column_number": "column {column}",
     # parameters of the published import's rules (`published-*`)
