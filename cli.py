@@ -24,6 +24,7 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 # Paths default to None: `_settings` then takes them from glotip.toml / GLOTIP_* (pipeline/settings.py).
 DB_HELP = "DuckDB warehouse file. Default: glotip.toml or GLOTIP_DB, else var/glotip.duckdb."
 REPORTS_HELP = "Where reports are written. Default: glotip.toml or GLOTIP_REPORTS, else var/reports."
+ARCHIVE_HELP = "Raw archive, by sha256. Default: glotip.toml or GLOTIP_ARCHIVE, else var/archive."
 STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "held": "yellow", "rejected": "red",
                 "failed": "red", "duplicate": "dim", "completed": "green", "validated": "green"}
 
@@ -33,7 +34,7 @@ def ingest(
     inbox: Optional[Path] = typer.Argument(None, help="Folder of submissions [default: sample_submissions, or glotip.toml / GLOTIP_INBOX]."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP + " Created if absent."),
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
-    archive: Optional[Path] = typer.Option(None, help="Raw archive, by sha256. Default: glotip.toml or GLOTIP_ARCHIVE, else var/archive."),
+    archive: Optional[Path] = typer.Option(None, help=ARCHIVE_HELP),
     move_processed: Optional[bool] = typer.Option(
         None, "--move-processed/--keep-processed",
         help="Remove each entry from the inbox once its outcome is recorded [default: keep]."),
@@ -334,29 +335,38 @@ def _change_reference_data(db: Optional[Path], change) -> str:
 @app.command()
 def held(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     """List the submissions held for confirmation (most of their figures differ from those held)."""
+    from pipeline.submission import WAREHOUSE_ERRORS, warehouse_problem
     from warehouse.load import held_submissions
     from warehouse.session import Warehouse
 
     db = Path(_settings(db=db).db)
     if not db.exists():
-        console.print(f"[red]No warehouse at {escape(str(db))}.[/red]")
+        console.print(f"[red]No warehouse at {_shown(db)}.[/red]")
         raise typer.Exit(2)
-    rows = held_submissions(Warehouse(db, read_only=True).connection)
-    table = Table(title=f"Held for confirmation in {db}")
+    try:
+        with Warehouse(db, read_only=True) as warehouse:
+            rows = held_submissions(warehouse.connection)
+    except WAREHOUSE_ERRORS as problem:  # held by an ingestion
+        console.print(f"[red]{_shown(warehouse_problem(problem, db))}[/red]")
+        raise typer.Exit(1)
+    table = Table(title=f"Held for confirmation in {_shown(db)}")
     for column in ("submission", "country", "years", "file", "received"):
         table.add_column(column)
     for submission_id, country, year_from, year_to, file_name, received_at in rows:
-        table.add_row(submission_id, country or "-", f"{year_from}-{year_to}", escape(file_name),
+        table.add_row(submission_id, country or "-", f"{year_from}-{year_to}", _shown(file_name),
                       f"{received_at:%Y-%m-%d %H:%M}")
     console.print(table if rows else "No submission is held.")
 
 
+HELD_ID_HELP = "The held submission (see `glotip held`)."
+
+
 @app.command()
 def release(
-    submission_id: str = typer.Argument(..., help="The held submission (see `glotip held`)."),
+    submission_id: str = typer.Argument(..., help=HELD_ID_HELP),
     db: Optional[Path] = typer.Option(None, help=DB_HELP),
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
-    archive: Optional[Path] = typer.Option(None, help="Raw archive. Default: glotip.toml or GLOTIP_ARCHIVE, else var/archive."),
+    archive: Optional[Path] = typer.Option(None, help=ARCHIVE_HELP),
 ) -> None:
     """Confirm a held submission: its figures become current and replace those held."""
     _decide_held(submission_id, True, db, reports, archive)
@@ -364,10 +374,10 @@ def release(
 
 @app.command()
 def reject(
-    submission_id: str = typer.Argument(..., help="The held submission (see `glotip held`)."),
+    submission_id: str = typer.Argument(..., help=HELD_ID_HELP),
     db: Optional[Path] = typer.Option(None, help=DB_HELP),
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
-    archive: Optional[Path] = typer.Option(None, help="Raw archive. Default: glotip.toml or GLOTIP_ARCHIVE, else var/archive."),
+    archive: Optional[Path] = typer.Option(None, help=ARCHIVE_HELP),
 ) -> None:
     """Refuse a held submission: its staged rows are removed; the register and archive keep it."""
     _decide_held(submission_id, False, db, reports, archive)
@@ -375,32 +385,35 @@ def reject(
 
 def _decide_held(submission_id: str, release: bool, db, reports, archive) -> None:
     """Under the ingestion lock (no run is loading meanwhile), then the snapshot republished."""
-    from pipeline.submission import decide_held
+    from pipeline.submission import WAREHOUSE_ERRORS, decide_held, warehouse_problem
     from transforms.inbox import IngestionAlreadyRunning, IngestionLock
     from warehouse.session import Warehouse
     from warehouse.snapshot import publish as publish_for_analysts
 
     settings = _settings(db=db, reports=reports, archive=archive)
     if not Path(settings.db).exists():
-        console.print(f"[red]No warehouse at {escape(settings.db)}.[/red]")
+        console.print(f"[red]No warehouse at {_shown(settings.db)}.[/red]")
         raise typer.Exit(2)
     try:
         with IngestionLock(settings.db).acquire(settings.lock_wait_seconds):
             warehouse = Warehouse(settings.db)
             try:
-                decided = decide_held(submission_id, release, warehouse, settings.reports, settings.archive,
-                                      limits=settings.limits)
+                decided = decide_held(submission_id, release, warehouse, settings.reports,
+                                      settings.archive, limits=settings.limits)
             except (LookupError, ValueError) as problem:
                 warehouse.close()
-                console.print(f"[red]{escape(str(problem))}[/red]")
+                console.print(f"[red]{_shown(problem)}[/red]")
                 raise typer.Exit(1)
             publish_for_analysts(warehouse)  # closes the session
     except IngestionAlreadyRunning as problem:
-        console.print(f"[red]{escape(str(problem))}[/red]")
+        console.print(f"[red]{_shown(problem)}[/red]")
+        raise typer.Exit(1)
+    except WAREHOUSE_ERRORS as problem:  # held open by an analyst, read-only, disk full
+        console.print(f"[red]{_shown(warehouse_problem(problem, settings.db))}[/red]")
         raise typer.Exit(1)
     done = "released: its figures are now current" if release else "rejected: its staged rows were removed"
     console.print(f"{submission_id} {done} ({decided.rows_loaded} rows); snapshot republished.")
-    console.print(f"Report: {decided.report}/report.html" if decided.report else escape(decided.note))
+    console.print(f"Report: {_shown(decided.report)}/report.html" if decided.report else _shown(decided.note))
 
 
 @app.command("load-grouping")

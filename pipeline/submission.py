@@ -29,8 +29,7 @@ from schemas.personal_data import shown_file_name
 from schemas.submission import SubmissionDetails
 from schemas.validate import ValidationResult, validate_submission
 from transforms import inbox as inbox_files
-from transforms.isolated import read_isolated
-from transforms.normalise import normalise_submission
+from transforms.prepare import prepare_submission
 from transforms.readers import LimitExceeded
 from warehouse import load as loader
 from warehouse import register
@@ -136,8 +135,8 @@ class InboxOptions:
 # -- the steps ----------------------------------------------------------------------------------
 
 def read_file(path: str | Path, limits: Limits) -> ParsedSubmission:
-    """Read within `limits` (a workbook or zip in a child process) and normalise."""
-    return normalise_submission(read_isolated(path, limits))
+    """Read within `limits` (a workbook in a child process) and normalise."""
+    return prepare_submission(path, limits)
 
 
 def validate_parsed(parsed: ParsedSubmission, limits: Limits = Limits()) -> Assessment:
@@ -328,9 +327,9 @@ def receive(path: str, settle_seconds: float, archive_dir: str) -> inbox_files.A
 
 def refuse_unreceived(path: str | Path, problem: LimitExceeded, options: InboxOptions) -> Outcome:
     """An entry over `file_bytes`: not hashed, not archived, not recorded in the register. It
-    stays in the inbox (even with `move_processed`: nothing else holds it) and gets a report in
-    `<reports>/refused-<name>/` naming the limit; each run reports it again until it is
-    replaced or removed."""
+    stays in the inbox (even with `move_processed`: nothing else holds it) and gets a report
+    naming the limit in `<reports>/refused-<digest of its path>/` (never its name); each run
+    reports it again until it is replaced or removed."""
     path = Path(path)
     name = entry_name(path)
     parsed = ParsedSubmission(path=str(path), file_name=name, sha256="", file_format="unknown",
@@ -355,13 +354,9 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
     if report_complete(report_dir):
         return Outcome(Path(archived_path).name, submission_id, "duplicate", report=str(report_dir),
                        note=f"same file already received as {submission_id} ({status})")
-    assessment = assess_file(archived_path, step, limits)
-    findings = register.stored_findings(warehouse.connection, submission_id)
-    summary = report_summary(assessment, findings, status=status, history=None,
-                             received_at=None, rows_loaded=None, supersedes=[],
-                             source_path=str(archived_path),
-                             loaded=status in loader.LOADED_STATUSES)
-    report, problem = step("report", write_report_after_load, report_dir, summary, findings)
+    report, problem = report_from_register(
+        archived_path, submission_id, warehouse, reports_dir, step, limits, status=status,
+        rows_loaded=None, supersedes=[], loaded=status in loader.LOADED_STATUSES)
     if problem:
         return Outcome(Path(archived_path).name, submission_id, "duplicate", report_pending=True,
                        note=f"recorded as {submission_id} ({status}) by an earlier run; its report "
@@ -374,28 +369,35 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
 def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports_dir: str | Path,
                 archive_dir: str | Path, step: Step = call, limits: Limits = Limits()) -> Outcome:
     """The data team's decision on a held submission (`glotip release` / `glotip reject`), then
-    its report written again from the archived file and the findings the register holds, so
-    that the submitter reads the decision."""
+    its report written again, so that the submitter reads the decision."""
     decided = loader.decide_held(warehouse.connection, submission_id, release=release, at=loader.now())
     sha256, file_name = loader.file_of(warehouse.connection, submission_id)
-    archived = inbox_files.archive_path(archive_dir, sha256, file_name)
-    note = "note_released" if release else "note_held_rejected"
-    report = None
-    if archived.exists():
-        assessment = assess_file(archived, step, limits)
-        findings = register.stored_findings(warehouse.connection, submission_id)
-        summary = report_summary(assessment, findings, status=decided.status, history=None,
-                                 received_at=None, rows_loaded=decided.rows_loaded,
-                                 supersedes=decided.supersedes, note=note,
-                                 source_path=str(archived), loaded=release)
-        report, problem = step("report", write_report_after_load, Path(reports_dir) / submission_id,
-                               summary, findings)
-    else:
-        problem = f"no archived file at {archived}"
+    archived = inbox_files.archived_copy(archive_dir, sha256)
+    report, problem = None, f"no archived copy of {sha256} under {archive_dir}"
+    if archived is not None:
+        report, problem = report_from_register(
+            archived, submission_id, warehouse, reports_dir, step, limits, status=decided.status,
+            rows_loaded=decided.rows_loaded, supersedes=decided.supersedes, loaded=release,
+            note="note_released" if release else "note_held_rejected")
     return Outcome(file_name, submission_id, decided.status, sum(decided.rows_loaded.values()),
                    report=report, report_pending=problem is not None,
                    note=f"the decision is recorded, but the report was not written again: {problem}"
                    if problem else "")
+
+
+def report_from_register(archived_path: str | Path, submission_id: str, warehouse: Warehouse,
+                         reports_dir: str | Path, step: Step, limits: Limits, *, status: str,
+                         rows_loaded: dict[str, int] | None, supersedes: list[str], loaded: bool,
+                         note: str | None = None) -> tuple[str | None, str | None]:
+    """A recorded submission's report written again: its archived file read again (validation is
+    deterministic) with the findings the register holds for it, history warnings included.
+    (its folder, None), or (None, why not)."""
+    assessment = assess_file(archived_path, step, limits)
+    findings = register.stored_findings(warehouse.connection, submission_id)
+    summary = report_summary(assessment, findings, status=status, history=None, received_at=None,
+                             rows_loaded=rows_loaded, supersedes=supersedes, note=note,
+                             source_path=str(archived_path), loaded=loaded)
+    return step("report", write_report_after_load, Path(reports_dir) / submission_id, summary, findings)
 
 
 def report_summary(assessment: Assessment, findings: list[Finding], *, status: str,

@@ -117,6 +117,14 @@ def archive_path(archive_root: str | Path, sha256: str, name: str) -> Path:
     return Path(archive_root) / sha256[:2] / sha256 / Path(name).name
 
 
+def archived_copy(archive_root: str | Path, sha256: str) -> Path | None:
+    """The archived copy of a content, found by its sha256 alone (the register may show its
+    name withheld); the first by name when the same bytes came under several names."""
+    folder = Path(archive_root) / sha256[:2] / sha256
+    copies = sorted(p for p in folder.glob("*") if not p.name.startswith(".")) if folder.is_dir() else []
+    return copies[0] if copies else None
+
+
 def archive_raw(path: str | Path, archive_root: str | Path) -> ArchivedFile:
     """Copy the entry, as received, to the content-addressed archive (once per content)."""
     path = Path(path)

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from schemas.findings import ParsedSubmission
 from schemas.limits import Limits
+from transforms.isolated import read_isolated
 from transforms.normalise import normalise_submission
-from transforms.readers import read_submission
 
 
 def prepare_submission(path: str | Path, limits: Limits = Limits()) -> ParsedSubmission:
-    """Read (in this process) and normalise; the pipeline reads workbooks and zips through
-    `transforms.isolated.read_isolated` instead, with the configured limits."""
-    return normalise_submission(read_submission(path, limits))
+    """Read within `limits` (a workbook in a child process with a memory and a time limit) and
+    normalise: the one way a submission is read."""
+    return normalise_submission(read_isolated(path, limits))
 
 
 def discover(inbox: str | Path) -> list[Path]:
