@@ -24,7 +24,7 @@ import pycountry
 
 __all__ = [
     "CountryResolution", "COUNTRY_CODES", "country_codes", "load_countries", "load_aliases",
-    "normalise_name", "resolve_country", "resolve_many",
+    "normalise_name", "resolve_country", "resolve_many", "country_name",
 ]
 
 REFERENCE_DIR = Path(__file__).with_name("reference")
@@ -104,6 +104,25 @@ def load_aliases() -> pd.DataFrame:
 def country_codes() -> frozenset[str]:
     """The ISO 3166-1 alpha-3 codes of countries.csv."""
     return frozenset(_countries()["iso3"])
+
+
+@cache
+def country_name(iso3: str, language: str = "en") -> str:
+    """A country's name in one of the six languages, as a report shows it: English from
+    countries.csv (the UN M49 names), the others from CLDR (Babel). An unknown code is returned
+    as it is."""
+    rows = _countries()
+    match = rows[rows["iso3"] == iso3]
+    if match.empty:
+        return iso3
+    row = match.iloc[0]
+    if language != "en":
+        from babel import Locale  # CLDR data, loaded only when a language needs it
+
+        name = Locale.parse(language).territories.get(row["iso2"])
+        if name:
+            return name
+    return row["name"]
 
 
 def __getattr__(name: str):
