@@ -140,7 +140,7 @@ def read_file(path: str | Path, limits: Limits) -> ParsedSubmission:
 
 
 def validate_parsed(parsed: ParsedSubmission, limits: Limits = Limits()) -> Assessment:
-    return Assessment(parsed, validate_submission(parsed), limits)
+    return Assessment(parsed, validate_submission(parsed, limits), limits)
 
 
 def assess_file(path: str | Path, step: Step = call, limits: Limits = Limits()) -> Assessment:

@@ -113,12 +113,12 @@ _RULES = (
     # -- tables -------------------------------------------------------------------------------
     Rule("parts-exceed-total", ERROR, "Parts exceed the total",
          "The {dimension} categories ({parts}) add up to {parts_sum}, more than the total of "
-         "{total} for {context}.",
+         "{total} for {context}. {changes}",
          "Check the total and the breakdown: the categories can never add up to more than "
          "the total."),
     Rule("parts-differ-from-total", WARNING, "Parts do not add up to the total",
          "Every {dimension} category is given for {context}, but they add up to {parts_sum}, "
-         "not to the total of {total}.",
+         "not to the total of {total}. {changes}",
          "Confirm the figures, or correct the total or the categories so that they match."),
     Rule("year-outside-period", ERROR, "Year outside the reporting period",
          "The year {value} is outside the reporting period {year_from}–{year_to} given on the submission "

@@ -178,6 +178,16 @@ UI: dict[str, str] = {
     # parameters of the published import's rules (`published-*`)
     "count_range": "{low} to {high}",
     "and_more": "{listed} and {more} more",
+    # the fewest cells to change (parts-* rules, schemas.localise) and the annotated workbook's marks
+    "fewest_changes": "The fewest cells to change: {alternatives}.",
+    "fewest_changes_more": "The fewest cells to change: {alternatives}; other corrections as small exist.",
+    "change_cells": "change {cells}",
+    "cell_change": "{cell} from {old} to {new}",
+    "cell_change_at_least": "{cell} from {old} to {new} or more",
+    "cell_change_at_most": "{cell} from {old} to {new} or less",
+    "cell_change_between": "{cell} from {old} to a value from {low} to {high}",
+    "part_of_total": "Part of the total in {cell}: {title}.",
+    "suggested_change": "Suggested change (see the total in {cell}): {change}.",
     "summed.sub_forms": "one row per unlabelled sub-form of Other forms of exploitation",
     "summed.age_groups": "one row per unlabelled age group: the values are this sex's rows by age",
     "published_label_for.indicator": " for {indicator}",

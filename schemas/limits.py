@@ -33,6 +33,7 @@ class Limits:
     parse_seconds: float = 300.0  # wall-clock time to read one workbook or zip (child process)
     parse_memory_bytes: int = 3 * 1024 * MiB  # memory the reading child may add to its start
     annotated_cells: int = 250_000  # above this, no annotated.xlsx (openpyxl: ~1 KB per cell)
+    localise_seconds: float = 5.0  # solver time to find which cells to change, per table
 
 
 LIMIT_NAMES = tuple(f.name for f in fields(Limits))

@@ -44,6 +44,8 @@ PARAMETER_KINDS = {
     "applies_to": "ui_choice",  # where a label is not known: ui.published_label_for.<code>
     "expected": "ui_choice",  # what a published value should be: ui.published_expected.<code>
     "limit": "limit",  # a setting of schemas/limits.py: what it bounds, and its name
+    # the fewest cells to change (schemas.localise): [[{line, column, cell, from, to, low, high}]]
+    "changes": "cell_changes",
 }
 # A rule whose parameter means something else than the same name elsewhere.
 RULE_PARAMETER_KINDS = {
@@ -149,7 +151,7 @@ def _fill(template: str, finding: Finding, language: str) -> str:
     values.setdefault("column", i18n.column_header(finding.table, finding.column, language)
                       if finding.column else "")
     values.setdefault("table", i18n.table_name(finding.table, language) if finding.table else "")
-    return template.format_map(_Blank(values))
+    return template.format_map(_Blank(values)).rstrip()  # an empty last parameter leaves no space
 
 
 def _written(name: str, value: Any, finding: Finding, language: str) -> str:
@@ -218,6 +220,8 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         return i18n.text(f"ui.{UI_CHOICES[name]}.{value}", language).format_map(_Blank(details))
     if kind == "alternatives":
         return " / ".join(value) if isinstance(value, list) else str(value)
+    if kind == "cell_changes":
+        return _changes_text(value, bool(finding.params.get("more_changes")), language)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
@@ -233,6 +237,44 @@ def _count_text(value: Any, language: str) -> str:
     if low == 1 and high <= 4:
         return f"<{high + 1}"
     return i18n.ui("count_range", language, low=low, high=high)
+
+
+def _changes_text(alternatives: list[list[dict[str, Any]]], more: bool, language: str) -> str:
+    """`The fewest cells to change: change F15 from 15 to 17, or change F24 from 9 to 7.`:
+    each minimal set of cells (schemas.localise), the sets joined by "or"."""
+    sets = [i18n.ui("change_cells", language,
+                    cells=_list([cell_change_text(change, language) for change in changes], "standard", language))
+            for changes in alternatives]
+    return i18n.ui("fewest_changes_more" if more else "fewest_changes", language,
+                   alternatives=_list(sets, "or", language))
+
+
+def cell_change_text(change: dict[str, Any], language: str) -> str:
+    """`F15 from 15 to 17`; `to 12 or more`, `to 7 or less`, `to a value from 3 to 5` when
+    the table does not determine one value."""
+    cell = change.get("cell") or i18n.ui("line", language, line=change["line"])
+    low, high = change["low"], change["high"]
+    old = _number(change["from"], language)
+    if low == high:
+        return i18n.ui("cell_change", language, cell=cell, old=old, new=_number(low, language))
+    if high is None:
+        return i18n.ui("cell_change_at_least", language, cell=cell, old=old, new=_number(low, language))
+    if low == 0:
+        return i18n.ui("cell_change_at_most", language, cell=cell, old=old, new=_number(high, language))
+    return i18n.ui("cell_change_between", language, cell=cell, old=old,
+                   low=_number(low, language), high=_number(high, language))
+
+
+def _list(items: list[str], style: str, language: str) -> str:
+    """Items joined as the language joins a list ("standard": and, "or": or), from CLDR."""
+    from babel.lists import format_list
+
+    return format_list(items, style=style, locale=language)
+
+
+def _number(value: Any, language: str) -> str:
+    """A count as written in a message (one helper, for locale-aware digits later)."""
+    return str(value)
 
 
 def _cell_key_text(key: dict[str, Any], texts: list[str] | None, language: str) -> str:

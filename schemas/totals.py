@@ -35,6 +35,7 @@ class FailingTotal:
     parts: list[str]  # the part categories, sorted
     parts_inexact: int  # how many parts are known only within bounds
     exceeds: bool  # True: the parts exceed the total; False: a complete breakdown that does not add up
+    part_rows: tuple[int, ...] = ()  # the parts' positions in the frame
 
 
 def failing_totals(
@@ -110,7 +111,8 @@ def _failing(dimension, column: pd.Series, codes, key, lows, highs, lines, not_p
             dimension=dimension, row=int(row), line=int(lines[row]),
             parts_sum=int(round(parts_low[group[row]])), parts_sum_high=int(round(parts_high[group[row]])),
             parts=sorted(str(v) for v in values[members]),
-            parts_inexact=int((lows[members] != highs[members]).sum()), exceeds=bool(exceeded)))
+            parts_inexact=int((lows[members] != highs[members]).sum()), exceeds=bool(exceeded),
+            part_rows=tuple(int(r) for r in np.flatnonzero(members))))
     return found
 
 
@@ -123,3 +125,56 @@ def _combined_codes(columns: list[np.ndarray]) -> np.ndarray:
         combined = combined * (int(column.max()) + 1) + column
         combined = pd.factorize(combined)[0].astype("int64")  # stays below the row count
     return combined
+
+
+@dataclass(frozen=True)
+class Breakdowns:
+    """Every total of one dimension with its parts, as frame positions (the constraints that
+    `schemas.localise` solves): a total is at least the sum of its parts, and equal to it
+    when its breakdown is complete."""
+
+    dimension: str
+    totals: np.ndarray  # positions of the `total` rows that have parts
+    total_groups: np.ndarray  # the group (combination of the other key columns) of each
+    parts: np.ndarray  # positions of the part rows whose group has a total
+    part_groups: np.ndarray
+    complete: np.ndarray  # by group: every category of the dimension given
+
+
+def breakdowns(
+    frame: pd.DataFrame,
+    key: Sequence[str],
+    dimensions: Sequence[str],
+    *,
+    not_parts: Mapping[str, Iterable[str]] | None = None,
+    complete: Mapping[str, int | None] | None = None,
+) -> list[Breakdowns]:
+    """The totals and parts of each of `dimensions`, grouped as `failing_totals` groups them."""
+    if frame.empty:
+        return []
+    codes = {c: pd.factorize(frame[c], use_na_sentinel=False)[0].astype("int64") for c in key}
+    found = []
+    for dimension in dimensions:
+        column = frame[dimension]
+        is_total = (column == TOTAL).to_numpy(dtype=bool, na_value=False)
+        is_part = ~is_total
+        excluded = set((not_parts or {}).get(dimension, ()))
+        if excluded:
+            is_part &= ~column.isin(list(excluded)).to_numpy(dtype=bool)
+        if not is_total.any() or not is_part.any():
+            continue
+        group = _combined_codes([codes[c] for c in key if c != dimension])
+        groups = int(group.max()) + 1
+        has_total = np.bincount(group[is_total], minlength=groups) > 0
+        has_parts = np.bincount(group[is_part], minlength=groups) > 0
+        totals = np.flatnonzero(is_total & has_parts[group])
+        parts = np.flatnonzero(is_part & has_total[group])
+        whole = np.zeros(groups, dtype=bool)
+        wanted = (complete or {}).get(dimension)
+        if wanted:
+            categories = codes[dimension]
+            width = int(categories.max()) + 1
+            pairs = pd.unique(group[is_part] * width + categories[is_part])
+            whole = np.bincount(pairs // width, minlength=groups) == wanted
+        found.append(Breakdowns(dimension, totals, group[totals], parts, group[parts], whole))
+    return found

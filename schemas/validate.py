@@ -20,6 +20,8 @@ import pandera.pandas as pa
 from schemas import codelists as cl
 from schemas.cross_tables import cross_table_findings
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
+from schemas.limits import Limits
+from schemas.localise import SOLVED, localise_totals
 from schemas.personal_data import holds_personal_data, screen
 from schemas.submission import SubmissionDetails, country_in_file_name
 from schemas.totals import failing_totals
@@ -41,7 +43,7 @@ class ValidationResult:
         return any(f.severity == "error" for f in self.findings)
 
 
-def validate_submission(parsed: ParsedSubmission) -> ValidationResult:
+def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits()) -> ValidationResult:
     findings = list(parsed.read_findings)
     result = ValidationResult(findings=findings, frames=dict(parsed.tables))
     if any(f.rule == "unreadable-file" or (f.rule == "limit-exceeded" and f.table is None)
@@ -53,7 +55,7 @@ def validate_submission(parsed: ParsedSubmission) -> ValidationResult:
             if spec.required:
                 findings.append(make_finding("missing-table", table=name))
             continue
-        table_findings, typed = validate_table(spec, frame)
+        table_findings, typed = validate_table(spec, frame, limits.localise_seconds)
         findings.extend(table_findings)
         result.tables[name] = typed
     findings.extend(_submission_rules(result, parsed.file_name))
@@ -84,7 +86,8 @@ def one_per_cell(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
-def validate_table(spec: TableSpec, frame: TableFrame) -> tuple[list[Finding], pd.DataFrame]:
+def validate_table(spec: TableSpec, frame: TableFrame,
+                   localise_seconds: float = Limits.localise_seconds) -> tuple[list[Finding], pd.DataFrame]:
     """All single-table rules for one table: the findings, and the typed frame."""
     data = frame.data
     columns = spec.schema.columns
@@ -107,7 +110,7 @@ def validate_table(spec: TableSpec, frame: TableFrame) -> tuple[list[Finding], p
     findings.extend(type_findings)
     already = {(f.line, f.column) for f in type_findings}
     findings.extend(_value_findings(spec, schema, frame, typed, already))
-    findings.extend(_parts_against_totals(spec, frame, typed, findings))
+    findings.extend(_parts_against_totals(spec, frame, typed, findings, localise_seconds))
     return findings, typed
 
 
@@ -322,9 +325,10 @@ def _personal_data(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> l
     return findings
 
 
-def _parts_against_totals(spec, frame, typed, findings) -> list[Finding]:
+def _parts_against_totals(spec, frame, typed, findings, localise_seconds) -> list[Finding]:
     """Within a table, the categories of each dimension against that dimension's `total` row
-    (the one rule of schemas.totals, with exact counts)."""
+    (the one rule of schemas.totals, with exact counts), with the fewest cells whose change
+    makes the table consistent (schemas.localise) when they could be found in time."""
     count = "count"
     if count not in typed.columns or not spec.key or not set(spec.key) <= set(typed.columns):
         return []
@@ -335,15 +339,41 @@ def _parts_against_totals(spec, frame, typed, findings) -> list[Finding]:
     for dimension in dimensions:
         codelist = cl.CODELISTS.get(spec.column_meta(dimension).get("codelist", ""))
         complete[dimension] = len(codelist.codes) - 1 if codelist else None  # every category but total
+    failing = failing_totals(valid, spec.key, dimensions, count, complete=complete)
+    located = localise_totals(valid, spec.key, dimensions, count, complete=complete,
+                              failing_rows=[f.row for f in failing], seconds=localise_seconds)
+    lines = valid[LINE].to_numpy()
     out: list[Finding] = []
-    for failing in failing_totals(valid, spec.key, dimensions, count, complete=complete):
-        total = int(valid[count].iat[failing.row])
+    for failed in failing:
+        total = int(valid[count].iat[failed.row])
+        localisation = located.get(failed.row)
         out.append(make_finding(
-            "parts-exceed-total" if failing.exceeds else "parts-differ-from-total", frame=frame,
-            line=failing.line, column=count, value=total, dimension=failing.dimension,
-            parts=failing.parts, parts_sum=failing.parts_sum, total=total,
-            context={c: valid[c].iat[failing.row] for c in spec.key if c != failing.dimension}))
+            "parts-exceed-total" if failed.exceeds else "parts-differ-from-total", frame=frame,
+            line=failed.line, column=count, value=total, dimension=failed.dimension,
+            parts=failed.parts, parts_sum=failed.parts_sum, total=total,
+            context={c: valid[c].iat[failed.row] for c in spec.key if c != failed.dimension},
+            part_lines=[int(lines[row]) for row in failed.part_rows],
+            **_changes_params(localisation, valid, frame, count)))
     return out
+
+
+def _changes_params(localisation, valid: pd.DataFrame, frame: TableFrame, count: str) -> dict:
+    """The minimal sets of cells to change, as data: `changes` (alternatives, each a list of
+    {line, column, cell, from, to, low, high}), `more_changes` (more sets exist than are
+    listed) and `localisation` (the solver's outcome, also when it found nothing in time)."""
+    if localisation is None:
+        return {}
+    params: dict = {"localisation": localisation.status}
+    if localisation.status != SOLVED or not localisation.alternatives:
+        return params
+    params["changes"] = [
+        [{"line": int(valid[LINE].iat[c.row]), "column": count,
+          "cell": frame.location(int(valid[LINE].iat[c.row]), count).cell,
+          "from": int(valid[count].iat[c.row]), "to": c.to, "low": c.low, "high": c.high}
+         for c in changes]
+        for changes in localisation.alternatives]
+    params["more_changes"] = localisation.more
+    return params
 
 
 def _submission_rules(result: ValidationResult, file_name: str) -> list[Finding]:
