@@ -19,11 +19,15 @@ from openpyxl.styles import Font, PatternFill
 
 from reporting.safe import neutralise_formula
 from schemas import i18n, messages
-from schemas.findings import Finding
+from schemas.findings import Finding, column_letter
 from schemas.personal_data import shown
 from schemas.tables import TABLES
 
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
+# the cells of a failing breakdown: its parts lighter than the total, and the cells of the
+# fewest changes (schemas.localise) in blue
+PART_FILLS = {"error": PatternFill("solid", fgColor="FFE8EB"), "warning": PatternFill("solid", fgColor="FFF6D6")}
+SUGGESTED_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_FONT = Font(bold=True)
 EXCEL_CELL = re.compile(r"^[A-Z]{1,3}[1-9][0-9]{0,6}$")
 COMMENT_AUTHOR = "UNODC GLOTIP"
@@ -36,7 +40,8 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: list[Fin
         workbook = load_workbook(source)  # formulas, styles, validations and comments kept
     except Exception:  # noqa: BLE001 - an unreadable workbook already has its finding
         return None
-    for cell_findings in _by_cell(findings).values():
+    by_cell = _by_cell(findings)
+    for cell_findings in by_cell.values():
         first = cell_findings[0]
         if first.source not in workbook.sheetnames:
             continue
@@ -50,6 +55,7 @@ def annotate_workbook(source: str | Path, target: str | Path, findings: list[Fin
         if cell.comment is not None and shown(cell.comment.text):  # the submitter's own note, ours after it
             text = f"{cell.comment.text}\n\n{text}"
         cell.comment = Comment(neutralise_formula(text), COMMENT_AUTHOR, width=360, height=160)
+    _mark_breakdowns(workbook, findings, set(by_cell), language)
     _add_findings_sheet(workbook, findings, language)
     target = Path(target)
     workbook.save(target)
@@ -63,6 +69,39 @@ def _by_cell(findings: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
         if finding.source and finding.cell and EXCEL_CELL.match(finding.cell):
             cells.setdefault((finding.source, finding.cell), []).append(finding)
     return cells
+
+
+def _mark_breakdowns(workbook, findings: list[Finding], finding_cells: set, language: str) -> None:
+    """The parts of each total that fails against them (`part_lines`), and the cells the
+    fewest changes would touch (`changes`): a fill and a comment pointing to the total's
+    finding. A cell with a finding of its own keeps its fill; the note is added to its comment."""
+    marks: dict[tuple[str, str], dict] = {}
+    for finding in findings:
+        if not (finding.params.get("part_lines") and finding.source in workbook.sheetnames
+                and finding.cell and finding.location.position):
+            continue
+        letter = column_letter(finding.location.position)
+        title = messages.rule_title(finding.rule, language)
+        for line in finding.params["part_lines"]:
+            mark = marks.setdefault((finding.source, f"{letter}{line}"), {"texts": [], "suggested": False})
+            mark["severity"] = "error" if finding.severity == "error" else mark.get("severity", "warning")
+            mark["texts"].append(i18n.ui("part_of_total", language, cell=finding.cell, title=title))
+        for changes in finding.params.get("changes") or []:
+            for change in changes:
+                if change.get("cell") and EXCEL_CELL.match(change["cell"]):
+                    mark = marks.setdefault((finding.source, change["cell"]), {"texts": [], "suggested": False})
+                    mark["suggested"] = True
+                    mark["texts"].append(i18n.ui("suggested_change", language, cell=finding.cell,
+                                                 change=i18n.ui("change_cells", language,
+                                                                cells=messages.cell_change_text(change, language))))
+    for (sheet, reference), mark in marks.items():
+        cell = workbook[sheet][reference]
+        if (sheet, reference) not in finding_cells:
+            cell.fill = SUGGESTED_FILL if mark["suggested"] else PART_FILLS[mark.get("severity", "warning")]
+        text = "\n".join(dict.fromkeys(mark["texts"]))  # once each, in the order found
+        if cell.comment is not None and shown(cell.comment.text):  # the submitter's or ours, kept first
+            text = f"{cell.comment.text}\n\n{text}"
+        cell.comment = Comment(neutralise_formula(text), COMMENT_AUTHOR, width=360, height=160)
 
 
 def _holds_personal_data(finding: Finding) -> bool:

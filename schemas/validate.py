@@ -330,15 +330,10 @@ def _parts_against_totals(spec, frame, typed, findings, localise_seconds) -> lis
     (the one rule of schemas.totals, with exact counts), with the fewest cells whose change
     makes the table consistent (schemas.localise) when they could be found in time."""
     count = "count"
-    if count not in typed.columns or not spec.key or not set(spec.key) <= set(typed.columns):
+    inputs = totals_inputs(spec, typed, findings)
+    if inputs is None:
         return []
-    bad_lines = {f.line for f in findings if f.severity == "error"}
-    valid = typed[typed[count].notna() & ~typed[LINE].isin(bad_lines)]
-    dimensions = spec.columns_where("dimension")
-    complete = {}
-    for dimension in dimensions:
-        codelist = cl.CODELISTS.get(spec.column_meta(dimension).get("codelist", ""))
-        complete[dimension] = len(codelist.codes) - 1 if codelist else None  # every category but total
+    valid, dimensions, complete = inputs
     failing = failing_totals(valid, spec.key, dimensions, count, complete=complete)
     located = localise_totals(valid, spec.key, dimensions, count, complete=complete,
                               failing_rows=[f.row for f in failing], seconds=localise_seconds)
@@ -355,6 +350,23 @@ def _parts_against_totals(spec, frame, typed, findings, localise_seconds) -> lis
             part_lines=[int(lines[row]) for row in failed.part_rows],
             **_changes_params(localisation, valid, frame, count)))
     return out
+
+
+def totals_inputs(spec: TableSpec, typed: pd.DataFrame, findings: list[Finding]):
+    """What the parts-against-totals rule reads of a table: its rows with a count and no
+    error (`findings`: the table's findings before this rule), its dimensions, and the number
+    of categories that makes each dimension's breakdown complete; None when it has no counts."""
+    count = "count"
+    if count not in typed.columns or not spec.key or not set(spec.key) <= set(typed.columns):
+        return None
+    bad_lines = {f.line for f in findings if f.severity == "error"}
+    valid = typed[typed[count].notna() & ~typed[LINE].isin(bad_lines)]
+    dimensions = spec.columns_where("dimension")
+    complete = {}
+    for dimension in dimensions:
+        codelist = cl.CODELISTS.get(spec.column_meta(dimension).get("codelist", ""))
+        complete[dimension] = len(codelist.codes) - 1 if codelist else None  # every category but total
+    return valid, dimensions, complete
 
 
 def _changes_params(localisation, valid: pd.DataFrame, frame: TableFrame, count: str) -> dict:
