@@ -17,7 +17,7 @@ from schemas.localise import SOLVED, TIMED_OUT, TOO_LARGE, localise_totals
 from schemas.messages import render_message
 from schemas.totals import failing_totals
 from schemas.validate import validate_submission
-from tests.builders import consistent_victims, victims, write_submission
+from tests.builders import consistent_victims, csv_submission, victims, write_submission
 from transforms.prepare import prepare_submission
 
 KEY = ["year", "sex", "age"]
@@ -120,17 +120,46 @@ def test_a_block_over_the_size_bound_is_not_solved():
     assert (result.status, result.cells, result.alternatives) == (TOO_LARGE, len(frame), ())
 
 
-def test_the_time_bound_is_honoured_on_a_large_block():
-    rows = list(consistent_victims(1_500, citizenships=40))
+def test_two_wrong_cells_are_found_as_a_set_of_two_with_its_tie():
+    frame = cube()
+    for sex, age in (("female", "child"), ("male", "adult")):
+        frame.at[row_of(frame, sex, age), "count"] += 3
+    result = localised(frame)
+    # the two cells typed wrong, or the other corners of their rectangle, 3 less each
+    expected = [sorted([row_of(frame, "female", "child"), row_of(frame, "male", "adult")]),
+                sorted([row_of(frame, "female", "adult"), row_of(frame, "male", "child")])]
+    assert sorted([c.row for c in changes] for changes in result.alternatives) == sorted(expected)
+    assert not result.more
+
+
+def large_block(cells_wrong: int) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """One year of victims, every sex, age, form and 40 citizenships: a block of 9,240 cells."""
+    rows = list(consistent_victims(9_240, citizenships=40))
     frame = pd.DataFrame(rows, columns=["year", "sex", "age", "form", "citizenship", "count"])
     frame["_line"] = range(2, len(frame) + 2)
-    frame.loc[frame.index[-1], "count"] += 50
-    key, dimensions = ["year", "sex", "age", "form", "citizenship"], ["sex", "age", "form", "citizenship"]
-    failing = failing_totals(frame, key, dimensions, "count")
+    for row in frame.index[(frame["sex"] == "female") & (frame["citizenship"] != cl.TOTAL)][:cells_wrong]:
+        frame.loc[row, "count"] += 50
+    return frame, ["year", "sex", "age", "form", "citizenship"], ["sex", "age", "form", "citizenship"]
+
+
+def test_one_wrong_cell_in_a_large_block_is_found_quickly():
+    frame, key, dimensions = large_block(1)
+    failing = failing_totals(frame, key, dimensions, "count", complete=COMPLETE)
+    found = localise_totals(frame, key, dimensions, "count", complete=COMPLETE,
+                            failing_rows=[f.row for f in failing], seconds=20.0)
+    [result] = list({id(item): item for item in found.values()}.values())
+    wrong = int(frame.index[(frame["sex"] == "female") & (frame["citizenship"] != cl.TOTAL)][0])
+    assert (result.status, result.cells) == (SOLVED, 9_240)
+    assert [[c.row for c in changes] for changes in result.alternatives] == [[wrong]]
+
+
+def test_the_time_bound_is_honoured_on_a_large_block():
+    frame, key, dimensions = large_block(6)
+    failing = failing_totals(frame, key, dimensions, "count", complete=COMPLETE)
     started = time.perf_counter()
-    found = localise_totals(frame, key, dimensions, "count", failing_rows=[f.row for f in failing],
-                            seconds=0.01)
-    assert time.perf_counter() - started < 2.0
+    found = localise_totals(frame, key, dimensions, "count", complete=COMPLETE,
+                            failing_rows=[f.row for f in failing], seconds=0.05)
+    assert time.perf_counter() - started < 3.0
     assert {item.status for item in found.values()} == {TIMED_OUT}
     assert all(item.alternatives == () for item in found.values())
 
@@ -191,14 +220,14 @@ def test_a_timeout_keeps_todays_message(tmp_path):
 
 
 def test_a_table_too_large_keeps_todays_message(tmp_path):
-    rows = [",".join(map(str, row)) for row in consistent_victims(5_000, first_year=2021)]
-    rows = [row for row in rows if row.startswith("2021,")]  # one year: one block of 4,840 cells
-    first = rows[0].split(",")  # the year's grand total
+    rows = [",".join(map(str, row)) for row in consistent_victims(11_440, first_year=2021, citizenships=50)]
+    first = rows[0].split(",")  # the year's grand total, in a block of 11,440 cells
     rows[0] = ",".join([*first[:-1], str(int(first[-1]) + 1)])
-    [finding] = [f for f in validate_submission(prepare_submission(workbook(tmp_path, *rows))).findings
-                 if f.rule.startswith("parts-")][:1]
-    assert finding.params["localisation"] == TOO_LARGE and "changes" not in finding.params
-    assert "fewest" not in render_message(finding) and render_message(finding).endswith(".")
+    folder = csv_submission(tmp_path / "s", rows, years=(2021, 2021))
+    findings = [f for f in validate_submission(prepare_submission(folder)).findings if f.rule.startswith("parts-")]
+    assert findings and {f.params["localisation"] for f in findings} == {TOO_LARGE}
+    assert not any("changes" in f.params for f in findings)
+    assert all("fewest" not in render_message(f) and render_message(f).endswith(".") for f in findings)
 
 
 # -- the annotated workbook -----------------------------------------------------------------------
