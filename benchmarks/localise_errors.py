@@ -67,9 +67,18 @@ def published_tables(path: Path, seconds: float) -> list[dict]:
             located = localise_totals(table, key, DIMENSION_COLUMNS[name], "count_min", "count_max",
                                       not_parts=NOT_A_PART, failing_rows=[f.row for f in failing],
                                       seconds=seconds)
+            blocks = _blocks(located)
             records.append({"table": f"{country} {name}", "failing": len(failing),
-                            "seconds": time.perf_counter() - started, "blocks": _blocks(located)})
+                            "seconds": time.perf_counter() - started, "blocks": blocks,
+                            "suppressed_to_zero": sum(_suppressed_to_zero(block, table) for block in blocks)})
     return records
+
+
+def _suppressed_to_zero(block, table) -> bool:
+    """Whether a one-cell explanation of the block makes a `<5` cell (1 to 4) zero: the
+    published data suggest some `<5` are zeros (docs/published-data.md)."""
+    return any(len(changes) == 1 and changes[0].to == 0 and table["suppressed"].iat[changes[0].row]
+               for changes in block.alternatives)
 
 
 def sample_tables(folder: Path, seconds: float) -> list[dict]:
@@ -127,6 +136,9 @@ def report(title: str, records: list[dict]) -> None:
           f"more than {MAX_ALTERNATIVES} (the ones listed): {sum(b.more for b in solved)}")
     one_cell_unique = sum(len(b.alternatives) == 1 and len(b.alternatives[0]) == 1 for b in solved)
     print(f"  one cell, and only one candidate: {one_cell_unique} ({_share(one_cell_unique, len(blocks))})")
+    if any("suppressed_to_zero" in r for r in records):
+        zero = sum(r["suppressed_to_zero"] for r in records)
+        print(f"  explained by one `<5` cell being 0 (among its minimal sets): {zero} ({_share(zero, len(blocks))})")
     print(f"  too large: {sum(b.status == TOO_LARGE for b in blocks)}; "
           f"timed out: {sum(b.status == TIMED_OUT for b in blocks)}")
     times = sorted(r["seconds"] for r in records)

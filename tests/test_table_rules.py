@@ -27,6 +27,11 @@ def test_parts_exceeding_the_total_in_each_dimension(tmp_path, parts, dimension)
     result = validate_submission(prepare_submission(folder))
     assert [(f.rule, render_location(f.location), f.params["dimension"]) for f in result.findings] == [
         ("parts-exceed-total", "victims.csv, line 2, column 6", dimension)]
+    # which cell to change: the total (13 or more), or either part alone, each listed
+    [finding] = result.findings
+    assert [[(c["line"], c["cell"], c["low"], c["high"]) for c in changes] for changes in finding.params["changes"]] == [
+        [(2, None, 13, None)], [(3, None, 0, 5)], [(4, None, 0, 2)]]
+    assert finding.params["part_lines"] == [3, 4]
 
 
 def test_complete_age_parts_that_differ_from_the_total_are_a_warning(tmp_path):
@@ -34,6 +39,10 @@ def test_complete_age_parts_that_differ_from_the_total_are_a_warning(tmp_path):
                                              "2021,total,adult,total,total,4", "2021,total,unknown,total,total,1"],
                             years=(2021, 2021))
     assert findings(folder) == [("parts-differ-from-total", "victims.csv, line 2, column 6")]
+    [finding] = validate_submission(prepare_submission(folder)).findings
+    assert render_message(finding).endswith(
+        "The fewest cells to change: change line 2 from 10 to 8, change line 3 from 3 to 5, change line 4 "
+        "from 4 to 6, or change line 5 from 1 to 3.")
 
 
 def test_repatriated_from_the_submitting_country_is_a_warning(tmp_path):
