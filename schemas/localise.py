@@ -129,11 +129,10 @@ def _blocks(n: int, linked: list) -> np.ndarray:
     parts, in every dimension."""
     sources, targets = [], []
     for item in linked:
-        first_total = {}
-        for row, group in zip(item.totals, item.total_groups):
-            first_total.setdefault(int(group), int(row))
-        anchors = np.array([first_total[int(g)] for g in item.part_groups], dtype="int64")
-        sources += [anchors, np.array([first_total[int(g)] for g in item.total_groups], dtype="int64")]
+        groups = int(max(item.total_groups.max(), item.part_groups.max())) + 1
+        first_total = np.full(groups, -1, dtype="int64")
+        first_total[item.total_groups[::-1]] = item.totals[::-1]  # the last write wins: the first total
+        sources += [first_total[item.part_groups], first_total[item.total_groups]]
         targets += [item.parts, item.totals]  # parts, and any repeated total, to the group's total
     if not sources:
         return np.arange(n)
@@ -150,9 +149,9 @@ def _block_constraints(rows: np.ndarray, linked: list) -> list[_Constraint]:
         if not inside.any():
             continue
         parts_by_group: dict[int, list[int]] = {}
-        for row, group in zip(item.parts, item.part_groups):
-            if int(row) in index:
-                parts_by_group.setdefault(int(group), []).append(index[int(row)])
+        in_block = np.isin(item.parts, rows)  # a block holds all the parts of its totals
+        for row, group in zip(item.parts[in_block], item.part_groups[in_block]):
+            parts_by_group.setdefault(int(group), []).append(index[int(row)])
         for row, group in zip(item.totals[inside], item.total_groups[inside]):
             constraints.append(_Constraint(index[int(row)], tuple(parts_by_group[int(group)]),
                                            bool(item.complete[group])))
