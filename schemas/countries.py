@@ -28,7 +28,7 @@ import pycountry
 
 __all__ = [
     "CountryResolution", "COUNTRY_CODES", "country_codes", "load_countries", "load_aliases",
-    "normalise_name", "resolve_country", "resolve_many", "country_name",
+    "normalise_name", "resolve_country", "resolve_many", "country_name", "ambiguity",
 ]
 
 REFERENCE_DIR = Path(__file__).with_name("reference")
@@ -357,8 +357,8 @@ def _iso2_to_iso3() -> dict[str, str]:
 # ---------------------------------------------------------------- resolution
 
 def _lookup(text: str) -> _Match | None:
-    """Codes, then the name index; None when nothing matches."""
-    code = text.strip().upper()
+    """Codes (full-width letters too), then the name index; None when nothing matches."""
+    code = unicodedata.normalize("NFKC", text).strip().upper()
     if code.isascii() and code.isalpha():
         if len(code) == 3 and code in country_codes():
             return _Match("country", code, "iso3")
@@ -411,6 +411,17 @@ def _resolve_text(text: str) -> _Match:
     if match is None and "\ufffd" in text:
         match = _wildcard(text)
     return match or _Match("unresolved", None, "none")
+
+
+def ambiguity(text: str, separator: str | None = None) -> tuple[str, ...]:
+    """The ISO3 codes a text that is not a country code could mean, when every name in it that
+    does not resolve is ambiguous (a list's items split at `separator`); () otherwise, i.e.
+    when some name is simply unknown."""
+    items = [item for item in (text.split(separator) if separator else [text]) if item.strip()]
+    matches = [match for match in map(_resolve_text, items) if match.kind == "unresolved"]
+    if not matches or any(match.method != "ambiguous" for match in matches):
+        return ()
+    return tuple(sorted({code for match in matches for code in match.candidates}))
 
 
 def _is_missing(text) -> bool:
