@@ -45,6 +45,7 @@ CLDR_ALT_CSV = REFERENCE_DIR / "country_names_cldr_alt.csv"
 # mainland China, Taiwan and Hong Kong).
 CLDR_LOCALES = ("ar", "zh", "zh_Hant", "en", "fr", "ru", "es")
 UN_TRANSLATION_LANGUAGES = ("ar", "ru", "zh_CN", "zh_TW", "zh_HK")
+CHINESE_PERSON = "\u4eba"  # 人
 
 # Texts that name no country but a relation to the detecting country (normalised form).
 KEYWORD_KINDS = {
@@ -323,7 +324,8 @@ def _index() -> dict[str, _Match]:
 
 
 def _un_language_tiers() -> tuple[_Tier, _Tier]:
-    """Names in the six UN languages and their short forms (`_script_variants`)."""
+    """Names in the six UN languages; their short forms (`_script_variants`) and Chinese
+    demonyms in the second tier."""
     names, short = _Tier(), _Tier()
 
     def add(name: str, iso3: str, method: str) -> None:
@@ -337,6 +339,8 @@ def _un_language_tiers() -> tuple[_Tier, _Tier]:
         for row in countries:
             if row.iso2 in territories:
                 add(territories[row.iso2], row.iso3, f"cldr:{locale}")
+                if locale.startswith("zh"):  # Chinese demonyms are the name + 人: 埃及人
+                    short.add(territories[row.iso2] + CHINESE_PERSON, row.iso3, f"demonym:{locale}")
     for alt in _cldr_alt_names().itertuples(index=False):
         add(alt.name, alt.iso3, f"cldr-{alt.alt}:{alt.locale}")
     for lang in UN_TRANSLATION_LANGUAGES:

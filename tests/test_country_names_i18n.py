@@ -201,6 +201,15 @@ def test_names_that_look_alike_resolve_to_their_own_country(text, iso3):
     assert resolve_country(text).iso3 == iso3, resolve_country(text)
 
 
+@pytest.mark.parametrize("demonym, iso3", [
+    ("Egyptian", "EGY"), ("Égyptienne", "EGY"), ("Egipcia", "EGY"), ("مصرية", "EGY"),
+    ("مصري", "EGY"), ("египтянин", "EGY"), ("埃及人", "EGY"), ("中國人", "CHN"),
+    ("سوداني", "SDN"), ("南苏丹人", "SSD"), ("苏丹人", "SDN"), ("суданец", "SDN"),
+])
+def test_common_demonyms_resolve_in_the_six_languages(demonym, iso3):
+    assert resolve_country(demonym).iso3 == iso3
+
+
 @pytest.mark.parametrize("written, plain, iso3", [
     ("مِصْر", "مصر", "EGY"),                                   # vowel marks (harakat)
     ("الجزائـــر", "الجزائر", "DZA"),                            # tatweel
