@@ -261,11 +261,12 @@ def _pycountry_names(iso3: str) -> list[str]:
 class _Tier:
     """Keys of one matching tier. A key naming two countries within a tier is ambiguous."""
 
-    def __init__(self):
+    def __init__(self, key_of=normalise_name):
         self.targets: dict[str, dict[str, str]] = {}  # key -> {iso3: method}
+        self.key_of = key_of
 
     def add(self, text: str, iso3: str, method: str) -> None:
-        key = normalise_name(text)
+        key = self.key_of(text)
         if key:
             self.targets.setdefault(key, {}).setdefault(iso3, method)
 
@@ -326,11 +327,14 @@ def _index() -> dict[str, _Match]:
 def _un_language_tiers() -> tuple[_Tier, _Tier]:
     """Names in the six UN languages; their short forms (`_script_variants`) and Chinese
     demonyms in the second tier."""
-    names, short = _Tier(), _Tier()
+    # the same name comes from several sources (CLDR and pycountry, zh and zh_Hant): its key
+    # and short forms are computed once, for this build only
+    key_of, variants_of = cache(normalise_name), cache(_script_variants)
+    names, short = _Tier(key_of), _Tier(key_of)
 
     def add(name: str, iso3: str, method: str) -> None:
         names.add(name, iso3, method)
-        for variant in _script_variants(name):
+        for variant in variants_of(name):
             short.add(variant, iso3, method)
 
     countries = list(_countries().itertuples(index=False))
@@ -343,10 +347,11 @@ def _un_language_tiers() -> tuple[_Tier, _Tier]:
                     short.add(territories[row.iso2] + CHINESE_PERSON, row.iso3, f"demonym:{locale}")
     for alt in _cldr_alt_names().itertuples(index=False):
         add(alt.name, alt.iso3, f"cldr-{alt.alt}:{alt.locale}")
+    english_names = {row.iso3: _pycountry_names(row.iso3) for row in countries}
     for lang in UN_TRANSLATION_LANGUAGES:
         catalogue = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
         for row in countries:
-            for name in _pycountry_names(row.iso3):
+            for name in english_names[row.iso3]:
                 local = catalogue.gettext(name)
                 if local != name:
                     add(local, row.iso3, f"translation:{lang}")

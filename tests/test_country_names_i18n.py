@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from pipeline import submission as sequence
 from schemas import i18n
-from schemas.countries import country_codes, country_name, resolve_country
+from schemas.countries import ambiguity, country_codes, country_name, resolve_country
 from schemas.messages import render_message
 from schemas.tables import TABLES
 from schemas.validate import validate_submission
@@ -178,6 +178,14 @@ def test_an_ambiguous_name_is_not_resolved_and_says_what_it_could_mean(text, can
     result = resolve_country(text)
     assert (result.kind, result.iso3, result.method, result.candidates) == (
         "unresolved", None, "ambiguous", candidates)
+
+
+def test_a_list_is_ambiguous_only_when_every_name_it_misses_is_ambiguous():
+    assert ambiguity("NPL;Korea", ";") == ("KOR", "PRK")
+    assert ambiguity("unknown;Korean;Congolese", ";") == ("COD", "COG", "KOR", "PRK")
+    assert ambiguity("Korea;Atlantis", ";") == ()  # Atlantis is simply unknown
+    assert ambiguity("Korea;Atlantis") == ()  # one name, not a list
+    assert ambiguity("Atlantis") == ambiguity("KOR") == ambiguity("") == ()
 
 
 @pytest.mark.parametrize("text, iso3", [
