@@ -5,7 +5,9 @@
 Prints: the cold index build time (in a fresh process: import, then `_index()`; best of 5),
 the number of keys and how many are ambiguous, and for the six UN languages how many of
 CLDR's territory names (Babel) and pycountry's translated names of the 249 countries resolve
-back to their own ISO3 code, and which do not (ambiguous or claimed by another country).
+back to their own ISO3 code (and CLDR's alternative names, reference/country_names_cldr_alt.csv),
+and which do not (ambiguous or claimed by another country); whether every name
+`country_name` shows resolves back.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ def main() -> None:
         sources[f"pycountry {lang}"] = {
             row.iso3: catalogue.gettext(pycountry.countries.get(alpha_3=row.iso3).name)
             for row in rows.itertuples()}
+    alt = countries._cldr_alt_names()
+    for (locale, kind), group in alt.groupby(["locale", "alt"]):
+        sources[f"CLDR {locale} {kind}"] = dict(zip(group["iso3"], group["name"]))
     for source, names in sources.items():
         outcome = Counter()
         wrong = []
@@ -65,7 +70,7 @@ def main() -> None:
             else:
                 outcome[result.method if result.kind != "country" else "other country"] += 1
                 wrong.append(f"{name} ({iso3} -> {result.iso3 or '/'.join(result.candidates) or result.method})")
-        print(f"{source:14} {dict(outcome)}  {'; '.join(wrong)}")
+        print(f"{source:22} {dict(outcome)}  {'; '.join(wrong)}")
     for lang in ("ar", "zh", "en", "fr", "ru", "es"):
         back = sum(countries.resolve_country(countries.country_name(code, lang)).iso3 == code
                    for code in rows["iso3"])
