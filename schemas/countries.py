@@ -221,14 +221,21 @@ _ARABIC_ARTICLE = "\u0627\u0644"  # ال
 _ARABIC_REPUBLIC = "\u062c\u0645\u0647\u0648\u0631\u064a\u0629 "  # "جمهورية "
 
 
+_RUSSIAN_ISLAND_WORDS = {"о-ва": "острова", "о-в": "остров"}
+_RUSSIAN_ISLANDS = re.compile(r"\bо-ва?\b")
+
+
 def _script_variants(name: str) -> list[str]:
     """Short forms of names in any script: those of `_name_variants` (after NFKC, so that
-    full-width brackets and commas count), the part before CLDR's " - " ("Congo - Brazzaville"
-    -> "Congo"), the Arabic comma, and Arabic names without a leading "جمهورية " or without the
+    full-width brackets and commas count), CLDR's Russian abbreviations written out ("о-ва" ->
+    "острова"), the part before CLDR's " - " ("Congo - Brazzaville" -> "Congo"), the Arabic comma, and Arabic names without a leading "جمهورية " or without the
     article "ال" of their first word ("السودان" -> "سودان"). Only used where they stay
     unambiguous."""
     name = unicodedata.normalize("NFKC", name)
     variants = _name_variants(name)
+    expanded = _RUSSIAN_ISLANDS.sub(lambda match: _RUSSIAN_ISLAND_WORDS[match.group(0)], name)
+    if expanded != name:  # CLDR's "Фарерские о-ва": people write "острова"
+        variants += [expanded, *_name_variants(expanded)]
     if " - " in name:
         variants.append(name.split(" - ")[0])
     if "\u060c " in name:  # Arabic comma

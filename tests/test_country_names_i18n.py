@@ -228,6 +228,8 @@ def test_common_demonyms_resolve_in_the_six_languages(demonym, iso3):
     ("РОССИЯ", "россия", "RUS"),                                # case, Cyrillic
     ("中國", "中国", "CHN"), ("臺灣", "台湾", "TWN"), ("俄羅斯", "俄罗斯", "RUS"),  # traditional
     ("（中国）", "中国", "CHN"), ("ＵＳＡ", "USA", "USA"),           # full-width forms
+    ("Бермудские острова", "Бермудские о-ва", "BMU"),            # CLDR's Russian abbreviation
+    ("Виргинские острова (Великобритания)", "Виргинские о-ва (Великобритания)", "VGB"),
 ])
 def test_spelling_variants_resolve_alike(written, plain, iso3):
     assert resolve_country(plain).iso3 == iso3
