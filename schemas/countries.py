@@ -219,8 +219,6 @@ def _name_variants(name: str) -> list[str]:
 
 _ARABIC_ARTICLE = "\u0627\u0644"  # ال
 _ARABIC_REPUBLIC = "\u062c\u0645\u0647\u0648\u0631\u064a\u0629 "  # "جمهورية "
-
-
 _RUSSIAN_ISLAND_WORDS = {"о-ва": "острова", "о-в": "остров"}
 _RUSSIAN_ISLANDS = re.compile(r"\bо-ва?\b")
 
@@ -228,9 +226,9 @@ _RUSSIAN_ISLANDS = re.compile(r"\bо-ва?\b")
 def _script_variants(name: str) -> list[str]:
     """Short forms of names in any script: those of `_name_variants` (after NFKC, so that
     full-width brackets and commas count), CLDR's Russian abbreviations written out ("о-ва" ->
-    "острова"), the part before CLDR's " - " ("Congo - Brazzaville" -> "Congo"), the Arabic comma, and Arabic names without a leading "جمهورية " or without the
-    article "ال" of their first word ("السودان" -> "سودان"). Only used where they stay
-    unambiguous."""
+    "острова"), the part before CLDR's " - " ("Congo - Brazzaville" -> "Congo"), the inversion
+    at an Arabic comma, and Arabic names without a leading "جمهورية " or without the article
+    "ال" of their first word ("السودان" -> "سودان"). Only used where they stay unambiguous."""
     name = unicodedata.normalize("NFKC", name)
     variants = _name_variants(name)
     expanded = _RUSSIAN_ISLANDS.sub(lambda match: _RUSSIAN_ISLAND_WORDS[match.group(0)], name)
@@ -430,9 +428,9 @@ def _resolve_text(text: str) -> _Match:
 
 
 def ambiguity(text: str, separator: str | None = None) -> tuple[str, ...]:
-    """The ISO3 codes a text that is not a country code could mean, when every name in it that
-    does not resolve is ambiguous (a list's items split at `separator`); () otherwise, i.e.
-    when some name is simply unknown."""
+    """The ISO3 codes an unresolved text could mean: the candidates of its ambiguous names, when
+    every name in it that does not resolve is ambiguous (a list's items split at `separator`);
+    () when some name is simply unknown, or all resolve."""
     items = [item for item in (text.split(separator) if separator else [text]) if item.strip()]
     matches = [match for match in map(_resolve_text, items) if match.kind == "unresolved"]
     if not matches or any(match.method != "ambiguous" for match in matches):
