@@ -265,3 +265,13 @@ def test_country_columns_of_the_template_offer_the_names_in_its_language(tmp_pat
     assert offered[:2] == specials and len(offered) == 2 + 249
     assert country_name("EGY", language) in offered
     assert sorted(resolve_country(name).iso3 for name in offered[2:]) == sorted(country_codes())
+
+
+def test_an_ambiguous_reporting_country_is_a_finding_and_names_no_folder(tmp_path):
+    case = dict(FILLED["ar"], country=("كوريا", None))
+    path = fill(tmp_path / "ambiguous_country.xlsx", "ar", case)
+    assessment = sequence.assess_file(path)
+    [finding] = [f for f in assessment.findings if f.table == "submission"]
+    assert (finding.rule, finding.column, finding.params["candidates"]) == (
+        "ambiguous-country", "country", ["KOR", "PRK"])
+    assert assessment.submission_id.startswith("UNK-")
