@@ -278,13 +278,23 @@ class _Tier:
 
 @cache
 def _index() -> dict[str, _Match]:
+    """Normalised key -> match, every tier: those of `_earlier_index`, then the UN languages'
+    names (CLDR, CLDR's alternative forms, pycountry's Arabic, Russian and Chinese
+    translations) and their short forms. They come last so that they cannot change what a
+    name resolved to before; they are built only when a text misses the earlier tiers (a
+    submission of codes or English names never loads CLDR's data)."""
+    index = dict(_earlier_index())
+    _claim(index, _un_language_tiers())
+    return index
+
+
+@cache
+def _earlier_index() -> dict[str, _Match]:
     """Normalised key -> match. Earlier tiers win: keywords, curated aliases, English names,
-    translated names, then short forms of both; then the UN languages' names (CLDR, CLDR's
-    alternative forms, pycountry's Arabic, Russian and Chinese translations) and their short
-    forms. A key that names two countries in a tier is recorded as ambiguous, with its
-    candidates, and no later tier may claim it (a later tier cannot know better). All
-    translation languages share one tier so that no language silently wins over another; the
-    UN-language tiers come last so that they cannot change what a name resolved to before."""
+    translated names, then short forms of both. A key that names two countries in a tier is
+    recorded as ambiguous, with its candidates, and no later tier may claim it (a later tier
+    cannot know better). All translation languages share one tier so that no language
+    silently wins over another."""
     index: dict[str, _Match] = {
         key: _Match(kind, None, "keyword") for key, kind in KEYWORD_KINDS.items()
     }
@@ -315,9 +325,13 @@ def _index() -> dict[str, _Match]:
                     translated.add(local, row.iso3, f"translation:{lang}")
                     for variant in _name_variants(local):
                         translated_short.add(variant, row.iso3, f"translation:{lang}")
+    _claim(index, (english, translated, english_short, translated_short))
+    return index
 
-    un_names, un_short = _un_language_tiers()
-    for tier in (english, translated, english_short, translated_short, un_names, un_short):
+
+def _claim(index: dict[str, _Match], tiers: Iterable[_Tier]) -> None:
+    """Add each tier's keys that no earlier tier holds: one country, or ambiguous."""
+    for tier in tiers:
         for key, methods in tier.targets.items():
             if key in index:
                 continue
@@ -326,7 +340,6 @@ def _index() -> dict[str, _Match]:
                 index[key] = _Match("country", iso3, method)
             else:
                 index[key] = _Match("unresolved", None, "ambiguous", tuple(sorted(methods)))
-    return index
 
 
 def _un_language_tiers() -> tuple[_Tier, _Tier]:
@@ -378,7 +391,8 @@ def _lookup(text: str) -> _Match | None:
             return _Match("country", code, "iso3")
         if len(code) == 2 and code in _iso2_to_iso3():
             return _Match("country", _iso2_to_iso3()[code], "iso2")
-    return _index().get(normalise_name(text))
+    key = normalise_name(text)
+    return _earlier_index().get(key) or _index().get(key)
 
 
 def _repair_mojibake(text: str) -> list[str]:

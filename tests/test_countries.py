@@ -15,6 +15,7 @@ from schemas.countries import (
 )
 
 DATA = Path(__file__).parent / "data"
+INDEX_CACHES = (countries._earlier_index, countries._index, countries._resolve_text)
 
 
 def read_texts(name: str) -> pd.DataFrame:
@@ -253,7 +254,7 @@ def test_aliases_do_not_contradict_names(monkeypatch):
     """An alias may only add texts: where names/translations already resolve it, they agree."""
     aliases = load_aliases()
     empty = aliases.iloc[0:0]
-    for cached in (countries._index, countries._resolve_text):
+    for cached in INDEX_CACHES:
         cached.cache_clear()
     monkeypatch.setattr(countries, "_aliases", lambda: empty)
     try:
@@ -262,7 +263,7 @@ def test_aliases_do_not_contradict_names(monkeypatch):
             if without.kind == "country":
                 assert without.iso3 == alias.iso3, (alias, without)
     finally:
-        for cached in (countries._index, countries._resolve_text):
+        for cached in INDEX_CACHES:
             cached.cache_clear()
 
 
@@ -273,13 +274,13 @@ def test_the_un_language_names_change_no_earlier_resolution(monkeypatch):
     texts = pd.concat([read_texts("citizenship")["text"], read_texts("repatriation")["text"]])
     texts = sorted(set(texts) | set(load_countries()["name"]) | set(load_aliases()["alias"]))
     with_them = {text: countries._resolve_text(text) for text in texts}
-    for cached in (countries._index, countries._resolve_text):
+    for cached in INDEX_CACHES:
         cached.cache_clear()
     monkeypatch.setattr(countries, "_un_language_tiers", lambda: (countries._Tier(), countries._Tier()))
     try:
         without = {text: countries._resolve_text(text) for text in texts}
     finally:
-        for cached in (countries._index, countries._resolve_text):
+        for cached in INDEX_CACHES:
             cached.cache_clear()
     changed = {text: (without[text], with_them[text]) for text in texts
                if (without[text].kind, without[text].iso3) != (with_them[text].kind, with_them[text].iso3)
