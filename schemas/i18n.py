@@ -6,6 +6,7 @@ five languages are data, one flat JSON file per language in `schemas/i18n/<lang>
 
     rule.<code>.title / .message / .hint      codelist.<name>.title, codelist.<name>.<code>
     table.<name>.title / .description         column.<table>.<column>.title / .description
+                                              column.<table>.<column>.example (free text)
     ui.<key>
 
 Message templates keep the English `{placeholders}`. `tests/test_i18n.py` fails when a key is
@@ -210,6 +211,9 @@ def english() -> dict[str, str]:
             schema_column = spec.schema.columns[column]
             texts[f"column.{name}.{column}.title"] = schema_column.title or column
             texts[f"column.{name}.{column}.description"] = schema_column.description or ""
+            meta = schema_column.metadata or {}
+            if meta.get("free_text") and meta.get("example"):  # the template's example, in words
+                texts[f"column.{name}.{column}.example"] = meta["example"]
     for key, text in UI.items():
         texts[f"ui.{key}"] = text
     return texts
