@@ -83,6 +83,10 @@ def ingest(
         table.add_row(_shown(o["file_name"]), o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
                       str(o["rows_loaded"]), str(o["errors"]), str(o["warnings"]), _shown(report))
     console.print(table)
+    for o in outcomes:  # resubmissions: what each replaces, and how much of it changed
+        if o.get("resubmission"):
+            console.print(f"{_shown(o['file_name'])} ({o['submission_id']}): {_shown(o['resubmission'])}",
+                          soft_wrap=True)
     for o in outcomes:  # what to do, in full, one line each (a table cell would wrap it)
         if o["status"] == "failed" or o.get("report_pending"):
             console.print(f"{_shown(o['file_name'])}: {o['status']}: {_shown(o['note'])}", soft_wrap=True)
