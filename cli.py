@@ -182,9 +182,9 @@ def validate(
     language = language or language_or_default(assessment.details.language)  # as the report says it
     _print_findings(outcome.findings, language)
     style = STATUS_STYLE.get(outcome.status, "")
-    console.print(ui("validate_result", language, status=f"[{style}]{_said(ui(f'status.{outcome.status}', language))}[/{style}]",
-                     errors=outcome.errors, warnings=outcome.warnings, report=f"{_shown(out)}/report.html"),
-                  soft_wrap=True)
+    status = _said(ui(f"status.{outcome.status}", language))
+    console.print(ui("validate_result", language, status=f"[{style}]{status}[/{style}]", errors=outcome.errors,
+                     warnings=outcome.warnings, report=f"{_shown(out)}/report.html"), soft_wrap=True)
     raise typer.Exit(1 if outcome.status == "rejected" else 0)
 
 
