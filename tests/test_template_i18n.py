@@ -166,3 +166,22 @@ def test_the_templates_examples_typed_in_are_accepted(tmp_path, language):
     assert set(result.tables) == set(TABLES)
     assert all(len(frame) == 1 for frame in result.tables.values())
     assert result.tables["organ_removal_cases"]["medical_professionals_involved"].tolist() == ["yes"]
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_a_template_sent_out_with_the_old_header_still_reads(tmp_path, language):
+    """Translated templates written before the fix headed the medical-professionals column
+    with its codelist's title ("Oui / Non / Inconnu"); those already filled in still read."""
+    path = write_template(tmp_path / f"old_{language}.xlsx", language=language)
+    workbook = load_workbook(path)
+    examples = _instruction_examples(workbook, language)["organ_removal_cases"]
+    sheet = workbook[i18n.sheet_name("organ_removal_cases", language)]
+    for position, cell in enumerate(sheet[1], start=1):
+        value = examples[cell.value]
+        sheet.cell(row=2, column=position, value=int(value) if str(value).isdigit() else value)
+    medical = TABLES["organ_removal_cases"].columns.index("medical_professionals_involved") + 1
+    sheet.cell(row=1, column=medical, value=i18n.text("codelist.yes_no_unknown.title", language))
+    workbook.save(path)
+    result = validate_submission(prepare_submission(path))
+    assert not [f for f in result.findings if f.rule in ("unknown-column", "missing-column")]
+    assert result.tables["organ_removal_cases"]["medical_professionals_involved"].tolist() == ["yes"]
