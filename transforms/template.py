@@ -17,7 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from schemas import codelists as cl
 from schemas import i18n
 from schemas.countries import country_codes, country_name, normalise_name
-from schemas.tables import TABLES, TEMPLATE_VERSION
+from schemas.tables import LIST_SEPARATOR, TABLES, TEMPLATE_VERSION
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -142,14 +142,29 @@ def instructions_rows(language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[str, 
                 allowed = t("country_values")
             if meta.get("list_of"):
                 allowed += f" ({t('several_separated')})"
-            example = meta.get("example", "")
-            if meta.get("codelist"):
-                example = i18n.coded_value(meta["codelist"], example, language)
             rows.append(("", i18n.column_header(name, column, language),
                          t("optional" if schema_column.nullable else "required"),
-                         i18n.text(f"column.{name}.{column}.description", language), allowed, example))
+                         i18n.text(f"column.{name}.{column}.description", language), allowed,
+                         column_example(name, column, language)))
         rows.append(())
     return rows
+
+
+def column_example(table: str, column: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """A column's example as the template of `language` writes it: free text in the language's
+    words, each code as the dropdowns offer it (`total`, `Total`, `المجموع`), a country as its
+    ISO3 code, a number as it is."""
+    meta = TABLES[table].column_meta(column)
+    example = str(meta.get("example", ""))
+    if meta.get("free_text"):
+        return i18n.text(f"column.{table}.{column}.example", language)
+    codes = meta.get("codelist") or meta.get("special")
+    if meta.get("list_of") and meta["list_of"] != "country":
+        codes = meta["list_of"]
+    if not codes:
+        return example
+    return LIST_SEPARATOR.join(i18n.coded_value(codes, item, language)  # a country code stays a code
+                               for item in example.split(LIST_SEPARATOR))
 
 
 def _style_instructions(sheet) -> None:
