@@ -31,6 +31,7 @@ from reporting.safe import neutralise_formula
 from schemas import i18n, messages
 from schemas.catalogue import CATALOGUE
 from schemas.findings import Finding, counts_by_rule
+from schemas.history import change_counts
 
 HTML_LISTING_CAP = 500  # the page lists this many findings; report.json and findings.csv have all
 HTML_CHANGES_CAP = 300
@@ -251,7 +252,7 @@ def render_html(data: dict, findings: list[Finding]) -> str:
         changes=changes,
         change_rows=change_rows,
         changes_cap=HTML_CHANGES_CAP,
-        counts={kind: sum(c["kind"] == kind for c in (changes or [])) for kind in ("added", "removed", "changed")},
+        counts=change_counts(changes or []),
         years=_years(data),
         note_text=_note(data.get("note_key") or data.get("note"), language),
     )

@@ -40,6 +40,7 @@ PARAMETER_KINDS = {
     "named": "country_with_code",  # an ISO3 code: the country's name and code
     "file_country": "country_with_code",
     "cell_country": "country_with_code",
+    "candidates": "country_names",  # ISO3 codes an ambiguous name could mean: their names
     "sum_reason": "ui_choice",  # why repeated rows were summed: ui.summed.<code>
     "applies_to": "ui_choice",  # where a label is not known: ui.published_label_for.<code>
     "expected": "ui_choice",  # what a published value should be: ui.published_expected.<code>
@@ -211,6 +212,10 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
     if kind == "values_at_lines":
         return ", ".join(f"{item['value']} ({i18n.ui('line', language, line=item['line'])})"
                          for item in value)
+    if kind == "country_names":
+        from schemas.countries import country_name  # reference data, read only when needed
+
+        return " / ".join(country_name(str(code), language) for code in value)
     if kind in ("country_name", "country_with_code"):
         name = _country_names().get(str(value), str(value))
         return name if kind == "country_name" else f"{name} ({value})"
