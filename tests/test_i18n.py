@@ -76,7 +76,7 @@ def test_plural_strings_come_in_the_forms_of_cldr_rules():
     ("fr", {1: "1 ligne", 2: "2 lignes", 21: "21 lignes", 1234: "1\u202f234 lignes"}),
     ("ru", {1: "1 строка", 2: "2 строки", 5: "5 строк", 21: "21 строка", 22: "22 строки", 11: "11 строк"}),
     ("ar", {1: "1 صف", 2: "2 صفان", 5: "5 صفوف", 11: "11 صفًا", 100: "100 صف"}),
-    ("es", {1: "1 fila", 2: "2 filas", 1234: "1234 filas"}),
+    ("es", {1: "1 fila", 2: "2 filas", 1234: "1.234 filas"}),
     ("zh", {1: "1 行", 5: "5 行"}),
 ])
 def test_counts_take_the_plural_form_and_digits_of_the_language(language, counts):
