@@ -75,8 +75,10 @@ def _holds_personal_data(finding: Finding) -> bool:
 
 
 def _comment_text(finding: Finding, language: str) -> str:
-    return (f"{messages.severity(finding.severity, language)}: {messages.rule_title(finding.rule, language)}\n"
-            f"{messages.render_message(finding, language)}\n{messages.render_hint(finding, language)}")
+    """`Error: Repeated row` and the message and hint, in plain text (quotation marks, no markup)."""
+    title = i18n.label_value(messages.severity(finding.severity, language),
+                             messages.rule_title(finding.rule, language), language)
+    return f"{title}\n{messages.render_message(finding, language)}\n{messages.render_hint(finding, language)}"
 
 
 def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> None:

@@ -15,6 +15,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from schemas import i18n, messages
+from schemas.countries import country_name
 from schemas.findings import Finding
 
 DEFAULT_SENDER = "GLOTIP <glotip@unodc.org>"
@@ -45,22 +46,25 @@ def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: 
 
 def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, status: str,
           years: str) -> str:
-    def t(key: str, **values) -> str:
-        return i18n.ui(key, language, **values)
+    def t(key: str, count: float | None = None, **values) -> str:
+        return i18n.ui(key, language, count=count, **values)
 
+    errors, warnings = data["stats"]["errors"], data["stats"]["warnings"]
+    country = country_name(data["country"], language) if data.get("country") else ""
     lines = [t("email_greeting"), "",
-             t("email_received", file_name=data["file_name"], country=data.get("country") or "", years=years),
-             "", t("email_result", status=status, errors=data["stats"]["errors"],
-                   warnings=data["stats"]["warnings"])]
+             t("email_received", file_name=data["file_name"], country=country, years=years),
+             "", t("email_result", status=status, errors=t("error_count", count=errors, n=errors),
+                   warnings=t("warning_count", count=warnings, n=warnings))]
     ordered = sorted(findings, key=lambda f: f.severity != "error")
     if ordered:
         lines += ["", t("email_top_findings")]
         for finding in ordered[:TOP_FINDINGS]:
-            lines.append(f"- {messages.render_location(finding.location, language)} "
-                         f"({messages.severity(finding.severity, language)}): "
-                         f"{messages.render_message(finding, language)}")
+            where = (f"- {messages.render_location(finding.location, language)} "
+                     f"({messages.severity(finding.severity, language)})")
+            lines.append(i18n.label_value(where, messages.render_message(finding, language), language))
         if len(ordered) > TOP_FINDINGS:
-            lines.append(t("email_more", n=len(ordered) - TOP_FINDINGS))
+            more = len(ordered) - TOP_FINDINGS
+            lines.append(t("email_more", count=more, n=more))
     lines += ["", t("email_attached")]
     if (report_dir / "annotated.xlsx").exists():
         lines.append(t("email_annotated"))

@@ -123,10 +123,10 @@ _RULES = (
     Rule("year-outside-period", ERROR, "Year outside the reporting period",
          "The year {value} is outside the reporting period {year_from}–{year_to} given on the submission "
          "sheet.",
-         "Correct the year, or widen `year_from` / `year_to` on the submission sheet."),
+         "Correct the year, or widen `{submission.year_from}` / `{submission.year_to}` on the submission sheet."),
     Rule("invalid-period", ERROR, "Reporting period not valid",
          "The reporting period starts in {year_from}, after it ends.",
-         "Make `year_from` the first and `year_to` the last year reported."),
+         "Make `{submission.year_from}` the first and `{submission.year_to}` the last year reported."),
     Rule("organ-cases-exceed-victims", WARNING, "More organ-removal case victims than victims",
          "The organ-removal cases of {year} count {value} victims, more than the {victims} "
          "victims of trafficking for removal of organs reported in `victims`.",

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline import submission as sequence
+from reporting.annotate import COMMENT_AUTHOR
 from schemas import codelists as cl
 from schemas import i18n
 from schemas.countries import country_name
@@ -61,7 +62,7 @@ class VisibleText(HTMLParser):
 def visible_text(page: str) -> str:
     parser = VisibleText()
     parser.feed(page)
-    return " ".join(" ".join(parser.parts).split())
+    return re.sub(r"[ \t\r\n]+", " ", " ".join(parser.parts)).strip()  # no-break spaces kept
 
 
 def changed_copy(folder: Path) -> Path:
@@ -110,9 +111,9 @@ def texts_of(report_dir: Path) -> dict[str, str]:
     texts["findings.csv value"] = "\n".join(row["value"] for row in rows)
     if (report_dir / "annotated.xlsx").exists():
         workbook = load_workbook(report_dir / "annotated.xlsx")
-        texts["annotated.xlsx"] = "\n".join(
+        texts["annotated.xlsx"] = "\n".join(  # the findings' comments (the template's own are not ours)
             cell.comment.text for sheet in workbook for row in sheet.iter_rows() for cell in row
-            if cell.comment is not None)
+            if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR)
     if (report_dir / "message.eml").exists():
         message = email.message_from_bytes((report_dir / "message.eml").read_bytes(),
                                            policy=email.policy.default)
@@ -177,7 +178,7 @@ def test_reports_speak_the_submitters_words(reports, case, language):
         problems += [f"{output}: code {code!r}" for code in codes if word(code).search(text)]
         if word(iso3).search(text):
             problems.append(f"{output}: the country's code {iso3} where its name belongs")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     assert country_name(iso3, language) in texts["report.html"]
 
 
@@ -186,7 +187,7 @@ def test_counts_are_said_in_the_plural_form_of_their_number(reports, language):
     """The tables' row counts of the PHL report (1, 17, 3, 0, 0 rows), and a row count for
     1, 2, 5 and 21 rows: each said in its number's CLDR form, and in no other form."""
     page = (reports[("PHL_2022_errors.xlsx", language)] / "report.html").read_text(encoding="utf-8")
-    page = " ".join(visible_text(page).split())
+    page = visible_text(page)
     rows = {"submission": 1, "victims": 17, "offenders": 3}
     for table, n in rows.items():
         title = i18n.table_title(table, language)
@@ -194,7 +195,7 @@ def test_counts_are_said_in_the_plural_form_of_their_number(reports, language):
         assert right in page, (language, right)
         for form in i18n.plural_categories(language):
             wrong = i18n.text(f"ui.rows_read.{form}", language).format(table=title, n=n)
-            assert wrong == right or wrong not in page, (language, wrong)
+            assert wrong == right or not re.search(re.escape(wrong) + r"(?![\w\u064b-\u065f\u0670])", page), (language, wrong)
     for n in (1, 2, 5, 21):
         form = i18n.plural_category(n, language)
         said = i18n.ui("rows_read", language, count=n, table="T", n=n)
