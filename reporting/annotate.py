@@ -78,7 +78,8 @@ def _comment_text(finding: Finding, language: str) -> str:
     """`Error: Repeated row` and the message and hint, in plain text (quotation marks, no markup)."""
     title = i18n.label_value(messages.severity(finding.severity, language),
                              messages.rule_title(finding.rule, language), language)
-    return f"{title}\n{messages.render_message(finding, language)}\n{messages.render_hint(finding, language)}"
+    message = messages.render_message(finding, language, marked=False)
+    return f"{title}\n{message}\n{messages.render_hint(finding, language, marked=False)}"
 
 
 def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> None:
@@ -94,8 +95,8 @@ def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> Non
     for finding in findings:
         row = [messages.render_location(finding.location, language),
                messages.severity(finding.severity, language), messages.rule_title(finding.rule, language),
-               messages.render_value(finding, language), messages.render_message(finding, language),
-               messages.render_hint(finding, language)]
+               messages.render_value(finding, language), messages.render_message(finding, language, marked=False),
+               messages.render_hint(finding, language, marked=False)]
         sheet.append([neutralise_formula(value) for value in row])
         if finding.source in present and finding.cell and EXCEL_CELL.match(finding.cell):
             link = sheet.cell(row=sheet.max_row, column=1)

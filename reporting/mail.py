@@ -61,7 +61,7 @@ def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, 
         for finding in ordered[:TOP_FINDINGS]:
             where = (f"- {messages.render_location(finding.location, language)} "
                      f"({messages.severity(finding.severity, language)})")
-            lines.append(i18n.label_value(where, messages.render_message(finding, language), language))
+            lines.append(i18n.label_value(where, messages.render_message(finding, language, marked=False), language))
         if len(ordered) > TOP_FINDINGS:
             more = len(ordered) - TOP_FINDINGS
             lines.append(t("email_more", count=more, n=more))

@@ -74,11 +74,11 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
     for finding in findings:
         record = finding.to_dict()
         record["location"] = messages.render_location(finding.location)
-        record["message"] = messages.render_message(finding)  # `code` marks as quotation marks
-        record["hint"] = messages.render_hint(finding)
+        record["message"] = messages.render_message(finding, marked=False)  # marks as quotation marks
+        record["hint"] = messages.render_hint(finding, marked=False)
         record["location_localised"] = messages.render_location(finding.location, language)
-        record["message_localised"] = messages.render_message(finding, language)
-        record["hint_localised"] = messages.render_hint(finding, language)
+        record["message_localised"] = messages.render_message(finding, language, marked=False)
+        record["hint_localised"] = messages.render_hint(finding, language, marked=False)
         record["value_localised"] = messages.render_value(finding, language)
         records.append(record)
     return {
@@ -227,8 +227,8 @@ def render_html(data: dict, findings: list[Finding]) -> str:
     # the page shows a finding's `code` marks as <code>: its texts rendered from the finding
     # (report.json's texts, for a report read back without them, have quotation marks instead)
     if len(findings) == len(data["findings"]):
-        records = [dict(record, message_localised=messages.render_message(finding, language, marked=True),
-                        hint_localised=messages.render_hint(finding, language, marked=True))
+        records = [dict(record, message_localised=messages.render_message(finding, language),
+                        hint_localised=messages.render_hint(finding, language))
                    for record, finding in zip(data["findings"], findings)]
     else:
         records = list(data["findings"])
@@ -238,7 +238,7 @@ def render_html(data: dict, findings: list[Finding]) -> str:
     records.sort(key=lambda r: (r["severity"] != "error", r["source"] or "", r["line"] or 0))
     rules = [{"code": r["rule"], "severity": r["severity"], "count": number(r["count"]),
               "title": messages.rule_title(r["rule"], language),
-              "hint": first_hint.get(r["rule"]) or messages.rule_hint(r["rule"], language, marked=True)}
+              "hint": first_hint.get(r["rule"]) or messages.rule_hint(r["rule"], language)}
              for r in data["stats"]["by_rule"]]
     changes = data.get("changes")
     change_rows = [dict(c, breakdown_text=messages.changes_breakdown_text(c["table"], c["breakdown"], language),

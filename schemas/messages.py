@@ -8,9 +8,9 @@ label ("Female", "Mali"), a number with the language's digit grouping, a list wi
 and conjunction. What kind of value a parameter holds is said once, in `PARAMETER_KINDS`, by its
 name; `{table.column}` in a catalogue text names a column of another table by its title.
 
-The catalogue marks names and typed values as `code`; `render_message(..., marked=True)` keeps
-those marks for a page that styles them (report.html), otherwise they become the language's
-quotation marks (CSV, cell comments, e-mail, terminal).
+The catalogue marks names and typed values as `code`; `render_message` keeps those marks (a page
+styles them: report.html), `render_message(..., marked=False)` says them with the language's
+quotation marks (report.json, CSV, cell comments, e-mail, terminal: no Markdown anywhere).
 """
 
 from __future__ import annotations
@@ -73,12 +73,13 @@ VALUE_CODES = "value_codes"  # a finding's parameter: {column key: code}, a valu
 _MARKED = re.compile(r"`([^`]+)`")
 
 
-def render_message(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = False) -> str:
+def render_message(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = True) -> str:
+    """The finding's message; `marked=False`: as plain text, the marks as quotation marks."""
     return _said(_fill(i18n.text(f"rule.{finding.rule}.message", language), finding, language),
                  language, marked)
 
 
-def render_hint(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = False) -> str:
+def render_hint(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = True) -> str:
     return _said(_fill(i18n.text(f"rule.{finding.rule}.hint", language), finding, language),
                  language, marked)
 
@@ -126,7 +127,7 @@ def rule_title(code: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     return i18n.text(f"rule.{code}.title", language) if code in CATALOGUE else code
 
 
-def rule_hint(code: str, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = False) -> str:
+def rule_hint(code: str, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = True) -> str:
     """A rule's hint without a finding's values (the per-rule table of a report)."""
     if code not in CATALOGUE:
         return ""
@@ -284,7 +285,9 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         return _cell_key_text(value, finding.params.get("texts"), language)
     if kind == "listed_codes":
         dimension = str(finding.params.get("dimension") or "")
-        codes = [coded_text(table, dimension, code, language) for code in value]
+        cell_key = finding.params.get("cell_key")
+        of_table = str(cell_key.get("table")) if isinstance(cell_key, dict) and cell_key.get("table") else table
+        codes = [coded_text(of_table, dimension, code, language) for code in value]
         if len(codes) <= PARTS_LISTED:
             return i18n.format_list(codes, language)
         more = len(codes) - PARTS_LISTED
