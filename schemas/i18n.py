@@ -215,10 +215,11 @@ UI: dict[str, str] = {
 
 # The UI strings that hold a count: stored once per plural form of each language (`ui.<key>.<form>`).
 PLURAL_UI = frozenset(key.rsplit(".", 1)[0] for key in UI if key.endswith(".other"))
-# Quotation marks, from CLDR's delimiters (common/main/<lang>.xml, quotationStart/End); Babel
-# does not carry them. French adds its narrow no-break space inside.
+# Quotation marks, from CLDR's delimiters (common/main/<lang>.xml, quotationStart/End; Babel
+# does not carry them). French adds its narrow no-break space inside; Arabic takes « », the
+# marks its translated strings use (CLDR's ” “ is the alternative).
 QUOTES = {"en": ("\u201c", "\u201d"), "zh": ("\u201c", "\u201d"), "es": ("\u00ab", "\u00bb"),
-          "fr": ("\u00ab\u202f", "\u202f\u00bb"), "ru": ("\u00ab", "\u00bb"), "ar": ("\u201d", "\u201c")}
+          "fr": ("\u00ab\u202f", "\u202f\u00bb"), "ru": ("\u00ab", "\u00bb"), "ar": ("\u00ab", "\u00bb")}
 # The colon after a label, and the comma between the items of an enumeration.
 COLONS = {"fr": "\u202f:", "zh": "\uff1a"}
 LIST_SEPARATORS = {"ar": "\u060c ", "zh": "\u3001"}

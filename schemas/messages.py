@@ -6,7 +6,8 @@ those parameters, each said in the submitter's words: a column by the header the
 sheet shows (the finding's `headers`, else the column's title in the language), a code by its
 label ("Female", "Mali"), a number with the language's digit grouping, a list with its commas
 and conjunction. What kind of value a parameter holds is said once, in `PARAMETER_KINDS`, by its
-name; `{table.column}` in a catalogue text names a column of another table by its title.
+name; `{table.column}` in a catalogue text names a column of another table by its title, and
+`{sheet.table}` a table by its sheet's name.
 
 The catalogue marks names and typed values as `code`; `render_message` keeps those marks (a page
 styles them: report.html), `render_message(..., marked=False)` says them with the language's
@@ -217,8 +218,18 @@ def _other_tables(template: str, values: dict[str, Any], language: str) -> dict[
     for _, field_name, _, _ in string.Formatter().parse(template):
         if field_name and "." in field_name:
             table = field_name.split(".", 1)[0]
-            values.setdefault(table, _Titles(table, language))
+            values.setdefault(table, _Sheets(language) if table == "sheet" else _Titles(table, language))
     return values
+
+
+class _Sheets:
+    """`{sheet.victims}`: a table's sheet as the template of the language names it."""
+
+    def __init__(self, language: str):
+        self.language = language
+
+    def __getattr__(self, table: str) -> str:
+        return i18n.table_name(table, self.language)
 
 
 class _Titles:
