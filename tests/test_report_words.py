@@ -202,3 +202,21 @@ def test_counts_are_said_in_the_plural_form_of_their_number(reports, language):
         assert said == i18n.text(f"ui.rows_read.{form}", language).format(table="T", n=n)
     if language == "fr":
         assert "Soumission\u202f: 1 ligne" in page and "1 lignes" not in page
+
+
+def test_a_column_is_named_by_the_header_its_sheet_shows(tmp_path):
+    """A French template reported in English: the column is `Sexe` as its sheet heads it (the
+    finding carries the header as read), the allowed values in English labels, never `sex`."""
+    workbook = load_workbook(SAMPLES / "FRA_2021-2022_fr_template.xlsx")
+    sheet = workbook["Victimes détectées"]
+    header = [cell.value for cell in sheet[1]]
+    sheet.cell(2, header.index("Sexe") + 1).value = "Feminin-e"
+    path = tmp_path / "FRA_2021-2022.xlsx"
+    workbook.save(path)
+    assessment = sequence.assess_file(path)
+    [finding] = [f for f in assessment.findings if f.rule == "unknown-code"]
+    assert finding.params["headers"] == {"sex": "Sexe"}
+    from schemas.messages import render_hint, render_message
+    assert render_message(finding, "en", marked=False) == "“Feminin-e” is not an allowed value for “Sexe”."
+    assert render_hint(finding, "en", marked=False).endswith("allowed: Total, Female, Male, Other, or Unknown.")
+    assert render_message(finding, "ru", marked=False) == "«Feminin-e» не является допустимым значением для «Sexe»."
