@@ -263,6 +263,7 @@ def render_html(data: dict, findings: list[Finding]) -> str:
         warnings=number(warnings), warnings_word=t("warnings", count=warnings),
         listed=lambda items: i18n.format_list(list(items), language),
         marks=lambda text: code_spans(text, language),
+        direction_of=text_direction,
         status_text=t(f"status.{data['status']}") if i18n.known(f"ui.status.{data['status']}") else data["status"],
         severity=lambda code: messages.severity(code, language),
         rules=rules,
@@ -319,5 +320,12 @@ def code_spans(text, language: str = i18n.DEFAULT_LANGUAGE) -> Markup:
     language's quotation marks, each isolated (`<bdi>`: a Latin value reads right in Arabic)
     and styled as `q`."""
     start, end = i18n.QUOTES.get(language, i18n.QUOTES[i18n.DEFAULT_LANGUAGE])
-    return Markup(_TICKED.sub(lambda m: f'{start}<bdi class="q">{m.group(1)}</bdi>{end}',
+    return Markup(_TICKED.sub(lambda m: f'{start}<bdi class="q" dir="{text_direction(m.group(1))}">'
+                                        f'{m.group(1)}</bdi>{end}',
                               str(escape("" if text is None else text))))
+
+
+def text_direction(text) -> str:
+    """`auto` (by its first letter), or `ltr` for a text without letters: `-120` stays `-120`
+    in an Arabic page."""
+    return "auto" if any(character.isalpha() for character in str(text)) else "ltr"
