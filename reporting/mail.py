@@ -28,7 +28,7 @@ def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: 
                   sender: str = DEFAULT_SENDER) -> EmailMessage:
     language = data.get("language") or i18n.DEFAULT_LANGUAGE
     status = i18n.ui(f"status.{data['status']}", language) if i18n.known(f"ui.status.{data['status']}") else data["status"]
-    years = f"{data['year_from']}–{data['year_to']}" if data.get("year_from") else ""
+    years = i18n.format_years(data.get("year_from"), data.get("year_to"))
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     message["To"] = _one_line(to)

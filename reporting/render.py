@@ -277,6 +277,7 @@ def render_html(data: dict, findings: list[Finding]) -> str:
         counts={kind: sum(c["kind"] == kind for c in (changes or [])) for kind in ("added", "removed", "changed")},
         annotated_skipped=_annotated_skipped_text(data.get("annotated_skipped"), language),
         years=_years(data),
+        received=i18n.format_timestamp(data.get("received_at"), language),
         note_text=_note(data.get("note_key") or data.get("note"), language),
     )
 
@@ -296,9 +297,7 @@ def _note(note: str | None, language: str) -> str | None:
 
 
 def _years(data: dict) -> str:
-    if data.get("year_from") and data.get("year_to"):
-        return f"{data['year_from']}–{data['year_to']}"
-    return ""
+    return i18n.format_years(data.get("year_from"), data.get("year_to"))
 
 
 @cache

@@ -30,6 +30,7 @@ from importlib import resources
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_datetime
 from babel.lists import format_list as babel_format_list
 from babel.numbers import format_decimal, format_percent
 
@@ -319,6 +320,27 @@ def format_number(value: float, language: str = DEFAULT_LANGUAGE, decimals: int 
         return format_decimal(int(value), locale=_locale(language))  # the locale's own pattern
     pattern = "#,##0." + "0" * (2 if decimals is None else decimals) if decimals != 0 else "#,##0"
     return format_decimal(value, pattern, locale=_locale(language))
+
+
+def format_years(year_from: Any, year_to: Any) -> str:
+    """A reporting period: `2021–2022`, or `2022` for one year; empty when not known."""
+    if not year_from or not year_to:
+        return ""
+    return str(year_from) if year_from == year_to else f"{year_from}–{year_to}"
+
+
+def format_timestamp(iso_text: str | None, language: str = DEFAULT_LANGUAGE) -> str:
+    """A UTC timestamp (`2026-12-02T01:50:00`, as reports store it) the language's way, with its
+    zone: `2 déc. 2026, 01:50:00 UTC`."""
+    if not iso_text:
+        return ""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(str(iso_text))
+    except ValueError:
+        return str(iso_text)
+    return f"{format_datetime(moment, 'medium', locale=_locale(language))} UTC"
 
 
 def format_percent_change(value: float, language: str = DEFAULT_LANGUAGE) -> str:

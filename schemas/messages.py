@@ -115,9 +115,9 @@ def render_location(location: Location, language: str = i18n.DEFAULT_LANGUAGE) -
     if location.kind == CSV or location.line or location.position:
         parts = []
         if location.line:
-            parts.append(i18n.ui("line", language, line=location.line))
+            parts.append(i18n.ui("line", language, line=str(location.line)))  # as the editor numbers it
         if location.position:
-            parts.append(i18n.ui("column_number", language, column=location.position))
+            parts.append(i18n.ui("column_number", language, column=str(location.position)))
         if source and language in i18n.RIGHT_TO_LEFT:  # the file name stays one left-to-right unit
             source = f"\u2068{source}\u2069"
         return i18n.format_list([source, *parts] if source else parts, language, "enumeration")
@@ -305,7 +305,7 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         return i18n.ui("and_more", language, count=more, more=more,
                        listed=i18n.format_list(codes[:PARTS_LISTED], language, "enumeration"))
     if kind == "values_at_lines":
-        return i18n.format_list([f"{item['value']} ({i18n.ui('line', language, line=item['line'])})"
+        return i18n.format_list([f"{item['value']} ({i18n.ui('line', language, line=str(item['line']))})"
                                  for item in value], language, "enumeration")
     if kind in ("country_name", "country_with_code"):
         name = country_name(str(value), language)
