@@ -80,6 +80,7 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
         record["message_localised"] = messages.render_message(finding, language, marked=False)
         record["hint_localised"] = messages.render_hint(finding, language, marked=False)
         record["value_localised"] = messages.render_value(finding, language)
+        record["column_localised"] = messages.finding_column(finding, language)
         records.append(record)
     return {
         "submission_id": summary.submission_id,
@@ -211,7 +212,8 @@ def write_findings_csv(path: Path, records: list[dict]) -> None:
         writer.writerow(CSV_FIELDS)
         for record in records:
             row = dict(record, message=record["message_localised"], hint=record["hint_localised"],
-                       location=record["location_localised"], value=record["value_localised"])
+                       location=record["location_localised"], value=record["value_localised"],
+                       column=record.get("column_localised", record.get("column")))
             writer.writerow([neutralise_formula(row.get(name)) for name in CSV_FIELDS])
 
 
@@ -222,7 +224,9 @@ def render_html(data: dict, findings: list[Finding]) -> str:
         return i18n.ui(key, language, count=count, **values)
 
     def number(value) -> str:
-        return i18n.format_number(value, language) if isinstance(value, (int, float)) else ("" if value is None else str(value))
+        if isinstance(value, (int, float)):
+            return i18n.format_number(value, language)
+        return "" if value is None else str(value)
 
     # the page shows a finding's `code` marks as <code>: its texts rendered from the finding
     # (report.json's texts, for a report read back without them, have quotation marks instead)

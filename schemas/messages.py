@@ -149,6 +149,17 @@ def column_name(table: str | None, column: str, language: str = i18n.DEFAULT_LAN
     return header if header else i18n.column_title(table, column, language)
 
 
+def finding_column(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+    """The column a finding points at, named as `column_name` names it (a header that is no
+    column of the template stays as written)."""
+    if not finding.column:
+        return None
+    spec = TABLES.get(finding.table or "")
+    if spec is None or finding.column not in spec.columns:
+        return finding.column
+    return column_name(finding.table, finding.column, language, _headers(finding))
+
+
 def changes_breakdown_text(table: str | None, breakdown: dict[str, Any], language: str) -> str:
     """A changed cell in a report's table of changes: `Sex: Female, Age group: Total`, column
     titles and code labels in every language."""

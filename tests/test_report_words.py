@@ -107,7 +107,7 @@ def texts_of(report_dir: Path) -> dict[str, str]:
     texts = {"report.html": visible_text((report_dir / "report.html").read_text(encoding="utf-8"))}
     with (report_dir / "findings.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    texts["findings.csv"] = "\n".join(f"{row['message']}\n{row['hint']}" for row in rows)
+    texts["findings.csv"] = "\n".join(f"{row['column']}\n{row['message']}\n{row['hint']}" for row in rows)
     texts["findings.csv value"] = "\n".join(row["value"] for row in rows)
     if (report_dir / "annotated.xlsx").exists():
         workbook = load_workbook(report_dir / "annotated.xlsx")
