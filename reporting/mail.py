@@ -60,7 +60,7 @@ def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, 
         lines += ["", t("email_top_findings")]
         for finding in ordered[:TOP_FINDINGS]:
             where = (f"- {messages.render_location(finding.location, language)} "
-                     f"({messages.severity(finding.severity, language)})")
+                     f"{i18n.parenthesised(messages.severity(finding.severity, language), language)}")
             lines.append(i18n.label_value(where, messages.render_message(finding, language, marked=False), language))
         if len(ordered) > TOP_FINDINGS:
             more = len(ordered) - TOP_FINDINGS

@@ -365,6 +365,11 @@ def quoted(text: Any, language: str = DEFAULT_LANGUAGE) -> str:
     return f"{start}{text}{end}"
 
 
+def parenthesised(text: Any, language: str = DEFAULT_LANGUAGE) -> str:
+    """`(text)`; full-width `（text）` in Chinese."""
+    return f"（{text}）" if language == "zh" else f"({text})"
+
+
 def label_value(label: str, value: Any, language: str = DEFAULT_LANGUAGE) -> str:
     """`Country: Mali` / `Pays : Mali` / `国家：马里`: a label and its value."""
     return f"{label}{COLONS.get(language, ':')}{'' if language == 'zh' else ' '}{value}"

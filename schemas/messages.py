@@ -316,11 +316,14 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         return i18n.ui("and_more", language, count=more, more=more,
                        listed=i18n.format_list(codes[:PARTS_LISTED], language, "enumeration"))
     if kind == "values_at_lines":
-        return i18n.format_list([f"{item['value']} ({i18n.ui('line', language, line=str(item['line']))})"
+        return i18n.format_list([f"{item['value']} "
+                                 + i18n.parenthesised(i18n.ui('line', language, line=str(item['line'])), language)
                                  for item in value], language, "enumeration")
     if kind in ("country_name", "country_with_code"):
         name = country_name(str(value), language)
-        return name if kind == "country_name" or name == str(value) else f"{name} ({value})"
+        if kind == "country_name" or name == str(value):
+            return name
+        return f"{name} {i18n.parenthesised(value, language)}"
     if kind == "ui_choice":
         details = {key: _written(key, item, finding, language)
                    for key, item in finding.params.items() if key != name}
@@ -363,7 +366,7 @@ def _cell_key_text(key: dict[str, Any], texts: list[str] | None, language: str) 
         parts.append(breakdown_text(table, breakdown, language))
     text = i18n.format_list(parts, language, "enumeration")
     if texts:
-        text += " (" + " / ".join(f"`{item}`" for item in texts) + ")"
+        text += " " + i18n.parenthesised(" / ".join(f"`{item}`" for item in texts), language)
     return text
 
 

@@ -92,6 +92,7 @@ def test_numbers_lists_quotes_and_french_spacing():
     assert i18n.quoted("x", "fr") == "«\u202fx\u202f»" and i18n.quoted("x", "ru") == "«x»"
     assert i18n.label_value("Pays", "Mali", "fr") == "Pays\u202f: Mali"
     assert i18n.label_value("国家", "马里", "zh") == "国家：马里"
+    assert i18n.parenthesised("错误", "zh") == "（错误）" and i18n.parenthesised("x", "ru") == "(x)"
     # every French string said with a narrow no-break space before its colons
     assert " :" not in i18n.text("rule.unreadable-file.message", "fr")
     assert "\u202f:" in i18n.text("rule.unreadable-file.message", "fr")
