@@ -133,8 +133,8 @@ _RULES = (
          "Check that every victim of the cases is counted in `{sheet.victims}` under removal of "
          "organs."),
     Rule("repatriated-from-own-country", WARNING, "Repatriated from the submitting country",
-         "These victims repatriated to {country} are reported as detected in {value}, the "
-         "submitting country itself.",
+         "These repatriated victims are reported as detected in the submitting country itself "
+         "({value}).",
          "Repatriated victims are nationals identified abroad: enter the country where they "
          "were identified, or count them in `{sheet.victims}` if they were identified at home."),
     # -- against history: figures already held in the warehouse -----------------------------

@@ -203,11 +203,19 @@ def _fill(template: str, finding: Finding, language: str) -> str:
         withheld = i18n.ui("withheld", language)
         values.update({name: withheld for name, value in finding.params.items() if value is None})
         values.setdefault("value", withheld)
-    values.setdefault("value", finding.value or "")
+    values.setdefault("value", _value_text(finding, language))
     values.setdefault("column", column_name(finding.table, finding.column, language, _headers(finding))
                       if finding.column else "")
     values.setdefault("table", _sheet(finding, finding.table, language) if finding.table else "")
     return template.format_map(_Blank(_other_tables(template, values, language)))
+
+
+def _value_text(finding: Finding, language: str) -> str:
+    """The cell's text in a message; a valid code of a coded column by its label (`THA` in a
+    country column is "Thailand"), anything else as typed."""
+    if not finding.value or not finding.column:
+        return finding.value or ""
+    return coded_text(finding.table, finding.column, finding.value, language)
 
 
 def _headers(finding: Finding) -> dict[str, str]:
