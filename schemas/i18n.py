@@ -151,9 +151,9 @@ UI: dict[str, str] = {
     "template_title": "GLOTIP data submission template",
     "template_version": "version {version}",
     "template_intro": "Fill in one row per cell of each breakdown. A dimension you do not break "
-                      "down is `Total`; a category you do not know is `Unknown`. Give exact "
-                      "counts (never `<5`). Pick values from the dropdown lists. Do not enter "
-                      "names or any detail that identifies a person.",
+                      "down is “Total”; a category you do not know is “Unknown”. Give exact "
+                      "counts (never “<5”). Pick values from the dropdown lists. Do not enter "
+                      "names or any detail that identifies a person.",  # a sheet: no markup
     "sheet": "Sheet",
     "required": "required",
     "optional": "optional",
