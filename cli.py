@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from schemas.codelists import LANGUAGE  # plain data: no pandas, so the command starts fast
 
 app = typer.Typer(help="Receive, validate and warehouse GLOTIP submissions.", no_args_is_help=True,
                   add_completion=False)
@@ -25,6 +28,16 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 DB_HELP = "DuckDB warehouse file. Default: glotip.toml or GLOTIP_DB, else var/glotip.duckdb."
 REPORTS_HELP = "Where reports are written. Default: glotip.toml or GLOTIP_REPORTS, else var/reports."
 ARCHIVE_HELP = "Raw archive, by sha256. Default: glotip.toml or GLOTIP_ARCHIVE, else var/archive."
+# `--lang`: one of the six codes, the same for every command that takes it; anything else is
+# refused by click (exit code 2) with the list of the six.
+Language = Enum("Language", {code: code for code in LANGUAGE.codes}, type=str)
+
+
+def language_option(default: Language | None, help: str):
+    return typer.Option(default, "--lang", case_sensitive=False, show_default=bool(default),
+                        help=f"{help} One of {', '.join(LANGUAGE.codes)}.")
+
+
 STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "held": "yellow", "rejected": "red",
                 "failed": "red", "duplicate": "dim", "completed": "green", "validated": "green"}
 
@@ -70,6 +83,10 @@ def ingest(
         table.add_row(_shown(o["file_name"]), o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
                       str(o["rows_loaded"]), str(o["errors"]), str(o["warnings"]), _shown(report))
     console.print(table)
+    for o in outcomes:  # resubmissions: what each replaces, and how much of it changed
+        if o.get("resubmission"):
+            console.print(f"{_shown(o['file_name'])} ({o['submission_id']}): {_shown(o['resubmission'])}",
+                          soft_wrap=True)
     for o in outcomes:  # what to do, in full, one line each (a table cell would wrap it)
         if o["status"] == "failed" or o.get("report_pending"):
             console.print(f"{_shown(o['file_name'])}: {o['status']}: {_shown(o['note'])}", soft_wrap=True)
@@ -118,8 +135,9 @@ def validate(
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
     db: Optional[Path] = typer.Option(None, help="Compare with the figures this warehouse holds. "
                                       "Default: glotip.toml or GLOTIP_DB, when that file exists."),
-    lang: Optional[str] = typer.Option(None, help="Report language (ar, zh, en, fr, ru, es); "
-                                       "default: the submission's `language`."),
+    lang: Optional[Language] = language_option(
+        None, "Language of the reports and of this command's output [default: the submission's "
+        "`language`]."),
     send: bool = typer.Option(False, "--send", help="Send message.eml to the contact (needs --smtp-host)."),
     smtp_host: Optional[str] = typer.Option(None, envvar="GLOTIP_SMTP_HOST", help="SMTP server for --send."),
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port for --send."),
@@ -134,8 +152,7 @@ def validate(
     if not file.exists():
         console.print(f"[red]No such file: {_shown(file)}[/red]")
         raise typer.Exit(2)
-    if lang is not None:
-        _check_language(lang)
+    language = lang.value if lang is not None else None
     warehouse_path = Path(settings.db)
     if db is not None and not warehouse_path.exists():
         console.print(f"[red]No warehouse at {warehouse_path}[/red]")
@@ -150,7 +167,7 @@ def validate(
     try:
         assessment = sequence.assess_file(file, limits=settings.limits)
         outcome = sequence.process(assessment, warehouse, reports_dir=settings.reports, load=False,
-                                   language=lang, source_path=str(file))
+                                   language=language, source_path=str(file))
     except sequence.TRANSIENT_ERRORS as problem:  # a full disk, a reports folder we cannot write
         console.print(f"[red]{_shown(sequence.why_failed(problem, 'validating and writing the report'))}[/red]")
         raise typer.Exit(2)
@@ -160,45 +177,54 @@ def validate(
     out = Path(outcome.report)
     if send:
         _send_report(out, smtp_host, smtp_port)
-    _print_findings(outcome.findings)
+    from schemas.i18n import language_or_default, ui
+
+    language = language or language_or_default(assessment.details.language)  # as the report says it
+    _print_findings(outcome.findings, language)
     style = STATUS_STYLE.get(outcome.status, "")
-    console.print(f"[{style}]{outcome.status}[/{style}]: {outcome.errors} errors, "
-                  f"{outcome.warnings} warnings. Report: {_shown(out)}/report.html")
+    status = _said(ui(f"status.{outcome.status}", language))
+    console.print(ui("validate_result", language, status=f"[{style}]{status}[/{style}]", errors=outcome.errors,
+                     warnings=outcome.warnings, report=f"{_shown(out)}/report.html"), soft_wrap=True)
     raise typer.Exit(1 if outcome.status == "rejected" else 0)
 
 
-def _check_language(lang: str) -> None:
-    from schemas.i18n import LANGUAGES
-
-    if lang not in LANGUAGES:
-        console.print(f"[red]--lang must be one of {', '.join(LANGUAGES)}[/red]")
-        raise typer.Exit(2)
+def _said(text: str) -> str:
+    """A rendered message for the terminal: shown safely (`_shown`), without the Markdown code
+    marks of the catalogue's templates (the terminal does not render Markdown)."""
+    return _shown(text.replace("`", ""))
 
 
-def _print_findings(findings, limit: int = 30) -> None:
+def _print_findings(findings, language: str, limit: int = 30) -> None:
+    """The findings in the report's language: where, severity, the rule's title (its code
+    dimmed after it, for the data team) and the message."""
     if not findings:
         return
-    table = Table(title=f"Findings ({len(findings)}{', first ' + str(limit) if len(findings) > limit else ''})")
-    for column in ("where", "severity", "rule", "message"):
-        table.add_column(column)
-    from schemas.messages import render_location, render_message
+    from schemas import messages
+    from schemas.i18n import ui
 
+    table = Table(title=ui("all_findings", language))
+    for key in ("where", "severity", "rule", "what_is_wrong"):
+        table.add_column(ui(key, language))
     for f in findings[:limit]:
         # submitted text may hold [brackets] that rich would read as markup, or control characters
-        table.add_row(_shown(render_location(f.location)), f.severity, f.rule, _shown(render_message(f)))
+        table.add_row(_shown(messages.render_location(f.location, language)),
+                      _said(messages.severity(f.severity, language)),
+                      f"{_said(messages.rule_title(f.rule, language))} [dim]({_shown(f.rule)})[/dim]",
+                      _said(messages.render_message(f, language)))
     console.print(table)
+    if len(findings) > limit:
+        console.print(_said(ui("listing_capped", language, cap=limit, total=len(findings))), soft_wrap=True)
 
 
 @app.command()
 def template(
     path: Path = typer.Argument(Path("glotip_template.xlsx"), help="Where to write it."),
-    lang: str = typer.Option("en", help="Language of the template: ar, zh, en, fr, ru or es."),
+    lang: Language = language_option(Language.en, "Language of the template."),
 ) -> None:
     """Write the blank Excel submission template."""
     from transforms.template import write_template
 
-    _check_language(lang)
-    console.print(f"Template written to {write_template(path, language=lang)}")
+    console.print(f"Template written to {write_template(path, language=lang.value)}")
 
 
 @app.command()

@@ -176,10 +176,10 @@ def run_summary_markdown(run_id: str, inbox: str, outcomes: list[sequence.Outcom
               + f"; {counts.get('rows_loaded', 0)} rows loaded."
               + (f" {pending} report(s) could not be written; the next run writes them." if pending else ""),
               "",
-              "| file | submission | status | rows loaded | errors | warnings | note |",
-              "|---|---|---|---:|---:|---:|---|"]
+              "| file | submission | status | rows loaded | errors | warnings | resubmission | note |",
+              "|---|---|---|---:|---:|---:|---|---|"]
     for o in outcomes:
         cells = [o.file_name, o.submission_id or "-", o.status, str(o.rows_loaded), str(o.errors),
-                 str(o.warnings), o.note]
+                 str(o.warnings), sequence.resubmission_text(o), o.note]
         lines.append("| " + " | ".join(printable(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -22,7 +22,7 @@ import duckdb
 
 from reporting.render import ReportSummary, report_complete, write_reports
 from schemas.findings import Finding, ParsedSubmission, make_finding, outcome
-from schemas.history import HistoryCheck, check_against_history
+from schemas.history import HistoryCheck, change_counts, check_against_history
 from schemas.limits import Limits
 from schemas.messages import render_message
 from schemas.personal_data import shown_file_name
@@ -118,6 +118,10 @@ class Outcome:
     note: str = ""
     report_pending: bool = False  # recorded and loaded, but its report could not be written
     findings: list[Finding] = field(default_factory=list, repr=False)
+    supersedes: list[str] = field(default_factory=list)  # the submissions whose figures it replaces
+    # cells changed, added and removed against the figures held (the report's table of
+    # changes, counted); None when nothing was held to compare with
+    changes: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,8 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
         status, rows, supersedes = record.status, {}, []
     held = status == loader.HELD
     staged = sum(rows.values())
+    # a rejected file replaces nothing (and its rows in error were not compared)
+    changes = change_counts(history.changes) if history.compared_with and status != "rejected" else None
 
     def summary() -> ReportSummary:
         return report_summary(assessment, findings, status=status, history=history,
@@ -238,7 +244,7 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
     if not load:
         report = step("report", write_report, record.report_dir, summary(), findings)
         return Outcome(assessment.parsed.file_name, record.submission_id, status, 0,
-                       record.errors, record.warnings, report, findings=findings)
+                       record.errors, record.warnings, report, findings=findings, changes=changes)
     # recorded and loaded: a report that cannot be made or written now does not undo that, and
     # the counts say what was loaded; the next run finds the file in the register and writes it
     try:
@@ -251,7 +257,8 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
                      "run writes the report")
     return Outcome(assessment.parsed.file_name, record.submission_id, status,
                    0 if held else staged, record.errors, record.warnings, report, findings=findings,
-                   note="; ".join(notes), report_pending=problem is not None)
+                   note="; ".join(notes), report_pending=problem is not None,
+                   supersedes=list(supersedes), changes=changes)
 
 
 def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, *,
@@ -446,5 +453,19 @@ def complete(outcomes: list[Outcome]) -> bool:
 def as_row(o: Outcome) -> dict[str, Any]:
     return {"file_name": o.file_name, "submission_id": o.submission_id, "status": o.status,
             "rows_loaded": o.rows_loaded, "errors": o.errors, "warnings": o.warnings,
-            "report": o.report, "note": o.note, "report_pending": o.report_pending}
+            "report": o.report, "note": o.note, "report_pending": o.report_pending,
+            "supersedes": list(o.supersedes), "changes": o.changes,
+            "resubmission": resubmission_text(o)}
+
+
+def resubmission_text(o: Outcome) -> str:
+    """What the data team reads of a resubmission in the run summary: `supersedes FRA-1a2b3c4d5e6f;
+    3 cells changed, 1 added, 0 removed`; empty for a submission with nothing held before."""
+    parts = []
+    if o.supersedes:
+        parts.append(f"supersedes {', '.join(o.supersedes)}")
+    if o.changes is not None:
+        parts.append(f"{o.changes['changed']} cells changed, {o.changes['added']} added, "
+                     f"{o.changes['removed']} removed")
+    return "; ".join(parts)
 

@@ -95,7 +95,8 @@ def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> Non
     for finding in findings:
         row = [messages.render_location(finding.location, language),
                messages.severity(finding.severity, language), messages.rule_title(finding.rule, language),
-               messages.render_value(finding, language), messages.render_message(finding, language, marked=False),
+               _submitted_value(workbook, finding, language),
+               messages.render_message(finding, language, marked=False),
                messages.render_hint(finding, language, marked=False)]
         sheet.append([neutralise_formula(value) for value in row])
         if finding.source in present and finding.cell and EXCEL_CELL.match(finding.cell):
@@ -107,3 +108,32 @@ def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> Non
     sheet.freeze_panes = "A2"
     if language in i18n.RIGHT_TO_LEFT:
         sheet.sheet_view.rightToLeft = True
+    _open_on(workbook, sheet)
+
+
+def _open_on(workbook, sheet) -> None:
+    """The copy opens on its findings: the active tab, and the only one selected (a tab the
+    submitter left selected would otherwise be grouped with it, and edits go to both)."""
+    for other in workbook.worksheets:
+        other.sheet_view.tabSelected = other is sheet
+    workbook.active = sheet
+
+
+def _submitted_value(workbook, finding: Finding, language: str):
+    """The value as the submitter typed it: the cell's own number when it was typed as a
+    number (`-5` stays the number -5, not the text `'-5`); otherwise the finding's text."""
+    value = messages.render_value(finding, language)
+    if value is None or finding.source not in workbook.sheetnames or not (
+            finding.cell and EXCEL_CELL.match(finding.cell)):
+        return value
+    typed = workbook[finding.source][finding.cell].value
+    if isinstance(typed, (int, float)) and not isinstance(typed, bool) and _same_number(value, typed):
+        return typed
+    return value
+
+
+def _same_number(text: str, number: int | float) -> bool:
+    try:
+        return float(text) == float(number)
+    except ValueError:
+        return False

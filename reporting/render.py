@@ -32,6 +32,7 @@ from schemas import i18n, messages
 from schemas.catalogue import CATALOGUE
 from schemas.countries import country_name
 from schemas.findings import Finding, counts_by_rule
+from schemas.history import change_counts
 
 HTML_LISTING_CAP = 500  # the page lists this many findings; report.json and findings.csv have all
 HTML_CHANGES_CAP = 300
@@ -278,7 +279,7 @@ def render_html(data: dict, findings: list[Finding]) -> str:
         changes=changes,
         change_rows=change_rows,
         changes_cap=HTML_CHANGES_CAP,
-        counts={kind: sum(c["kind"] == kind for c in (changes or [])) for kind in ("added", "removed", "changed")},
+        counts=change_counts(changes or []),
         annotated_skipped=_annotated_skipped_text(data.get("annotated_skipped"), language),
         years=_years(data),
         received=i18n.format_timestamp(data.get("received_at"), language),

@@ -3,20 +3,32 @@
 A cell text starting with `=`, `+`, `-` or `@` (or a tab or carriage return, which some
 spreadsheets skip before looking) is run as a formula by Excel and LibreOffice: CSV/formula
 injection (OWASP). Prefixing a `'` makes it text; the person still reads the value.
+
+A plain number is not a formula: `-5` or `+3.5`, opened from a CSV, is read as the number it
+says (nothing is evaluated, no name or function is called), so it is left as it is; prefixing
+it would turn a negative count into the text `'-5`. Numbers (int, float) are never touched.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)  # read as a number, run as nothing
+
+
+def would_run(text: str) -> bool:
+    """Whether a spreadsheet would evaluate this text as a formula."""
+    return text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text)
 
 
 def neutralise_formula(value: Any) -> Any:
-    """Text that a spreadsheet would run becomes inert text; everything else is unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Text that a spreadsheet would run becomes inert text; everything else (numbers, and
+    text that reads as a plain number) is unchanged."""
+    if isinstance(value, str) and would_run(value):
         return "'" + value
     return value
 

@@ -90,8 +90,12 @@ _RULES = (
          "again."),
     Rule("unknown-country", ERROR, "Country not recognised",
          "`{value}` is not a recognised country for `{column}`.",
-         "Use the ISO 3166-1 alpha-3 code (e.g. NGA) or the country's English name; use "
+         "Use the ISO 3166-1 alpha-3 code (e.g. NGA) or the country's name; use "
          "`unknown` when the country is not known."),
+    Rule("ambiguous-country", ERROR, "Country name could mean several countries",
+         "`{value}` in `{column}` could mean more than one country: {candidates}.",
+         "Write the country's full name (e.g. South Sudan, Democratic Republic of the Congo) "
+         "or its ISO 3166-1 alpha-3 code."),
     Rule("invalid-email", ERROR, "E-mail address not valid",
          "`{value}` is not a valid e-mail address.",
          "Enter one e-mail address, such as focal.point@ministry.gov."),

@@ -2,11 +2,15 @@
 
 The published GLOTIP export names the other country of a flow (citizenship, country of
 repatriation) in free text: English, Spanish and French names, demonyms, upper case, mojibake,
-"Nationals", "Unknown", "Abroad". `resolve_country` maps such a text to an ISO3 code or says
-why it cannot, and never guesses: a text that could mean two countries stays unresolved.
+"Nationals", "Unknown", "Abroad"; a translated template comes back with names in its own
+language and script (مصر, 埃及, Египет). `resolve_country` maps such a text to an ISO3 code or
+says why it cannot, and never guesses: a text that could mean two countries stays unresolved,
+with the candidates it could mean.
 
 Reference data (see reference/SOURCES.md): reference/countries.csv (one row per ISO 3166-1
-country/area) and reference/country_aliases.csv (curated texts the names tables miss).
+country/area), reference/country_aliases.csv (curated texts the names tables miss),
+reference/country_names_cldr_alt.csv (CLDR's short and variant names, which Babel does not
+ship); at run time also CLDR's territory names (Babel) and pycountry's translations.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import pycountry
 
 __all__ = [
     "CountryResolution", "COUNTRY_CODES", "country_codes", "load_countries", "load_aliases",
-    "normalise_name", "resolve_country", "resolve_many", "country_name",
+    "normalise_name", "resolve_country", "resolve_many", "country_name", "ambiguity",
 ]
 
 REFERENCE_DIR = Path(__file__).with_name("reference")
@@ -34,6 +38,14 @@ ALIASES_CSV = REFERENCE_DIR / "country_aliases.csv"
 # Languages whose pycountry (Debian iso-codes) translations are matched: the questionnaires
 # come back in English, French and Spanish; Italian and Portuguese names also occur.
 TRANSLATION_LANGUAGES = ("fr", "es", "it", "pt")
+CLDR_ALT_CSV = REFERENCE_DIR / "country_names_cldr_alt.csv"
+# The six UN languages, matched in tiers after the ones above so that they cannot change what
+# an existing name resolves to: CLDR territory names (Chinese in simplified and traditional
+# characters) and pycountry's translations into the UN languages it ships (Chinese as used in
+# mainland China, Taiwan and Hong Kong).
+CLDR_LOCALES = ("ar", "zh", "zh_Hant", "en", "fr", "ru", "es")
+UN_TRANSLATION_LANGUAGES = ("ar", "ru", "zh_CN", "zh_TW", "zh_HK")
+CHINESE_PERSON = "\u4eba"  # 人
 
 # Texts that name no country but a relation to the detecting country (normalised form).
 KEYWORD_KINDS = {
@@ -67,6 +79,7 @@ class CountryResolution:
     iso3: str | None
     text: str
     method: str
+    candidates: tuple[str, ...] = ()  # ISO3 codes an ambiguous text could mean
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class _Match:
     kind: str
     iso3: str | None
     method: str
+    candidates: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- reference tables
@@ -96,8 +110,22 @@ def _aliases() -> pd.DataFrame:
 
 
 def load_aliases() -> pd.DataFrame:
-    """Curated alias texts: alias, iso3 (empty = deliberately unresolved), note. A copy."""
+    """Curated alias texts: alias, iso3 (empty = deliberately unresolved), candidates (for an
+    ambiguous text: the ISO3 codes it could mean, space-separated), note. A copy."""
     return _aliases().copy()
+
+
+@cache
+def _cldr_alt_names() -> pd.DataFrame:
+    return pd.read_csv(CLDR_ALT_CSV, dtype=str, keep_default_na=False)
+
+
+@cache
+def _cldr_territories(locale: str) -> dict[str, str]:
+    """CLDR's standard territory names of one locale (iso2 -> name), from Babel."""
+    from babel import Locale  # CLDR data, loaded only when names are needed
+
+    return dict(Locale.parse(locale).territories)
 
 
 @cache
@@ -109,20 +137,33 @@ def country_codes() -> frozenset[str]:
 @cache
 def country_name(iso3: str, language: str = "en") -> str:
     """A country's name in one of the six languages, as a report shows it: English from
-    countries.csv (the UN M49 names), the others from CLDR (Babel). An unknown code is returned
-    as it is."""
+    countries.csv (the UN M49 names), the others from CLDR (Babel). Where CLDR's standard name
+    tells two countries apart by a city ("الكونغو - برازافيل") its variant is preferred
+    ("جمهورية الكونغو"). Every name returned resolves back to `iso3` (the first candidate that
+    does); an unknown code is returned as it is."""
     rows = _countries()
     match = rows[rows["iso3"] == iso3]
     if match.empty:
         return iso3
     row = match.iloc[0]
-    if language != "en":
-        from babel import Locale  # CLDR data, loaded only when a language needs it
-
-        name = Locale.parse(language).territories.get(row["iso2"])
-        if name:
+    for name in _display_names(row, language):
+        resolved = _resolve_text(name)
+        if resolved.kind == "country" and resolved.iso3 == iso3:
             return name
     return row["name"]
+
+
+def _display_names(row, language: str) -> list[str]:
+    """Candidate names for display, best first."""
+    if language == "en":
+        return [row["name"], row["name_glotip"], row["official_name"]]
+    standard = _cldr_territories(language).get(row["iso2"], "")
+    alt = _cldr_alt_names()
+    alt = alt[(alt["iso3"] == row["iso3"]) & (alt["locale"] == language)]
+    variants = list(alt.loc[alt["alt"] == "variant", "name"])
+    shorts = list(alt.loc[alt["alt"] == "short", "name"])
+    names = (variants if " - " in standard else []) + [standard] + shorts + variants
+    return [name for name in names if name] + [row["name"]]
 
 
 def __getattr__(name: str):
@@ -136,19 +177,32 @@ def __getattr__(name: str):
 
 _NOT_WORD = re.compile(r"[^\w\ufffd]+|_")  # keep U+FFFD: it is the wildcard for mojibake
 _TOKEN_REWRITES = {"st": "saint"}
+# Arabic letters written more than one way (hamza and madda on alef, and vowel marks, are
+# combining marks and go with the accents): alef wasla -> alef, alef maqsura and Persian yeh ->
+# yeh, teh marbuta -> heh (a common final spelling), Persian keheh -> kaf; tatweel (a
+# stretching stroke) dropped.
+_ARABIC_FOLDS = str.maketrans({"\u0671": "\u0627", "\u0649": "\u064a", "\u06cc": "\u064a",
+                               "\u0629": "\u0647", "\u06a9": "\u0643", "\u0640": None})
+# Chinese is written without spaces: punctuation between characters (・ ·) leaves none.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff"
+_SPACE_IN_CJK = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 
 
 def normalise_name(text: str) -> str:
-    """Matching key: case-folded, accents and punctuation (incl. curly or straight apostrophes)
-    removed, "&" read as "and", "St" as "Saint", a leading "the" dropped, spaces collapsed.
-    U+FFFD replacement characters are kept (resolve_country uses them as wildcards)."""
+    """Matching key: full-width forms made ordinary (NFKD), case-folded (Cyrillic too),
+    accents, Arabic vowel marks and punctuation (incl. curly or straight apostrophes, full-width
+    brackets) removed, so ё reads as е; Arabic letter forms unified (`_ARABIC_FOLDS`), "&" read
+    as "and", "St" as "Saint", a leading "the" dropped, spaces collapsed and dropped between
+    Chinese characters. U+FFFD replacement characters are kept (resolve_country uses them as
+    wildcards)."""
     decomposed = unicodedata.normalize("NFKD", str(text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.translate(_ARABIC_FOLDS)
     words = _NOT_WORD.sub(" ", stripped.casefold().replace("&", " and ")).split()
     words = [_TOKEN_REWRITES.get(word, word) for word in words]
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
-    return " ".join(words)
+    return _SPACE_IN_CJK.sub("", " ".join(words))
 
 
 def _name_variants(name: str) -> list[str]:
@@ -160,6 +214,37 @@ def _name_variants(name: str) -> list[str]:
     if ", " in name:
         head, tail = name.split(", ", 1)
         variants += [f"{tail} {head}", head]
+    return variants
+
+
+_ARABIC_ARTICLE = "\u0627\u0644"  # ال
+_ARABIC_REPUBLIC = "\u062c\u0645\u0647\u0648\u0631\u064a\u0629 "  # "جمهورية "
+_RUSSIAN_ISLAND_WORDS = {"о-ва": "острова", "о-в": "остров"}
+_RUSSIAN_ISLANDS = re.compile(r"\bо-ва?\b")
+
+
+def _script_variants(name: str) -> list[str]:
+    """Short forms of names in any script: those of `_name_variants` (after NFKC, so that
+    full-width brackets and commas count), CLDR's Russian abbreviations written out ("о-ва" ->
+    "острова"), the part before CLDR's " - " ("Congo - Brazzaville" -> "Congo"), the inversion
+    at an Arabic comma, and Arabic names without a leading "جمهورية " or without the article
+    "ال" of their first word ("السودان" -> "سودان"). Only used where they stay unambiguous."""
+    name = unicodedata.normalize("NFKC", name)
+    variants = _name_variants(name)
+    expanded = _RUSSIAN_ISLANDS.sub(lambda match: _RUSSIAN_ISLAND_WORDS[match.group(0)], name)
+    if expanded != name:  # CLDR's "Фарерские о-ва": people write "острова"
+        variants += [expanded, *_name_variants(expanded)]
+    if " - " in name:
+        variants.append(name.split(" - ")[0])
+    if "\u060c " in name:  # Arabic comma
+        head, tail = name.split("\u060c ", 1)
+        variants += [f"{tail} {head}", head]
+    for text in [name, *variants]:
+        if text.startswith(_ARABIC_REPUBLIC):
+            variants.append(text.removeprefix(_ARABIC_REPUBLIC))
+    for text in list(variants) + [name]:
+        if text.startswith(_ARABIC_ARTICLE) and len(text.split()[0]) > 3:
+            variants.append(text.removeprefix(_ARABIC_ARTICLE))
     return variants
 
 
@@ -181,21 +266,35 @@ def _pycountry_names(iso3: str) -> list[str]:
 class _Tier:
     """Keys of one matching tier. A key naming two countries within a tier is ambiguous."""
 
-    def __init__(self):
+    def __init__(self, key_of=normalise_name):
         self.targets: dict[str, dict[str, str]] = {}  # key -> {iso3: method}
+        self.key_of = key_of
 
     def add(self, text: str, iso3: str, method: str) -> None:
-        key = normalise_name(text)
+        key = self.key_of(text)
         if key:
             self.targets.setdefault(key, {}).setdefault(iso3, method)
 
 
 @cache
 def _index() -> dict[str, _Match]:
+    """Normalised key -> match, every tier: those of `_earlier_index`, then the UN languages'
+    names (CLDR, CLDR's alternative forms, pycountry's Arabic, Russian and Chinese
+    translations) and their short forms. They come last so that they cannot change what a
+    name resolved to before; they are built only when a text misses the earlier tiers (a
+    submission of codes or English names never loads CLDR's data)."""
+    index = dict(_earlier_index())
+    _claim(index, _un_language_tiers())
+    return index
+
+
+@cache
+def _earlier_index() -> dict[str, _Match]:
     """Normalised key -> match. Earlier tiers win: keywords, curated aliases, English names,
     translated names, then short forms of both. A key that names two countries in a tier is
-    recorded as ambiguous, and no later tier may claim it (a later tier cannot know better).
-    All translation languages share one tier so that no language silently wins over another."""
+    recorded as ambiguous, with its candidates, and no later tier may claim it (a later tier
+    cannot know better). All translation languages share one tier so that no language
+    silently wins over another."""
     index: dict[str, _Match] = {
         key: _Match(kind, None, "keyword") for key, kind in KEYWORD_KINDS.items()
     }
@@ -203,7 +302,11 @@ def _index() -> dict[str, _Match]:
         key = normalise_name(alias.alias)
         if key and key not in index:
             iso3 = alias.iso3 or None
-            index[key] = _Match("country" if iso3 else "unresolved", iso3, "alias")
+            candidates = tuple(alias.candidates.split())
+            if candidates:  # curated ambiguity: "Korean" is KOR or PRK
+                index[key] = _Match("unresolved", None, "ambiguous", candidates)
+            else:
+                index[key] = _Match("country" if iso3 else "unresolved", iso3, "alias")
 
     english, translated, english_short, translated_short = _Tier(), _Tier(), _Tier(), _Tier()
     catalogues = {
@@ -222,8 +325,13 @@ def _index() -> dict[str, _Match]:
                     translated.add(local, row.iso3, f"translation:{lang}")
                     for variant in _name_variants(local):
                         translated_short.add(variant, row.iso3, f"translation:{lang}")
+    _claim(index, (english, translated, english_short, translated_short))
+    return index
 
-    for tier in (english, translated, english_short, translated_short):
+
+def _claim(index: dict[str, _Match], tiers: Iterable[_Tier]) -> None:
+    """Add each tier's keys that no earlier tier holds: one country, or ambiguous."""
+    for tier in tiers:
         for key, methods in tier.targets.items():
             if key in index:
                 continue
@@ -231,8 +339,41 @@ def _index() -> dict[str, _Match]:
                 [(iso3, method)] = methods.items()
                 index[key] = _Match("country", iso3, method)
             else:
-                index[key] = _Match("unresolved", None, "ambiguous")
-    return index
+                index[key] = _Match("unresolved", None, "ambiguous", tuple(sorted(methods)))
+
+
+def _un_language_tiers() -> tuple[_Tier, _Tier]:
+    """Names in the six UN languages; their short forms (`_script_variants`) and Chinese
+    demonyms in the second tier."""
+    # the same name comes from several sources (CLDR and pycountry, zh and zh_Hant): its key
+    # and short forms are computed once, for this build only
+    key_of, variants_of = cache(normalise_name), cache(_script_variants)
+    names, short = _Tier(key_of), _Tier(key_of)
+
+    def add(name: str, iso3: str, method: str) -> None:
+        names.add(name, iso3, method)
+        for variant in variants_of(name):
+            short.add(variant, iso3, method)
+
+    countries = list(_countries().itertuples(index=False))
+    for locale in CLDR_LOCALES:
+        territories = _cldr_territories(locale)
+        for row in countries:
+            if row.iso2 in territories:
+                add(territories[row.iso2], row.iso3, f"cldr:{locale}")
+                if locale.startswith("zh"):  # Chinese demonyms are the name + 人: 埃及人
+                    short.add(territories[row.iso2] + CHINESE_PERSON, row.iso3, f"demonym:{locale}")
+    for alt in _cldr_alt_names().itertuples(index=False):
+        add(alt.name, alt.iso3, f"cldr-{alt.alt}:{alt.locale}")
+    english_names = {row.iso3: _pycountry_names(row.iso3) for row in countries}
+    for lang in UN_TRANSLATION_LANGUAGES:
+        catalogue = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+        for row in countries:
+            for name in english_names[row.iso3]:
+                local = catalogue.gettext(name)
+                if local != name:
+                    add(local, row.iso3, f"translation:{lang}")
+    return names, short
 
 
 @cache
@@ -243,14 +384,15 @@ def _iso2_to_iso3() -> dict[str, str]:
 # ---------------------------------------------------------------- resolution
 
 def _lookup(text: str) -> _Match | None:
-    """Codes, then the name index; None when nothing matches."""
-    code = text.strip().upper()
+    """Codes (full-width letters too), then the name index; None when nothing matches."""
+    code = unicodedata.normalize("NFKC", text).strip().upper()
     if code.isascii() and code.isalpha():
         if len(code) == 3 and code in country_codes():
             return _Match("country", code, "iso3")
         if len(code) == 2 and code in _iso2_to_iso3():
             return _Match("country", _iso2_to_iso3()[code], "iso2")
-    return _index().get(normalise_name(text))
+    key = normalise_name(text)
+    return _earlier_index().get(key) or _index().get(key)
 
 
 def _repair_mojibake(text: str) -> list[str]:
@@ -299,6 +441,17 @@ def _resolve_text(text: str) -> _Match:
     return match or _Match("unresolved", None, "none")
 
 
+def ambiguity(text: str, separator: str | None = None) -> tuple[str, ...]:
+    """The ISO3 codes an unresolved text could mean: the candidates of its ambiguous names, when
+    every name in it that does not resolve is ambiguous (a list's items split at `separator`);
+    () when some name is simply unknown, or all resolve."""
+    items = [item for item in (text.split(separator) if separator else [text]) if item.strip()]
+    matches = [match for match in map(_resolve_text, items) if match.kind == "unresolved"]
+    if not matches or any(match.method != "ambiguous" for match in matches):
+        return ()
+    return tuple(sorted({code for match in matches for code in match.candidates}))
+
+
 def _is_missing(text) -> bool:
     return text is None or (not isinstance(text, str) and pd.isna(text))
 
@@ -309,8 +462,9 @@ def resolve_country(
     """Resolve one free-text country name.
 
     kind: "country" (iso3 set), "nationals" (iso3 = detecting_country, None if not given),
-    "unknown", "abroad" (another country, not named), "unresolved" (method "ambiguous",
-    "alias" for texts deliberately left unresolved, or "none"), "empty" (None/NaN/blank).
+    "unknown", "abroad" (another country, not named), "unresolved" (method "ambiguous", with
+    the ISO3 `candidates` it could mean; "alias" for texts deliberately left unresolved, or
+    "none"), "empty" (None/NaN/blank).
     """
     if _is_missing(text):
         return CountryResolution("empty", None, "", "empty")
@@ -321,7 +475,7 @@ def resolve_country(
         missing = _is_missing(detecting_country)
         detecting = "" if missing else str(detecting_country).strip().upper()
         iso3 = detecting if detecting in country_codes() else None
-    return CountryResolution(match.kind, iso3, text, match.method)
+    return CountryResolution(match.kind, iso3, text, match.method, match.candidates)
 
 
 def resolve_many(

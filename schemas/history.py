@@ -19,6 +19,7 @@ more checks on the whole of it:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -66,6 +67,16 @@ class HistoryCheck:
     comparable: int = 0  # cells (year and breakdown) both submitted and held with exact counts
     differing: int = 0  # of those, the cells whose counts differ
     hold: bool = False  # replaces most of the figures held: load only once the data team confirms
+
+
+CHANGE_KINDS = ("changed", "added", "removed")
+
+
+def change_counts(changes: Iterable[Change | dict]) -> dict[str, int]:
+    """How many cells a submission changes, adds and removes against the figures held: the
+    counts of the report's table of changes and of the ingest summary, from the same list."""
+    kinds = [c["kind"] if isinstance(c, dict) else c.kind for c in changes]
+    return {kind: kinds.count(kind) for kind in CHANGE_KINDS}
 
 
 def breakdown_columns(table: str) -> list[str]:

@@ -54,6 +54,7 @@ PARAMETER_KINDS = {
     "named": "country_with_code",  # an ISO3 code: the country's name and code
     "file_country": "country_with_code",
     "cell_country": "country_with_code",
+    "candidates": "country_names",  # ISO3 codes an ambiguous name could mean: their names
     "sum_reason": "ui_choice",  # why repeated rows were summed: ui.summed.<code>
     "applies_to": "ui_choice",  # where a label is not known: ui.published_label_for.<code>
     "expected": "ui_choice",  # what a published value should be: ui.published_expected.<code>
@@ -327,6 +328,8 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         return i18n.format_list([f"{item['value']} "
                                  + i18n.parenthesised(i18n.ui('line', language, line=str(item['line'])), language)
                                  for item in value], language, "enumeration")
+    if kind == "country_names":
+        return " / ".join(country_name(str(code), language) for code in value)
     if kind in ("country_name", "country_with_code"):
         name = country_name(str(value), language)
         if kind == "country_name" or name == str(value):

@@ -75,9 +75,11 @@ def _year(**kwargs) -> pa.Field:
                     metadata={"example": "2022"}, **kwargs)
 
 
-def _coded(codelist: cl.Codelist, *, dimension: bool = False, nullable: bool = False,
+def _coded(codelist: cl.Codelist, *, title: str, dimension: bool = False, nullable: bool = False,
            description: str = "") -> pa.Field:
-    return pa.Field(isin=_codes(codelist), nullable=nullable, title=codelist.title,
+    """A column of codes. Its `title` is the column's own (its header in a translated
+    template), never the codelist's: a list such as Yes / No / Unknown is no column's name."""
+    return pa.Field(isin=_codes(codelist), nullable=nullable, title=title,
                     description=description or f"One of the {codelist.title.lower()} codes.",
                     metadata={"codelist": codelist.name, "dimension": dimension,
                               "example": codelist.codes[0]})
@@ -91,11 +93,12 @@ def _citizenship() -> pa.Field:
                               "dimension": True, "example": "total"})
 
 
-def _count(title: str = "Count", nullable: bool = False, description: str = "") -> pa.Field:
+def _count(title: str = "Count", nullable: bool = False, description: str = "",
+           example: str = "12") -> pa.Field:
     return pa.Field(ge=0, coerce=True, nullable=nullable, title=title,
                     description=description or "Exact number of persons (a whole number, "
                                                "0 or more; never `<5`).",
-                    metadata={"count": True, "example": "12"})
+                    metadata={"count": True, "example": example})
 
 
 class SubmissionModel(pa.DataFrameModel):
@@ -121,7 +124,7 @@ class SubmissionModel(pa.DataFrameModel):
         description="E-mail address of the national focal point who answers questions on it.",
         metadata={"contact": True, "example": "focal.point@ministry.gov"})
     language: Series[str] = pa.Field(
-        isin=_codes(cl.LANGUAGE), nullable=True, title=cl.LANGUAGE.title,
+        isin=_codes(cl.LANGUAGE), nullable=True, title="Report language",
         description="Language of the validation report (ar, zh, en, fr, ru, es; English when empty).",
         metadata={"codelist": cl.LANGUAGE.name, "example": "en"})
     template_version: Series[str] = pa.Field(
@@ -137,10 +140,10 @@ class VictimsModel(pa.DataFrameModel):
     """Detected victims: one row per cell of a breakdown."""
 
     year: Series[pd.Int64Dtype] = _year()
-    sex: Series[str] = _coded(cl.SEX, dimension=True)
-    age: Series[str] = _coded(cl.AGE, dimension=True, description="Age group: child is 0 to 17 "
-                              "years, adult 18 years or over.")
-    form: Series[str] = _coded(cl.FORM, dimension=True)
+    sex: Series[str] = _coded(cl.SEX, title="Sex", dimension=True)
+    age: Series[str] = _coded(cl.AGE, title="Age group", dimension=True,
+                              description="Age group: child is 0 to 17 years, adult 18 years or over.")
+    form: Series[str] = _coded(cl.FORM, title="Form of exploitation", dimension=True)
     citizenship: Series[str] = _citizenship()
     count: Series[pd.Int64Dtype] = _count("Victims")
 
@@ -153,11 +156,11 @@ class OffendersModel(pa.DataFrameModel):
     """Persons suspected, prosecuted and convicted of trafficking in persons."""
 
     year: Series[pd.Int64Dtype] = _year()
-    stage: Series[str] = _coded(cl.STAGE)
-    sex: Series[str] = _coded(cl.SEX, dimension=True)
-    age: Series[str] = _coded(cl.AGE, dimension=True)
+    stage: Series[str] = _coded(cl.STAGE, title="Criminal-justice stage")
+    sex: Series[str] = _coded(cl.SEX, title="Sex", dimension=True)
+    age: Series[str] = _coded(cl.AGE, title="Age group", dimension=True)
     citizenship: Series[str] = _citizenship()
-    form: Series[str] = _coded(cl.FORM, dimension=True,
+    form: Series[str] = _coded(cl.FORM, title="Form of exploitation", dimension=True,
                                description="Form of exploitation of the offence, where known.")
     count: Series[pd.Int64Dtype] = _count("Persons")
 
@@ -176,8 +179,8 @@ class RepatriatedModel(pa.DataFrameModel):
                     "identified, `total` or `unknown`.",
         metadata={"country": True, "special": cl.CITIZENSHIP_SPECIAL.name, "dimension": True,
                   "example": "THA"})
-    sex: Series[str] = _coded(cl.SEX, dimension=True)
-    age: Series[str] = _coded(cl.AGE, dimension=True)
+    sex: Series[str] = _coded(cl.SEX, title="Sex", dimension=True)
+    age: Series[str] = _coded(cl.AGE, title="Age group", dimension=True)
     count: Series[pd.Int64Dtype] = _count("Victims repatriated")
 
     class Config:
@@ -196,14 +199,15 @@ class OrganRemovalCasesModel(pa.DataFrameModel):
         description="The submitter's own reference for the case (no names).",
         metadata={"free_text": True, "example": "OR-2022-01"})
     year: Series[pd.Int64Dtype] = _year()
-    stage: Series[str] = _coded(cl.CASE_STAGE)
-    victims_total: Series[pd.Int64Dtype] = _count("Victims (total)")
-    victims_female: Series[pd.Int64Dtype] = _count("Victims (female)", nullable=True,
+    stage: Series[str] = _coded(cl.CASE_STAGE, title="Stage of the case")
+    # examples of one case that add up: 3 victims, 1 woman and 2 men, no child
+    victims_total: Series[pd.Int64Dtype] = _count("Victims (total)", example="3")
+    victims_female: Series[pd.Int64Dtype] = _count("Victims (female)", nullable=True, example="1",
                                                     description="Female victims, where known.")
-    victims_male: Series[pd.Int64Dtype] = _count("Victims (male)", nullable=True,
+    victims_male: Series[pd.Int64Dtype] = _count("Victims (male)", nullable=True, example="2",
                                                   description="Male victims, where known.")
     victims_children: Series[pd.Int64Dtype] = _count(
-        "Victims (children)", nullable=True, description="Victims aged 0 to 17, where known.")
+        "Victims (children)", nullable=True, example="0", description="Victims aged 0 to 17, where known.")
     victims_citizenship: Series[str] = pa.Field(
         nullable=True, list_items={"list_of": "country", "special": cl.CITIZENSHIP_SPECIAL.name},
         title="Victims' citizenship",
@@ -211,7 +215,7 @@ class OrganRemovalCasesModel(pa.DataFrameModel):
         metadata={"list_of": "country", "example": "NPL;IND"})
     material_removed: Series[str] = pa.Field(
         list_items={"list_of": cl.MATERIAL_REMOVED.name, "special": ""},
-        title=cl.MATERIAL_REMOVED.title,
+        title="What was removed",
         description="What was removed (kidney, liver, other_organ, tissue, cells, unknown; "
                     "several separated by ;).",
         metadata={"list_of": cl.MATERIAL_REMOVED.name, "example": "kidney"})
@@ -229,7 +233,7 @@ class OrganRemovalCasesModel(pa.DataFrameModel):
         description="Where the recipients of the organs came from (ISO3; ;-separated).",
         metadata={"list_of": "country", "example": "ISR"})
     medical_professionals_involved: Series[str] = _coded(
-        cl.YES_NO_UNKNOWN, description="Whether medical professionals took part (yes, no, unknown).")
+        cl.YES_NO_UNKNOWN, title="Medical professionals involved", description="Whether medical professionals took part (yes, no, unknown).")
     court_decision_reference: Series[str] = pa.Field(
         nullable=True, title="Court decision reference",
         description="Reference of the court decision, for UNODC's case law database.",

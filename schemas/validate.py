@@ -18,12 +18,13 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schemas import codelists as cl
+from schemas.countries import ambiguity
 from schemas.cross_tables import cross_table_findings
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
 from schemas.personal_data import holds_personal_data, screen
 from schemas.submission import SubmissionDetails, country_in_file_name
 from schemas.totals import failing_totals
-from schemas.tables import FACT_TABLES, MAX_YEAR, MIN_YEAR, TABLES, TableSpec
+from schemas.tables import FACT_TABLES, LIST_SEPARATOR, MAX_YEAR, MIN_YEAR, TABLES, TableSpec
 
 SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*\d+\s*$")
 PERSONAL_DATA = "personal-data"
@@ -260,6 +261,11 @@ def _finding_for_check(spec, frame, check: str, column: str, line: int, value) -
     if check == "not_nullable":
         return make_finding("missing-value", frame=frame, line=line, column=column)
     if check.startswith("country") or (check.startswith("list_items") and meta["list_of"] == "country"):
+        # a name the resolver knows for several countries ("Korea") left as submitted
+        candidates = ambiguity(str(value), LIST_SEPARATOR if meta.get("list_of") else None)
+        if candidates:
+            return make_finding("ambiguous-country", frame=frame, line=line, column=column,
+                                value=value, candidates=list(candidates))
         return make_finding("unknown-country", frame=frame, line=line, column=column, value=value)
     if check.startswith(("isin", "list_items")):
         codelist = cl.CODELISTS[meta.get("codelist") or meta["list_of"]]

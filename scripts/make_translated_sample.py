@@ -2,7 +2,8 @@
 
 Reads an existing sample (e.g. sample_submissions/FRA_2021-2022.xlsx), and writes the same
 figures into the template of another language, with every coded value as the label that
-template's dropdowns offer (`Féminin`, `Exploitation sexuelle`, ...). The pipeline must read
+template's dropdowns offer (`Féminin`, `Exploitation sexuelle`, ...) and every country by its
+name in that language (`مصر`, `Émirats arabes unis`). The pipeline must read
 it back to exactly the same codes and figures.
 
     .venv/bin/python scripts/make_translated_sample.py sample_submissions/FRA_2021-2022.xlsx fr \
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from schemas import codelists as cl  # noqa: E402
 from schemas import i18n  # noqa: E402
+from schemas.countries import country_codes, country_name  # noqa: E402
 from schemas.findings import LINE  # noqa: E402
 from schemas.tables import TABLES  # noqa: E402
 from schemas.validate import validate_submission  # noqa: E402
@@ -33,6 +35,13 @@ def as_label(table: str, column: str, value, language: str):
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     meta = TABLES[table].column_meta(column)
+    # countries as a focal point writes them in that language ("مصر", not "EGY")
+    if (meta.get("country") or meta.get("list_of") == "country") and isinstance(value, str):
+        special = cl.CITIZENSHIP_SPECIAL if meta.get("special") else None
+        return ";".join(country_name(item, language) if item in country_codes() else
+                        i18n.code_label(special.name, item, language)
+                        if special and item in special.codes else item
+                        for item in value.split(";") if item)
     codelist = cl.CODELISTS.get(meta.get("codelist") or "") or (
         cl.CITIZENSHIP_SPECIAL if meta.get("special") else None)
     if codelist and isinstance(value, str) and value in codelist.codes:

@@ -15,6 +15,7 @@ from schemas.countries import (
 )
 
 DATA = Path(__file__).parent / "data"
+INDEX_CACHES = (countries._earlier_index, countries._index, countries._resolve_text)
 
 
 def read_texts(name: str) -> pd.DataFrame:
@@ -238,18 +239,22 @@ def test_nationals_rows_take_the_detecting_country(citizenship):
 
 def test_aliases_are_unique_and_valid():
     aliases = load_aliases()
-    assert list(aliases.columns) == ["alias", "iso3", "note"]
+    assert list(aliases.columns) == ["alias", "iso3", "candidates", "note"]
     keys = aliases["alias"].map(normalise_name)
     assert keys.is_unique and (keys != "").all()
     assert set(aliases["iso3"]) - {""} <= country_codes()
     assert (aliases.loc[aliases["iso3"] == "", "note"] != "").all()  # unresolved: say why
+    ambiguous = aliases[aliases["candidates"] != ""]
+    for row in ambiguous.itertuples():  # an ambiguity names two or more countries, no single one
+        codes = row.candidates.split()
+        assert row.iso3 == "" and len(codes) >= 2 and set(codes) <= country_codes(), row
 
 
 def test_aliases_do_not_contradict_names(monkeypatch):
     """An alias may only add texts: where names/translations already resolve it, they agree."""
     aliases = load_aliases()
     empty = aliases.iloc[0:0]
-    for cached in (countries._index, countries._resolve_text):
+    for cached in INDEX_CACHES:
         cached.cache_clear()
     monkeypatch.setattr(countries, "_aliases", lambda: empty)
     try:
@@ -258,5 +263,27 @@ def test_aliases_do_not_contradict_names(monkeypatch):
             if without.kind == "country":
                 assert without.iso3 == alias.iso3, (alias, without)
     finally:
-        for cached in (countries._index, countries._resolve_text):
+        for cached in INDEX_CACHES:
             cached.cache_clear()
+
+
+def test_the_un_language_names_change_no_earlier_resolution(monkeypatch):
+    """The names in Arabic, Chinese, Russian (and CLDR's forms in the other languages) come in
+    tiers after the earlier ones: every text of the published export, and every name of
+    countries.csv, resolves exactly as it did without them."""
+    texts = pd.concat([read_texts("citizenship")["text"], read_texts("repatriation")["text"]])
+    texts = sorted(set(texts) | set(load_countries()["name"]) | set(load_aliases()["alias"]))
+    with_them = {text: countries._resolve_text(text) for text in texts}
+    for cached in INDEX_CACHES:
+        cached.cache_clear()
+    monkeypatch.setattr(countries, "_un_language_tiers", lambda: (countries._Tier(), countries._Tier()))
+    try:
+        without = {text: countries._resolve_text(text) for text in texts}
+    finally:
+        for cached in INDEX_CACHES:
+            cached.cache_clear()
+    changed = {text: (without[text], with_them[text]) for text in texts
+               if (without[text].kind, without[text].iso3) != (with_them[text].kind, with_them[text].iso3)
+               and without[text].kind != "unresolved"}
+    assert changed == {}
+    assert len(texts) > 900

@@ -379,13 +379,14 @@ def test_sql_csv_output_neutralises_formulas(tmp_path):
     db = tmp_path / "w.duckdb"
     duckdb.connect(str(db)).close()
     sql = ("SELECT '=cmd|'' /C calc''!A0' AS a, '@SUM(1+1)' AS b, "
-           "'=HYPERLINK(\"http://example.org\",\"x\")' AS c, '+1' AS d, 'plain' AS e, -3 AS n, 2 AS \"=m\"")
+           "'=HYPERLINK(\"http://example.org\",\"x\")' AS c, '+1' AS d, 'plain' AS e, -3 AS n, 2 AS \"=m\", "
+           "'-2+3' AS f, '-5' AS g")
     result = CliRunner().invoke(app, ["sql", sql, "--db", str(db), "--live", "--format", "csv"])
     assert result.exit_code == 0, result.output
     header, row = list(csv.reader(io.StringIO(result.stdout)))
-    assert header == ["a", "b", "c", "d", "e", "n", "'=m"]
+    assert header == ["a", "b", "c", "d", "e", "n", "'=m", "f", "g"]
     assert row == ["'=cmd|' /C calc'!A0", "'@SUM(1+1)", "'=HYPERLINK(\"http://example.org\",\"x\")",
-                   "'+1", "plain", "-3", "2"]  # numbers stay numbers
+                   "+1", "plain", "-3", "2", "'-2+3", "-5"]  # numbers, and text that is a plain number, stay
 
 
 def test_file_names_with_control_characters_cannot_forge_lines(prefect_server, tmp_path):

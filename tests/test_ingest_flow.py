@@ -126,3 +126,65 @@ def test_blank_template_is_rejected_for_missing_data_not_crashing(prefect_server
     assert outcomes[0]["status"] == "rejected"
     found = {r[0] for r in rows(db, "SELECT rule FROM validation_findings")}
     assert "missing-value" in found and "empty-table" in found
+
+
+def test_ingest_summary_names_what_a_resubmission_supersedes_and_how_many_cells_changed(prefect_server, tmp_path):
+    """The data team reads, for each resubmission, which submission it supersedes and how many
+    cells it changes: in the flow's result, the run's summary (`ingestion_runs`) and the
+    terminal table of `glotip ingest`; the same counts as the report's table of changes."""
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    db = tmp_path / "warehouse.duckdb"
+
+    def ingest(name, source=None, edit=None):
+        inbox = tmp_path / f"inbox-{name}"
+        inbox.mkdir()
+        target = inbox / f"{name}.xlsx"
+        shutil.copy(source or SAMPLES / "FRA_2021-2022.xlsx", target)
+        if edit:
+            workbook = load_workbook(target)
+            edit(workbook)
+            workbook.save(target)
+        result = CliRunner().invoke(app, ["ingest", str(inbox), "--db", str(db), "--reports",
+                                          str(tmp_path / "reports"), "--archive", str(tmp_path / "archive")],
+                                    env={"GLOTIP_SETTLE_SECONDS": "0"})
+        assert result.exit_code == 0, result.output
+        [(submission_id, status, supersedes)] = rows(
+            db, "SELECT submission_id, status, supersedes FROM submissions ORDER BY load_seq DESC LIMIT 1")
+        summary = scalar(db, "SELECT summary FROM ingestion_runs ORDER BY started_at DESC LIMIT 1")
+        return submission_id, status, supersedes, summary, result.output
+
+    first, status, supersedes, summary, output = ingest("first")
+    assert status in ("accepted", "accepted_with_warnings") and not supersedes
+    assert "supersedes" not in summary and "cells changed" not in output  # nothing held before
+
+    def three_cells_changed(workbook):  # the grand totals of both years, and one citizenship
+        victims = workbook["victims"]
+        changed = 0
+        for row in victims.iter_rows(min_row=2):
+            if row[1].value == row[2].value == row[3].value == "total" and (
+                    row[4].value == "total" or (row[0].value, row[4].value) == (2021, "AFG")):
+                row[5].value += 1
+                changed += 1
+        assert changed == 3
+
+    second, status, supersedes, summary, output = ingest("changed", edit=three_cells_changed)
+    assert status in ("accepted", "accepted_with_warnings") and list(supersedes) == [first]
+    said = f"supersedes {first}; 3 cells changed, 0 added, 0 removed"
+    assert said in summary and said in output
+    report = json.loads((tmp_path / "reports" / second / "report.json").read_text(encoding="utf-8"))
+    assert [c["kind"] for c in report["changes"]] == ["changed"] * 3  # the report's table says the same
+
+    third, status, supersedes, summary, output = ingest("same", SAMPLES / "FRA_2021-2022_fr_template.xlsx")
+    assert list(supersedes) == [second]  # the French template with the figures of the first file
+    said = f"supersedes {second}; 3 cells changed, 0 added, 0 removed"  # back to the first figures
+    assert said in summary and said in output
+
+    fourth, status, supersedes, summary, output = ingest("identical", edit=lambda workbook: workbook[
+        "submission"].cell(row=2, column=4, value="Ministère de l’Intérieur (2)"))  # other bytes, same figures
+    assert list(supersedes) == [third]
+    said = f"supersedes {third}; 0 cells changed, 0 added, 0 removed"
+    assert said in summary and said in output

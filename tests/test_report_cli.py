@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from cli import app
+from schemas import i18n, messages
+from schemas.findings import Finding
 from tests.builders import csv_submission, faulty_workbook
 
 runner = CliRunner()
@@ -43,3 +49,50 @@ def test_template_lang_and_docs(tmp_path):
     assert runner.invoke(app, ["template", str(tmp_path / "t.xlsx"), "--lang", "de"]).exit_code == 2
     assert runner.invoke(app, ["docs", "--out", str(tmp_path / "rules.md")]).exit_code == 0
     assert (tmp_path / "rules.md").read_text(encoding="utf-8").startswith("# Validation rules")
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_validate_speaks_the_asked_language_in_the_terminal(tmp_path, language):
+    """The findings table and the closing line are in the language: headings, severity, rule
+    title and message as the report renders them, no Markdown code marks; the rule code stays
+    available, dimmed, after its title."""
+    path = faulty_workbook(tmp_path / "FRA.xlsx", language="fr")
+    result = runner.invoke(app, ["validate", str(path), "--reports", str(tmp_path / "r"), "--lang", language],
+                           terminal_width=400)
+    assert result.exit_code == 1, result.output
+    output = result.output
+    for key in ("all_findings", "where", "severity", "rule", "what_is_wrong", "status.rejected"):
+        assert i18n.ui(key, language) in output, key
+    report = json.loads(next((tmp_path / "r").glob("*/report.json")).read_text(encoding="utf-8"))
+    assert i18n.ui("validate_result", language, status=i18n.ui("status.rejected", language),
+                   errors=report["stats"]["errors"], warnings=report["stats"]["warnings"],
+                   report="") in output
+    first = Finding.from_dict(report["findings"][0])
+    for text in (messages.rule_title(first.rule, language), messages.severity(first.severity, language),
+                 messages.render_message(first, language).replace("`", "")):
+        assert text in output
+    assert f"({first.rule})" in output
+    assert "`" not in output
+    if language != "en":
+        assert "errors," not in output and "Findings" not in output
+
+
+def test_unknown_lang_is_refused_with_the_six_codes_by_every_command(tmp_path):
+    """Every command that takes --lang shares one definition; `--lang french` is a usage error
+    (exit code 2) naming the six codes. A new command with --lang must be added here."""
+    submission = faulty_workbook(tmp_path / "FRA.xlsx")
+    arguments = {"validate": [str(submission), "--reports", str(tmp_path / "r")],
+                 "template": [str(tmp_path / "t.xlsx")]}
+    group = typer.main.get_command(app)
+    with_lang = {name for name, command in group.commands.items()
+                 if any("--lang" in parameter.opts for parameter in command.params)}
+    assert with_lang == set(arguments)
+    for name, given in arguments.items():
+        refused = runner.invoke(app, [name, *given, "--lang", "french"], terminal_width=200)
+        assert refused.exit_code == 2, refused.output
+        assert "french" in refused.output
+        assert all(f"'{code}'" in refused.output for code in i18n.LANGUAGES), refused.output
+    assert not (tmp_path / "r").exists() and not (tmp_path / "t.xlsx").exists()  # nothing was done
+    for name, given in arguments.items():
+        accepted = runner.invoke(app, [name, *given, "--lang", "FR"])
+        assert accepted.exit_code in (0, 1), accepted.output  # written; the faulty file is rejected

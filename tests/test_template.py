@@ -21,7 +21,8 @@ def test_template_has_a_sheet_per_table_headers_dropdowns_and_instructions(tmp_p
         sheet = workbook[name]
         assert [c.value for c in sheet[1]] == spec.columns
         assert all(c.comment is not None for c in sheet[1])
-        coded = {column for column in spec.columns if spec.column_meta(column).get("codelist")}
+        coded = {column for column in spec.columns  # coded columns and single-country columns
+                 if spec.column_meta(column).get("codelist") or spec.column_meta(column).get("country")}
         validated = {str(v.sqref).split(":")[0].rstrip("0123456789") for v in sheet.data_validations.dataValidation}
         letters = {sheet.cell(row=1, column=spec.columns.index(c) + 1).column_letter for c in coded}
         assert validated == letters

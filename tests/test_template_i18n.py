@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from openpyxl import load_workbook
 
+from schemas import codelists as cl
 from schemas import i18n
+from schemas.tables import LIST_SEPARATOR, TABLES
 from schemas.validate import validate_submission
 from transforms.prepare import prepare_submission
 from transforms.template import write_template
@@ -82,3 +86,102 @@ def test_translated_template_sample_reads_as_the_english_one(english, translated
         left = a.tables[table].drop(columns="_line").reset_index(drop=True).astype(str)
         right = b.tables[table].drop(columns="_line").reset_index(drop=True).astype(str)
         assert left.equals(right), table
+
+
+def _instruction_examples(workbook, language):
+    """{table: {header: example}} as the instructions sheet of the template shows them."""
+    sheet_of = {i18n.sheet_name(table, language): table for table in TABLES}
+    examples, table = {}, None
+    for row in workbook.worksheets[0].iter_rows(values_only=True):
+        first = str(row[0] or "")
+        if first.startswith(f"{i18n.ui('sheet', language)}: "):
+            table = sheet_of[first.split(": ", 1)[1]]
+            examples[table] = {}
+        elif table and len(row) > 5 and row[1] and row[5] != i18n.ui("example", language):
+            examples[table][row[1]] = row[5]
+    return examples
+
+
+def _codelist_of(table, column):
+    meta = TABLES[table].column_meta(column)
+    name = meta.get("codelist") or (meta.get("list_of") if meta.get("list_of") != "country" else None) \
+        or meta.get("special")
+    return cl.CODELISTS.get(name) or (cl.CITIZENSHIP_SPECIAL if name == cl.CITIZENSHIP_SPECIAL.name else None)
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_header_is_its_own_columns_title_and_every_example_is_in_the_language(tmp_path, language):
+    """The class of fault of 'Yes / No / Unknown' heading the medical-professionals column: a
+    header that names the column's values (its codelist), not the column. Every header is the
+    column's own title in the language (translated, not the English fallback), distinct from
+    the others; every example is written in the language: codes as the dropdown labels, words
+    translated, countries as ISO3 codes, numbers as numbers."""
+    workbook = load_workbook(write_template(tmp_path / "t.xlsx", language=language))
+    examples = _instruction_examples(workbook, language)
+    assert set(examples) == set(TABLES)
+    for table, spec in TABLES.items():
+        headers = [cell.value for cell in workbook[i18n.sheet_name(table, language)][1]]
+        assert headers == [i18n.column_header(table, column, language) for column in spec.columns]
+        assert len(set(headers)) == len(headers), headers
+        assert list(examples[table]) == headers
+        for column, header in zip(spec.columns, headers):
+            if language != "en":
+                assert header == i18n.translations(language)[f"column.{table}.{column}.title"]
+            codelist = _codelist_of(table, column)
+            if codelist:  # a header is never the list of its values
+                labels = [i18n.code_label(codelist.name, code, language) for code in codelist.codes]
+                assert cl.match_key(header) not in {cl.match_key(label) for label in labels}
+                list_title = i18n.text(f"codelist.{codelist.name}.title", language)
+                assert header != list_title or codelist.name in (column, f"case_{column}"), header
+            example = str(examples[table][header])
+            meta = spec.column_meta(column)
+            if meta.get("free_text"):
+                expected = (meta["example"] if language == "en"
+                            else i18n.translations(language)[f"column.{table}.{column}.example"])
+                assert example == expected
+            elif codelist:
+                offered = {i18n.coded_value(codelist.name, code, language) for code in codelist.codes}
+                for item in example.split(LIST_SEPARATOR):  # a country column: its codes, or ISO3
+                    assert item in offered or (meta.get("country") and re.fullmatch("[A-Z]{3}", item)), \
+                        (table, column, example)
+            else:  # language-neutral: a number, ISO3 codes, an e-mail address
+                assert re.fullmatch(r"\d+|[A-Z]{3}(;[A-Z]{3})*|[\w.]+@[\w.]+", example), (table, column, example)
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_the_templates_examples_typed_in_are_accepted(tmp_path, language):
+    """A submitter who types each sheet's examples (as the instructions show them) into the
+    template of their language gets a file that validates with no error."""
+    path = write_template(tmp_path / f"t_{language}.xlsx", language=language)
+    workbook = load_workbook(path)
+    for table, examples in _instruction_examples(workbook, language).items():
+        sheet = workbook[i18n.sheet_name(table, language)]
+        for position, cell in enumerate(sheet[1], start=1):
+            if sheet.cell(row=2, column=position).value is None:  # the template's own values stay
+                value = examples[cell.value]
+                sheet.cell(row=2, column=position, value=int(value) if str(value).isdigit() else value)
+    workbook.save(path)
+    result = validate_submission(prepare_submission(path))
+    assert [f for f in result.findings if f.severity == "error"] == []
+    assert set(result.tables) == set(TABLES)
+    assert all(len(frame) == 1 for frame in result.tables.values())
+    assert result.tables["organ_removal_cases"]["medical_professionals_involved"].tolist() == ["yes"]
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_a_template_sent_out_with_the_old_header_still_reads(tmp_path, language):
+    """Translated templates written before the fix headed the medical-professionals column
+    with its codelist's title ("Oui / Non / Inconnu"); those already filled in still read."""
+    path = write_template(tmp_path / f"old_{language}.xlsx", language=language)
+    workbook = load_workbook(path)
+    examples = _instruction_examples(workbook, language)["organ_removal_cases"]
+    sheet = workbook[i18n.sheet_name("organ_removal_cases", language)]
+    for position, cell in enumerate(sheet[1], start=1):
+        value = examples[cell.value]
+        sheet.cell(row=2, column=position, value=int(value) if str(value).isdigit() else value)
+    medical = TABLES["organ_removal_cases"].columns.index("medical_professionals_involved") + 1
+    sheet.cell(row=1, column=medical, value=i18n.text("codelist.yes_no_unknown.title", language))
+    workbook.save(path)
+    result = validate_submission(prepare_submission(path))
+    assert not [f for f in result.findings if f.rule in ("unknown-column", "missing-column")]
+    assert result.tables["organ_removal_cases"]["medical_professionals_involved"].tolist() == ["yes"]

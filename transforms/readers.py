@@ -284,6 +284,14 @@ def _header_lookup(table: str) -> dict[str, str]:
     for column in spec.columns:  # the headers of a translated template (`glotip template --lang`)
         for title in i18n.titles_in_all_languages(f"column.{table}.{column}.title"):
             lookup.setdefault(cl.match_key(title), column)
+    # Translated templates written before every column had its own title headed a coded
+    # column by its codelist's title ("Oui / Non / Inconnu"): still read, where one column
+    # of the table takes that codelist.
+    codelists = [spec.column_meta(column).get("codelist") for column in spec.columns]
+    for column, codelist in zip(spec.columns, codelists):
+        if codelist and codelists.count(codelist) == 1:
+            for title in i18n.titles_in_all_languages(f"codelist.{codelist}.title"):
+                lookup.setdefault(cl.match_key(title), column)
     return lookup
 
 

@@ -16,12 +16,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from schemas import codelists as cl
 from schemas import i18n
-from schemas.tables import TABLES, TEMPLATE_VERSION
+from schemas.countries import country_codes, country_name, normalise_name
+from schemas.tables import LIST_SEPARATOR, TABLES, TEMPLATE_VERSION
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 DATA_ROWS_WITH_DROPDOWNS = 5000
 LISTS_SHEET = "lists"
+# The lists of the country columns: every country's name in the template's language, after
+# the special values (total, unknown) for the columns that take them.
+COUNTRIES = "country"
+COUNTRIES_WITH_SPECIALS = "country_or_special"
 
 
 def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> Path:
@@ -57,10 +62,13 @@ def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> P
                                    width=300, height=120)
             letter = get_column_letter(position)
             sheet.column_dimensions[letter].width = max(16, len(str(cell.value)) + 4)
-            codelist = (schema_column.metadata or {}).get("codelist")
-            if codelist:
+            metadata = schema_column.metadata or {}
+            dropdown = metadata.get("codelist") or (
+                (COUNTRIES_WITH_SPECIALS if metadata.get("special") else COUNTRIES)
+                if metadata.get("country") else None)
+            if dropdown:
                 validation = DataValidation(
-                    type="list", formula1=list_ranges[codelist], allow_blank=True,
+                    type="list", formula1=list_ranges[dropdown], allow_blank=True,
                     showErrorMessage=True, errorStyle="warning", error=t("choose_from_list"))
                 validation.add(f"{letter}2:{letter}{DATA_ROWS_WITH_DROPDOWNS}")
                 sheet.add_data_validation(validation)
@@ -76,7 +84,8 @@ def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> P
 
 
 def _write_lists(workbook: Workbook, language: str) -> dict[str, str]:
-    """One column per codelist on a hidden sheet; dropdowns refer to these ranges."""
+    """One column per codelist, and the country lists, on a hidden sheet; dropdowns refer to
+    these ranges."""
     sheet = workbook.create_sheet(LISTS_SHEET)
     sheet.sheet_state = "hidden"
     ranges = {}
@@ -86,6 +95,19 @@ def _write_lists(workbook: Workbook, language: str) -> dict[str, str]:
         for row, code in enumerate(codelist.codes, start=2):
             sheet.cell(row=row, column=position, value=i18n.coded_value(codelist.name, code, language))
         ranges[codelist.name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(codelist.codes) + 1}"
+    # country names as the report names them (each resolves back to its code), in the
+    # language's script, ordered by their matching key (accents and case aside)
+    names = sorted({country_name(code, language) for code in country_codes()}, key=normalise_name)
+    specials = [i18n.coded_value(cl.CITIZENSHIP_SPECIAL.name, code, language)
+                for code in cl.CITIZENSHIP_SPECIAL.codes]
+    for offset, (name, values) in enumerate(((COUNTRIES, names),
+                                             (COUNTRIES_WITH_SPECIALS, specials + names)), start=1):
+        position = len(cl.CODELISTS) + offset
+        letter = get_column_letter(position)
+        sheet.cell(row=1, column=position, value=name).font = Font(bold=True)
+        for row, value in enumerate(values, start=2):
+            sheet.cell(row=row, column=position, value=value)
+        ranges[name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
     return ranges
 
 
@@ -120,14 +142,29 @@ def instructions_rows(language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[str, 
                 allowed = t("country_values")
             if meta.get("list_of"):
                 allowed += f" ({t('several_separated')})"
-            example = meta.get("example", "")
-            if meta.get("codelist"):
-                example = i18n.coded_value(meta["codelist"], example, language)
             rows.append(("", i18n.column_header(name, column, language),
                          t("optional" if schema_column.nullable else "required"),
-                         i18n.text(f"column.{name}.{column}.description", language), allowed, example))
+                         i18n.text(f"column.{name}.{column}.description", language), allowed,
+                         column_example(name, column, language)))
         rows.append(())
     return rows
+
+
+def column_example(table: str, column: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """A column's example as the template of `language` writes it: free text in the language's
+    words, each code as the dropdowns offer it (`total`, `Total`, `المجموع`), a country as its
+    ISO3 code, a number as it is."""
+    meta = TABLES[table].column_meta(column)
+    example = str(meta.get("example", ""))
+    if meta.get("free_text"):
+        return i18n.text(f"column.{table}.{column}.example", language)
+    codes = meta.get("codelist") or meta.get("special")
+    if meta.get("list_of") and meta["list_of"] != "country":
+        codes = meta["list_of"]
+    if not codes:
+        return example
+    return LIST_SEPARATOR.join(i18n.coded_value(codes, item, language)  # a country code stays a code
+                               for item in example.split(LIST_SEPARATOR))
 
 
 def _style_instructions(sheet) -> None:
