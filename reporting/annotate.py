@@ -114,8 +114,11 @@ def _holds_personal_data(finding: Finding) -> bool:
 
 
 def _comment_text(finding: Finding, language: str) -> str:
-    return (f"{messages.severity(finding.severity, language)}: {messages.rule_title(finding.rule, language)}\n"
-            f"{messages.render_message(finding, language)}\n{messages.render_hint(finding, language)}")
+    """`Error: Repeated row` and the message and hint, in plain text (quotation marks, no markup)."""
+    title = i18n.label_value(messages.severity(finding.severity, language),
+                             messages.rule_title(finding.rule, language), language)
+    message = messages.render_message(finding, language, marked=False)
+    return f"{title}\n{message}\n{messages.render_hint(finding, language, marked=False)}"
 
 
 def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> None:
@@ -131,8 +134,9 @@ def _add_findings_sheet(workbook, findings: list[Finding], language: str) -> Non
     for finding in findings:
         row = [messages.render_location(finding.location, language),
                messages.severity(finding.severity, language), messages.rule_title(finding.rule, language),
-               _submitted_value(workbook, finding, language), messages.render_message(finding, language),
-               messages.render_hint(finding, language)]
+               _submitted_value(workbook, finding, language),
+               messages.render_message(finding, language, marked=False),
+               messages.render_hint(finding, language, marked=False)]
         sheet.append([neutralise_formula(value) for value in row])
         if finding.source in present and finding.cell and EXCEL_CELL.match(finding.cell):
             link = sheet.cell(row=sheet.max_row, column=1)

@@ -15,6 +15,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from schemas import i18n, messages
+from schemas.countries import country_name
 from schemas.findings import Finding
 
 DEFAULT_SENDER = "GLOTIP <glotip@unodc.org>"
@@ -27,7 +28,7 @@ def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: 
                   sender: str = DEFAULT_SENDER) -> EmailMessage:
     language = data.get("language") or i18n.DEFAULT_LANGUAGE
     status = i18n.ui(f"status.{data['status']}", language) if i18n.known(f"ui.status.{data['status']}") else data["status"]
-    years = f"{data['year_from']}–{data['year_to']}" if data.get("year_from") else ""
+    years = i18n.format_years(data.get("year_from"), data.get("year_to"))
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     message["To"] = _one_line(to)
@@ -45,22 +46,25 @@ def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: 
 
 def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, status: str,
           years: str) -> str:
-    def t(key: str, **values) -> str:
-        return i18n.ui(key, language, **values)
+    def t(key: str, count: float | None = None, **values) -> str:
+        return i18n.ui(key, language, count=count, **values)
 
+    errors, warnings = data["stats"]["errors"], data["stats"]["warnings"]
+    country = country_name(data["country"], language) if data.get("country") else ""
     lines = [t("email_greeting"), "",
-             t("email_received", file_name=data["file_name"], country=data.get("country") or "", years=years),
-             "", t("email_result", status=status, errors=data["stats"]["errors"],
-                   warnings=data["stats"]["warnings"])]
+             t("email_received", file_name=data["file_name"], country=country, years=years),
+             "", t("email_result", status=status, errors=t("error_count", count=errors, n=errors),
+                   warnings=t("warning_count", count=warnings, n=warnings))]
     ordered = sorted(findings, key=lambda f: f.severity != "error")
     if ordered:
         lines += ["", t("email_top_findings")]
         for finding in ordered[:TOP_FINDINGS]:
-            lines.append(f"- {messages.render_location(finding.location, language)} "
-                         f"({messages.severity(finding.severity, language)}): "
-                         f"{messages.render_message(finding, language)}")
+            where = (f"- {messages.render_location(finding.location, language)} "
+                     f"{i18n.parenthesised(messages.severity(finding.severity, language), language)}")
+            lines.append(i18n.label_value(where, messages.render_message(finding, language, marked=False), language))
         if len(ordered) > TOP_FINDINGS:
-            lines.append(t("email_more", n=len(ordered) - TOP_FINDINGS))
+            more = len(ordered) - TOP_FINDINGS
+            lines.append(t("email_more", count=more, n=more))
     lines += ["", t("email_attached")]
     if (report_dir / "annotated.xlsx").exists():
         lines.append(t("email_annotated"))

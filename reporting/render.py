@@ -30,6 +30,7 @@ from markupsafe import Markup, escape
 from reporting.safe import neutralise_formula
 from schemas import i18n, messages
 from schemas.catalogue import CATALOGUE
+from schemas.countries import country_name
 from schemas.findings import Finding, counts_by_rule
 from schemas.history import change_counts
 
@@ -74,12 +75,13 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
     for finding in findings:
         record = finding.to_dict()
         record["location"] = messages.render_location(finding.location)
-        record["message"] = messages.render_message(finding)
-        record["hint"] = messages.render_hint(finding)
+        record["message"] = messages.render_message(finding, marked=False)  # marks as quotation marks
+        record["hint"] = messages.render_hint(finding, marked=False)
         record["location_localised"] = messages.render_location(finding.location, language)
-        record["message_localised"] = messages.render_message(finding, language)
-        record["hint_localised"] = messages.render_hint(finding, language)
+        record["message_localised"] = messages.render_message(finding, language, marked=False)
+        record["hint_localised"] = messages.render_hint(finding, language, marked=False)
         record["value_localised"] = messages.render_value(finding, language)
+        record["column_localised"] = messages.finding_column(finding, language)
         records.append(record)
     return {
         "submission_id": summary.submission_id,
@@ -211,37 +213,62 @@ def write_findings_csv(path: Path, records: list[dict]) -> None:
         writer.writerow(CSV_FIELDS)
         for record in records:
             row = dict(record, message=record["message_localised"], hint=record["hint_localised"],
-                       location=record["location_localised"], value=record["value_localised"])
+                       location=record["location_localised"], value=record["value_localised"],
+                       column=record.get("column_localised", record.get("column")))
             writer.writerow([neutralise_formula(row.get(name)) for name in CSV_FIELDS])
 
 
 def render_html(data: dict, findings: list[Finding]) -> str:
     language = data.get("language") or i18n.DEFAULT_LANGUAGE
 
-    def t(key: str, **values) -> str:
-        return i18n.ui(key, language, **values)
+    def t(key: str, count: float | None = None, **values) -> str:
+        return i18n.ui(key, language, count=count, **values)
 
-    records = sorted(data["findings"], key=lambda r: (r["severity"] != "error", r["source"] or "",
-                                                      r["line"] or 0))
+    def number(value) -> str:
+        if isinstance(value, (int, float)):
+            return i18n.format_number(value, language)
+        return "" if value is None else str(value)
+
+    # the page shows a finding's `code` marks as <code>: its texts rendered from the finding
+    # (report.json's texts, for a report read back without them, have quotation marks instead)
+    if len(findings) == len(data["findings"]):
+        records = [dict(record, message_localised=messages.render_message(finding, language),
+                        hint_localised=messages.render_hint(finding, language))
+                   for record, finding in zip(data["findings"], findings)]
+    else:
+        records = list(data["findings"])
     first_hint = {}  # a rule's hint as its first finding gives it (placeholders filled)
-    for record in data["findings"]:
+    for record in records:
         first_hint.setdefault(record["rule"], record["hint_localised"])
-    rules = [{"code": r["rule"], "severity": r["severity"], "count": r["count"],
+    records.sort(key=lambda r: (r["severity"] != "error", r["source"] or "", r["line"] or 0))
+    rules = [{"code": r["rule"], "severity": r["severity"], "count": number(r["count"]),
               "title": messages.rule_title(r["rule"], language),
               "hint": first_hint.get(r["rule"]) or messages.rule_hint(r["rule"], language)}
              for r in data["stats"]["by_rule"]]
     changes = data.get("changes")
     change_rows = [dict(c, breakdown_text=messages.changes_breakdown_text(c["table"], c["breakdown"], language),
-                        table_title=i18n.table_title(c["table"], language))
+                        table_title=i18n.table_title(c["table"], language),
+                        old_text=number(c.get("old")), new_text=number(c.get("new")))
                    for c in (changes or [])[:HTML_CHANGES_CAP]]
-    rows = [t("rows_loaded" if data["loaded"] else "rows_read",
+    rows = [t("rows_loaded" if data["loaded"] else "rows_read", count=n,
               table=i18n.table_title(table, language), n=n) for table, n in data["rows"].items()]
+    country = country_name(data["country"], language) if data.get("country") else None
+    errors, warnings = data["stats"]["errors"], data["stats"]["warnings"]
     return _template().render(
         report=data,
         lang=language,
         language_name=i18n.code_label("language", language, language),
         direction="rtl" if language in i18n.RIGHT_TO_LEFT else "ltr",
         t=t,
+        label=lambda key, value: i18n.label_value(t(key), value, language),
+        colon=i18n.COLONS.get(language, ":"),
+        number=number,
+        country=country,
+        errors=number(errors), errors_word=t("errors", count=errors),
+        warnings=number(warnings), warnings_word=t("warnings", count=warnings),
+        listed=lambda items: i18n.format_list(list(items), language),
+        marks=lambda text: code_spans(text, language),
+        direction_of=text_direction,
         status_text=t(f"status.{data['status']}") if i18n.known(f"ui.status.{data['status']}") else data["status"],
         severity=lambda code: messages.severity(code, language),
         rules=rules,
@@ -253,9 +280,18 @@ def render_html(data: dict, findings: list[Finding]) -> str:
         change_rows=change_rows,
         changes_cap=HTML_CHANGES_CAP,
         counts=change_counts(changes or []),
+        annotated_skipped=_annotated_skipped_text(data.get("annotated_skipped"), language),
         years=_years(data),
+        received=i18n.format_timestamp(data.get("received_at"), language),
         note_text=_note(data.get("note_key") or data.get("note"), language),
     )
+
+
+def _annotated_skipped_text(skipped: dict | None, language: str) -> str | None:
+    if not skipped:
+        return None
+    return i18n.ui("annotated_skipped", language, count=skipped["cells"], cells=skipped["cells"],
+                   allowed=skipped["allowed"])
 
 
 def _note(note: str | None, language: str) -> str | None:
@@ -266,9 +302,7 @@ def _note(note: str | None, language: str) -> str | None:
 
 
 def _years(data: dict) -> str:
-    if data.get("year_from") and data.get("year_to"):
-        return f"{data['year_from']}–{data['year_to']}"
-    return ""
+    return i18n.format_years(data.get("year_from"), data.get("year_to"))
 
 
 @cache
@@ -279,13 +313,23 @@ def _template():
         loader=PackageLoader("reporting", "templates"),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
     )
-    environment.filters["ticks"] = code_spans
     return environment.get_template("report.html.j2")
 
 
 _TICKED = re.compile(r"`([^`]+)`")
 
 
-def code_spans(text) -> Markup:
-    """Escape a message, then show its `quoted` parts as <code> (isolated: right in Arabic too)."""
-    return Markup(_TICKED.sub(lambda m: f'<code dir="auto">{m.group(1)}</code>', str(escape("" if text is None else text))))
+def code_spans(text, language: str = i18n.DEFAULT_LANGUAGE) -> Markup:
+    """Escape a message, then show its `marked` parts (a column, a typed value) between the
+    language's quotation marks, each isolated (`<bdi>`: a Latin value reads right in Arabic)
+    and styled as `q`."""
+    start, end = i18n.QUOTES.get(language, i18n.QUOTES[i18n.DEFAULT_LANGUAGE])
+    return Markup(_TICKED.sub(lambda m: f'{start}<bdi class="q" dir="{text_direction(m.group(1))}">'
+                                        f'{m.group(1)}</bdi>{end}',
+                              str(escape("" if text is None else text))))
+
+
+def text_direction(text) -> str:
+    """`auto` (by its first letter), or `ltr` for a text without letters: `-120` stays `-120`
+    in an Arabic page."""
+    return "auto" if any(character.isalpha() for character in str(text)) else "ltr"

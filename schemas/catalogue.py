@@ -127,19 +127,20 @@ _RULES = (
     Rule("year-outside-period", ERROR, "Year outside the reporting period",
          "The year {value} is outside the reporting period {year_from}–{year_to} given on the submission "
          "sheet.",
-         "Correct the year, or widen `year_from` / `year_to` on the submission sheet."),
+         "Correct the year, or widen `{submission.year_from}` / `{submission.year_to}` on the submission sheet."),
     Rule("invalid-period", ERROR, "Reporting period not valid",
          "The reporting period starts in {year_from}, after it ends.",
-         "Make `year_from` the first and `year_to` the last year reported."),
+         "Make `{submission.year_from}` the first and `{submission.year_to}` the last year reported."),
     Rule("organ-cases-exceed-victims", WARNING, "More organ-removal case victims than victims",
-         "The organ-removal cases of {year} count {value} victims, more than the {victims} "
-         "victims of trafficking for removal of organs reported in `victims`.",
-         "Check that every victim of the cases is counted in `victims` under removal of organs."),
+         "The organ-removal cases of {year} count more victims ({value}) than the victims of "
+         "trafficking for removal of organs reported in `{sheet.victims}` ({victims}).",
+         "Check that every victim of the cases is counted in `{sheet.victims}` under removal of "
+         "organs."),
     Rule("repatriated-from-own-country", WARNING, "Repatriated from the submitting country",
-         "These victims repatriated to {country} are reported as detected in {value}, the "
-         "submitting country itself.",
+         "These repatriated victims are reported as detected in the submitting country itself "
+         "({value}).",
          "Repatriated victims are nationals identified abroad: enter the country where they "
-         "were identified, or count them in `victims` if they were identified at home."),
+         "were identified, or count them in `{sheet.victims}` if they were identified at home."),
     # -- against history: figures already held in the warehouse -----------------------------
     Rule("differs-from-history", WARNING, "Far from the figure already held",
          "{value} differs from the {previous} already held for this breakdown in {year} "

@@ -153,6 +153,9 @@ def make_finding(
             params[key], withheld = None, True
     if frame is not None:
         location = frame.location(line, column)
+        headers = _headers_named(frame, column, params)
+        if headers:
+            params["headers"] = headers
     else:  # a table or the file as a whole, not one of its cells
         location = Location(table=table, source=table, line=line, column=column)
     if withheld:
@@ -161,6 +164,22 @@ def make_finding(
             location = replace(location, column=None)
     return Finding(rule=code, severity=entry.severity, location=location, value=text_value,
                    params=params)
+
+
+def _headers_named(frame: TableFrame, column: str | None, params: dict[str, Any]) -> dict[str, str]:
+    """{column key: its header as the submitter's sheet has it} for the columns a finding names
+    (its own, and any in its parameters) whose header is not the key itself: the reports name
+    them so (`schemas.messages.column_name`)."""
+    named = {column} if column else set()
+    for item in params.values():
+        if isinstance(item, str):
+            named.add(item)
+        elif isinstance(item, list):
+            named.update(part for part in item if isinstance(part, str))
+        elif isinstance(item, dict):
+            named.update(item)
+    return {key: label for key, label in frame.header_labels.items()
+            if key in named and label and label != key}
 
 
 def _holds_personal_data(item: Any) -> bool:

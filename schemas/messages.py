@@ -2,18 +2,28 @@
 
 Findings carry data (`schemas.findings`): the rule's code, a `Location`, the cell's text and the
 rule's parameters. Here the rule's message and hint, in the report's language, are filled with
-those parameters, each written the way the template of that language writes it: a column by
-its header, a code as the template's dropdown shows it, a number as a number. What kind of
-value a parameter holds is said once, in `PARAMETER_KINDS`, by its name.
+those parameters, each said in the submitter's words: a column by the header the submitter's
+sheet shows (the finding's `headers`, else the column's title in the language), a code by its
+label ("Female", "Mali"), a number with the language's digit grouping, a list with its commas
+and conjunction. What kind of value a parameter holds is said once, in `PARAMETER_KINDS`, by its
+name; `{table.column}` in a catalogue text names a column of another table by its title, and
+`{sheet.table}` a table by its sheet's name.
+
+The catalogue marks names and typed values as `code`; `render_message` keeps those marks (a page
+styles them: report.html), `render_message(..., marked=False)` says them with the language's
+quotation marks (report.json, CSV, cell comments, e-mail, terminal: no Markdown anywhere).
 """
 
 from __future__ import annotations
 
-from functools import cache
+import re
+import string
 from typing import Any
 
+from schemas import codelists as cl
 from schemas import i18n
 from schemas.catalogue import CATALOGUE
+from schemas.countries import country_name
 from schemas.findings import CSV, Finding, Location
 from schemas.tables import TABLES
 
@@ -31,12 +41,16 @@ PARAMETER_KINDS = {
     "size_bytes": "bytes",
     "change": "relative_change",  # (new - old) / old, or None when old is 0
     "encoding": "alternatives",  # encodings tried
+    # numbers said with the language's digit grouping (years and line numbers stay as they are)
+    "rows": "count", "length": "count", "parts_sum": "count", "previous": "count",
+    "differing": "count", "comparable": "count", "victims": "count",
     # the published dataUNODC import (`published-*` rules)
     "total": "count",  # a number, or {count, suppressed, count_min, count_max}: 12, <5, 13 to 16
     "cell_key": "cell_key",  # {country, year, table, stage, sex, ...}: a cell of the warehouse
     "categories": "listed_codes",  # codes of `dimension`, the first PARTS_LISTED of them
     "values_at_lines": "values_at_lines",  # [{value, line}]: the values a repeated key has
     "iso3": "country_name",  # an ISO3 code: the country's name
+    "country": "country_name",
     "named": "country_with_code",  # an ISO3 code: the country's name and code
     "file_country": "country_with_code",
     "cell_country": "country_with_code",
@@ -51,26 +65,48 @@ PARAMETER_KINDS = {
 # A rule whose parameter means something else than the same name elsewhere.
 RULE_PARAMETER_KINDS = {
     "limit-exceeded": {"actual": "limit_value", "allowed": "limit_value"},  # in the limit's unit
+    "text-too-long": {"limit": "count"},  # characters
 }
 # The UI strings of the `ui_choice` parameters: `ui.<prefix>.<code>`, filled with the finding's
 # other parameters.
 UI_CHOICES = {"sum_reason": "summed", "applies_to": "published_label_for",
               "expected": "published_expected"}
 PARTS_LISTED = 8  # `listed_codes`: how many are written before "and N more"
+HEADERS = "headers"  # a finding's parameter: {column key: its header as the submitter's sheet has it}
+VALUE_CODES = "value_codes"  # a finding's parameter: {column key: code}, a value made of codes
+_MARKED = re.compile(r"`([^`]+)`")
 
 
-def render_message(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE) -> str:
-    return _fill(i18n.text(f"rule.{finding.rule}.message", language), finding, language)
+def render_message(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = True) -> str:
+    """The finding's message; `marked=False`: as plain text, the marks as quotation marks."""
+    return _said(_fill(i18n.text(f"rule.{finding.rule}.message", language), finding, language),
+                 language, marked)
 
 
-def render_hint(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE) -> str:
-    return _fill(i18n.text(f"rule.{finding.rule}.hint", language), finding, language)
+def render_hint(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = True) -> str:
+    return _said(_fill(i18n.text(f"rule.{finding.rule}.hint", language), finding, language),
+                 language, marked)
+
+
+def plain(text: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """A catalogue text's `code` marks as the language's quotation marks (text without markup:
+    CSV, cell comments, e-mail, terminal)."""
+    return _MARKED.sub(lambda match: i18n.quoted(match.group(1), language), text)
+
+
+def _said(text: str, language: str, marked: bool) -> str:
+    return text if marked else plain(text, language)
 
 
 def render_value(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
-    """The cell's text as submitted; withheld (personal data) said in the language."""
+    """The cell's text as submitted; withheld (personal data) said in the language; a value made
+    of codes (a repeated row's key) by their labels: `Female / 0 to 17 years / Mali`."""
     if finding.params.get("withheld"):
         return i18n.ui("withheld", language)
+    codes = finding.params.get(VALUE_CODES)
+    if isinstance(codes, dict) and codes:
+        return " / ".join(coded_text(finding.table, column, code, language)
+                          for column, code in codes.items())
     return finding.value
 
 
@@ -82,12 +118,12 @@ def render_location(location: Location, language: str = i18n.DEFAULT_LANGUAGE) -
     if location.kind == CSV or location.line or location.position:
         parts = []
         if location.line:
-            parts.append(i18n.ui("line", language, line=location.line))
+            parts.append(i18n.ui("line", language, line=str(location.line)))  # as the editor numbers it
         if location.position:
-            parts.append(i18n.ui("column_number", language, column=location.position))
+            parts.append(i18n.ui("column_number", language, column=str(location.position)))
         if source and language in i18n.RIGHT_TO_LEFT:  # the file name stays one left-to-right unit
             source = f"\u2068{source}\u2069"
-        return ", ".join([source, *parts]) if source else ", ".join(parts)
+        return i18n.format_list([source, *parts] if source else parts, language, "enumeration")
     return source
 
 
@@ -95,51 +131,73 @@ def rule_title(code: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     return i18n.text(f"rule.{code}.title", language) if code in CATALOGUE else code
 
 
-def rule_hint(code: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+def rule_hint(code: str, language: str = i18n.DEFAULT_LANGUAGE, *, marked: bool = True) -> str:
     """A rule's hint without a finding's values (the per-rule table of a report)."""
     if code not in CATALOGUE:
         return ""
     hint = i18n.text(f"rule.{code}.hint", language)
-    return hint.format_map(_Blank()).replace(": .", ".").replace("; .", ".").rstrip(" :;")
+    hint = hint.format_map(_Blank(_other_tables(hint, {}, language)))
+    return _said(hint.replace(": .", ".").replace("; .", ".").rstrip(" :;\u202f"), language, marked)
 
 
 def severity(code: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     return i18n.ui(f"severity.{code}", language)
 
 
+def column_name(table: str | None, column: str, language: str = i18n.DEFAULT_LANGUAGE,
+                headers: dict[str, str] | None = None) -> str:
+    """A column as the submitter's sheet heads it (`headers`, as read), else by its title in
+    the language: never its internal key."""
+    header = (headers or {}).get(column)
+    return header if header else i18n.column_title(table, column, language)
+
+
+def finding_column(finding: Finding, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+    """The column a finding points at, named as `column_name` names it (a header that is no
+    column of the template stays as written)."""
+    if not finding.column:
+        return None
+    spec = TABLES.get(finding.table or "")
+    if spec is None or finding.column not in spec.columns:
+        return finding.column
+    return column_name(finding.table, finding.column, language, _headers(finding))
+
+
 def changes_breakdown_text(table: str | None, breakdown: dict[str, Any], language: str) -> str:
     """A changed cell in a report's table of changes: `Sex: Female, Age group: Total`, column
     titles and code labels in every language."""
-    spec = TABLES.get(table or "")
-    texts = []
-    for column, code in breakdown.items():
-        meta = spec.column_meta(column) if spec and column in spec.columns else {}
-        codelist = meta.get("codelist") or meta.get("special")
-        label = i18n.code_label(codelist, str(code), language) if codelist else str(code)
-        texts.append(f"{i18n.column_title(table, column, language)}: {label}")
-    return ", ".join(texts)
+    return i18n.format_list([i18n.label_value(i18n.column_title(table, column, language),
+                                              coded_text(table, column, code, language), language)
+                             for column, code in breakdown.items()], language, "enumeration")
 
 
-def breakdown_text(table: str | None, breakdown: dict[str, Any], language: str) -> str:
-    """A cell's breakdown in a message: `sex female, age total` (as the English template
-    writes them) / `Sexe Féminin, Groupe d’âge Total` (the French one)."""
-    return ", ".join(f"{i18n.column_header(table, column, language)} "
-                     f"{coded_text(table, column, code, language)}"
-                     for column, code in breakdown.items())
+def breakdown_text(table: str | None, breakdown: dict[str, Any], language: str,
+                   headers: dict[str, str] | None = None) -> str:
+    """A cell's breakdown in a message: `Sex Female, Age group Total` / `Sexe Féminin, Groupe
+    d’âge Total` (the columns as the sheet heads them, the codes by their labels)."""
+    return i18n.format_list([f"{column_name(table, column, language, headers)} "
+                             f"{coded_text(table, column, code, language)}"
+                             for column, code in breakdown.items()], language, "enumeration")
 
 
 def coded_text(table: str | None, column: str, code: Any, language: str) -> str:
-    """A coded value as the template of `language` shows it (a country code stays a code)."""
+    """A coded value by its label in `language`: `female` is "Female" / "Féminin", `MLI` is
+    "Mali"; a year or a number stays as it is."""
     if code is None:
         return ""
     spec = TABLES.get(table or "")
     if spec is None or column not in spec.columns:
         return str(code)
     meta = spec.column_meta(column)
-    codelist = meta.get("codelist") or meta.get("list_of") or meta.get("special") or None
-    if not codelist or codelist == "country":
-        return str(code)
-    return i18n.coded_value(codelist, str(code), language)
+    codelist = meta.get("codelist") or (meta.get("list_of") if meta.get("list_of") != "country" else None)
+    if codelist:
+        return i18n.code_label(codelist, str(code), language)
+    if meta.get("country") or meta.get("list_of") == "country":
+        special = meta.get("special")
+        if special and str(code) in cl.CODELISTS.get(special, cl.CITIZENSHIP_SPECIAL).codes:
+            return i18n.code_label(special, str(code), language)
+        return country_name(str(code), language)
+    return str(code)
 
 
 def _fill(template: str, finding: Finding, language: str) -> str:
@@ -148,33 +206,88 @@ def _fill(template: str, finding: Finding, language: str) -> str:
         withheld = i18n.ui("withheld", language)
         values.update({name: withheld for name, value in finding.params.items() if value is None})
         values.setdefault("value", withheld)
-    values.setdefault("value", finding.value or "")
-    values.setdefault("column", i18n.column_header(finding.table, finding.column, language)
+    values.setdefault("value", _value_text(finding, language))
+    values.setdefault("column", column_name(finding.table, finding.column, language, _headers(finding))
                       if finding.column else "")
-    values.setdefault("table", i18n.table_name(finding.table, language) if finding.table else "")
-    return template.format_map(_Blank(values)).rstrip()  # an empty last parameter leaves no space
+    values.setdefault("table", _sheet(finding, finding.table, language) if finding.table else "")
+    # an empty last parameter (no `changes` found) leaves no trailing space
+    return template.format_map(_Blank(_other_tables(template, values, language))).rstrip()
+
+
+def _value_text(finding: Finding, language: str) -> str:
+    """The cell's text in a message; a valid code of a coded column by its label (`THA` in a
+    country column is "Thailand"), anything else as typed."""
+    if not finding.value or not finding.column:
+        return finding.value or ""
+    return coded_text(finding.table, finding.column, finding.value, language)
+
+
+def _headers(finding: Finding) -> dict[str, str]:
+    headers = finding.params.get(HEADERS)
+    return headers if isinstance(headers, dict) else {}
+
+
+def _sheet(finding: Finding, table: str, language: str) -> str:
+    """The finding's own table as the submitter named its sheet or file; another table as the
+    template of `language` names it."""
+    if table == finding.table and finding.source and finding.location.kind:
+        return finding.source
+    return i18n.table_name(table, language)
+
+
+def _other_tables(template: str, values: dict[str, Any], language: str) -> dict[str, Any]:
+    """`{submission.year_from}` in a catalogue text: a column of another table, by its title."""
+    values = dict(values)
+    for _, field_name, _, _ in string.Formatter().parse(template):
+        if field_name and "." in field_name:
+            table = field_name.split(".", 1)[0]
+            values.setdefault(table, _Sheets(language) if table == "sheet" else _Titles(table, language))
+    return values
+
+
+class _Sheets:
+    """`{sheet.victims}`: a table's sheet as the template of the language names it."""
+
+    def __init__(self, language: str):
+        self.language = language
+
+    def __getattr__(self, table: str) -> str:
+        return i18n.table_name(table, self.language)
+
+
+class _Titles:
+    """`{table.column}`: the column's title in the language."""
+
+    def __init__(self, table: str, language: str):
+        self.table, self.language = table, language
+
+    def __getattr__(self, column: str) -> str:
+        return i18n.column_title(self.table, column, self.language)
 
 
 def _written(name: str, value: Any, finding: Finding, language: str) -> str:
     kind = RULE_PARAMETER_KINDS.get(finding.rule, {}).get(name) or PARAMETER_KINDS.get(name)
     table = finding.table
+    headers = _headers(finding)
     if kind == "relative_change" and value is None:  # from zero: the new figure itself
         return f"+{finding.value}"
     if value is None:
         return ""
     if kind == "column":
-        return i18n.column_header(table, str(value), language)
+        return column_name(table, str(value), language, headers)
     if kind == "table":
-        return i18n.table_name(str(value), language)
+        return _sheet(finding, str(value), language)
     if kind == "columns":
-        return ", ".join(i18n.column_header(table, str(column), language) for column in value)
+        return i18n.format_list([column_name(table, str(column), language, headers) for column in value],
+                                language)
     if kind == "codes_of_dimension":
         dimension = str(finding.params.get("dimension") or "")
-        return ", ".join(coded_text(table, dimension, code, language) for code in value)
+        return i18n.format_list([coded_text(table, dimension, code, language) for code in value], language)
     if kind == "codes_of_column":
-        return ", ".join(coded_text(table, finding.column or "", code, language) for code in value)
+        return i18n.format_list([coded_text(table, finding.column or "", code, language) for code in value],
+                                language, "or")
     if kind == "breakdown":
-        return breakdown_text(table, value, language)
+        return breakdown_text(table, value, language, headers)
     if kind == "personal_data":
         return i18n.ui(f"personal_data.{value}", language)
     if kind == "unreadable":
@@ -182,7 +295,7 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
                    for key, item in finding.params.items() if key != "reason"}
         return i18n.text(f"ui.unreadable.{value}", language).format_map(_Blank(details))
     if kind == "bytes":
-        return f"{int(value) / 1024**2:,.1f} MB"
+        return f"{i18n.format_number(int(value) / 1024**2, language, 1)} MB"
     if kind == "limit":
         return f"{i18n.ui(f'limit.{value}', language)} (`{value}`)"
     if kind == "limit_value":
@@ -190,35 +303,41 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         if limit.endswith("_bytes"):
             text = _written("size_bytes", value, finding, language)
         elif limit.endswith("_seconds"):
-            text = i18n.ui("seconds", language, n=f"{float(value):,.1f}".removesuffix(".0"))
+            seconds = float(value)
+            text = i18n.ui("seconds", language, n=i18n.format_number(
+                seconds, language, 0 if seconds.is_integer() else 1))
         else:
-            text = f"{float(value):,.0f}"
+            text = i18n.format_number(round(float(value)), language)
         if name == "actual" and value == finding.params.get("allowed"):  # a read stopped at its limit
             return i18n.ui("at_least", language, value=text)
         return text
     if kind == "relative_change":
-        return f"{float(value):+.0%}"
+        return i18n.format_percent_change(float(value), language)
     if kind == "count":
         return _count_text(value, language)
     if kind == "cell_key":
         return _cell_key_text(value, finding.params.get("texts"), language)
     if kind == "listed_codes":
         dimension = str(finding.params.get("dimension") or "")
-        codes = [coded_text(table, dimension, code, language) for code in value]
+        cell_key = finding.params.get("cell_key")
+        of_table = str(cell_key.get("table")) if isinstance(cell_key, dict) and cell_key.get("table") else table
+        codes = [coded_text(of_table, dimension, code, language) for code in value]
         if len(codes) <= PARTS_LISTED:
-            return ", ".join(codes)
-        return i18n.text("ui.and_more", language).format(
-            listed=", ".join(codes[:PARTS_LISTED]), more=len(codes) - PARTS_LISTED)
+            return i18n.format_list(codes, language)
+        more = len(codes) - PARTS_LISTED
+        return i18n.ui("and_more", language, count=more, more=more,
+                       listed=i18n.format_list(codes[:PARTS_LISTED], language, "enumeration"))
     if kind == "values_at_lines":
-        return ", ".join(f"{item['value']} ({i18n.ui('line', language, line=item['line'])})"
-                         for item in value)
+        return i18n.format_list([f"{item['value']} "
+                                 + i18n.parenthesised(i18n.ui('line', language, line=str(item['line'])), language)
+                                 for item in value], language, "enumeration")
     if kind == "country_names":
-        from schemas.countries import country_name  # reference data, read only when needed
-
         return " / ".join(country_name(str(code), language) for code in value)
     if kind in ("country_name", "country_with_code"):
-        name = _country_names().get(str(value), str(value))
-        return name if kind == "country_name" else f"{name} ({value})"
+        name = country_name(str(value), language)
+        if kind == "country_name" or name == str(value):
+            return name
+        return f"{name} {i18n.parenthesised(value, language)}"
     if kind == "ui_choice":
         details = {key: _written(key, item, finding, language)
                    for key, item in finding.params.items() if key != name}
@@ -228,16 +347,16 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
     if kind == "cell_changes":
         return _changes_text(value, bool(finding.params.get("more_changes")), language)
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
+        return i18n.format_list([str(item) for item in value], language, "enumeration")
     return str(value)
 
 
 def _count_text(value: Any, language: str) -> str:
-    """A count: `12`; a published count known within bounds: `<5` (1 to 4) or `13 to 16`."""
+    """A count: `12`, `1 226`; a published count known within bounds: `<5` (1 to 4) or `13 to 16`."""
     if not isinstance(value, dict):
-        return str(value)
+        return i18n.format_number(value, language) if isinstance(value, (int, float)) else str(value)
     if not value.get("suppressed"):
-        return str(value.get("count"))
+        return _count_text(value.get("count"), language)
     low, high = int(value["count_min"]), int(value["count_max"])
     if low == 1 and high <= 4:
         return f"<{high + 1}"
@@ -248,10 +367,10 @@ def _changes_text(alternatives: list[list[dict[str, Any]]], more: bool, language
     """`The fewest cells to change: change F15 from 15 to 17, or change F24 from 9 to 7.`:
     each minimal set of cells (schemas.localise), the sets joined by "or"."""
     sets = [i18n.ui("change_cells", language,
-                    cells=_list([cell_change_text(change, language) for change in changes], "standard", language))
+                    cells=i18n.format_list([cell_change_text(change, language) for change in changes], language, "and"))
             for changes in alternatives]
     return i18n.ui("fewest_changes_more" if more else "fewest_changes", language,
-                   alternatives=_list(sets, "or", language))
+                   alternatives=i18n.format_list(sets, language, "or"))
 
 
 def cell_change_text(change: dict[str, Any], language: str) -> str:
@@ -259,34 +378,26 @@ def cell_change_text(change: dict[str, Any], language: str) -> str:
     the table does not determine one value."""
     cell = change.get("cell") or i18n.ui("line", language, line=change["line"])
     low, high = change["low"], change["high"]
-    old = _number(change["from"], language)
+    old = i18n.format_number(change["from"], language)
     if low == high:
-        return i18n.ui("cell_change", language, cell=cell, old=old, new=_number(low, language))
+        return i18n.ui("cell_change", language, cell=cell, old=old, new=i18n.format_number(low, language))
     if high is None:
-        return i18n.ui("cell_change_at_least", language, cell=cell, old=old, new=_number(low, language))
+        return i18n.ui("cell_change_at_least", language, cell=cell, old=old, new=i18n.format_number(low, language))
     if low == 0:
-        return i18n.ui("cell_change_at_most", language, cell=cell, old=old, new=_number(high, language))
+        return i18n.ui("cell_change_at_most", language, cell=cell, old=old, new=i18n.format_number(high, language))
     return i18n.ui("cell_change_between", language, cell=cell, old=old,
-                   low=_number(low, language), high=_number(high, language))
-
-
-def _list(items: list[str], style: str, language: str) -> str:
-    """Items joined as the language joins a list ("standard": and, "or": or), from CLDR."""
-    from babel.lists import format_list
-
-    return format_list(items, style=style, locale=language)
-
-
-def _number(value: Any, language: str) -> str:
-    """A count as written in a message (one helper, for locale-aware digits later)."""
-    return str(value)
+                   low=i18n.format_number(low, language), high=i18n.format_number(high, language))
 
 
 def _cell_key_text(key: dict[str, Any], texts: list[str] | None, language: str) -> str:
-    """`ARG, 2019, victims, sex other, age total, form total, citizenship SLB (`Nationals`)`:
-    a cell of a warehouse table, its breakdown as the table's template writes it."""
+    """`Argentina, 2019, victims, Sex Other, Age group Total, ... (`Nationals`)`: a cell of a
+    warehouse table, its breakdown by column titles and labels."""
     table = str(key.get("table") or "")
-    parts = [str(key[name]) for name in ("country", "year") if key.get(name) is not None]
+    parts = []
+    if key.get("country") is not None:
+        parts.append(country_name(str(key["country"]), language))
+    if key.get("year") is not None:
+        parts.append(str(key["year"]))
     if table:
         parts.append(table if language == i18n.DEFAULT_LANGUAGE else i18n.table_title(table, language))
     if key.get("stage"):
@@ -295,18 +406,10 @@ def _cell_key_text(key: dict[str, Any], texts: list[str] | None, language: str) 
                  if column not in ("country", "year", "table", "stage")}
     if breakdown:
         parts.append(breakdown_text(table, breakdown, language))
-    text = ", ".join(parts)
+    text = i18n.format_list(parts, language, "enumeration")
     if texts:
-        text += " (" + " / ".join(f"`{item}`" for item in texts) + ")"
+        text += " " + i18n.parenthesised(" / ".join(f"`{item}`" for item in texts), language)
     return text
-
-
-@cache
-def _country_names() -> dict[str, str]:
-    from schemas.countries import load_countries  # reference data, read only when needed
-
-    countries = load_countries()
-    return dict(zip(countries["iso3"], countries["name"]))
 
 
 class _Blank(dict):

@@ -310,6 +310,7 @@ def _duplicates(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> list
                 findings.append(make_finding(
                     "duplicate-key", frame=frame, line=line, column=subset[0],
                     value=" / ".join(str(typed.at[index, c]) for c in subset),
+                    value_codes={c: typed.at[index, c] for c in subset},  # said by their labels
                     first_line=int(first), key=subset))
     return findings
 

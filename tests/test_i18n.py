@@ -36,9 +36,21 @@ def test_english_covers_every_rule_label_table_and_column():
         assert all(f"codelist.{codelist.name}.{code}" in english for code in codelist.codes)
 
 
+def expected_keys(language: str) -> dict[str, str]:
+    """Every key a language must have -> its English text: a plural UI string in exactly the
+    forms the language's CLDR plural rules need (English `.other` gives the placeholders)."""
+    english = i18n.english()
+    keys = {key: text for key, text in english.items()
+            if not (key.startswith("ui.") and key[3:].rsplit(".", 1)[0] in i18n.PLURAL_UI)}
+    for base in i18n.PLURAL_UI:
+        for form in i18n.plural_categories(language):
+            keys[f"ui.{base}.{form}"] = english[f"ui.{base}.other"]
+    return keys
+
+
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)
 def test_every_key_is_translated_with_the_same_placeholders(language):
-    english, translated = i18n.english(), stored(language)
+    english, translated = expected_keys(language), stored(language)
     missing = sorted(set(english) - set(translated))
     assert missing == [], f"{language}: {len(missing)} strings not translated, e.g. {missing[:5]}"
     assert sorted(set(translated) - set(english)) == [], f"{language}: keys no longer used"
@@ -46,6 +58,44 @@ def test_every_key_is_translated_with_the_same_placeholders(language):
     assert empty == []
     mismatched = [key for key in english if i18n.placeholders(english[key]) != i18n.placeholders(translated[key])]
     assert mismatched == [], f"{language}: placeholders differ in {mismatched}"
+
+
+def test_plural_strings_come_in_the_forms_of_cldr_rules():
+    """English declares `.one` and `.other` of each; Russian needs `few` and `many` too, Arabic
+    six forms, Chinese one (Babel's CLDR plural rules)."""
+    assert i18n.plural_categories("ru") == ["few", "many", "one", "other"]
+    assert i18n.plural_categories("ar") == ["few", "many", "one", "other", "two", "zero"]
+    assert i18n.plural_categories("zh") == ["other"]
+    assert all(f"ui.{base}.one" in i18n.english() and f"ui.{base}.other" in i18n.english()
+               for base in i18n.PLURAL_UI)
+    assert {"rows_read", "rows_loaded", "errors", "warnings", "error_count", "email_more"} <= i18n.PLURAL_UI
+
+
+@pytest.mark.parametrize(("language", "counts"), [
+    ("en", {1: "1 row", 2: "2 rows", 5: "5 rows", 21: "21 rows", 1234: "1,234 rows"}),
+    ("fr", {1: "1 ligne", 2: "2 lignes", 21: "21 lignes", 1234: "1\u202f234 lignes"}),
+    ("ru", {1: "1 строка", 2: "2 строки", 5: "5 строк", 21: "21 строка", 22: "22 строки", 11: "11 строк"}),
+    ("ar", {1: "1 صف", 2: "2 صفان", 5: "5 صفوف", 11: "11 صفًا", 100: "100 صف"}),
+    ("es", {1: "1 fila", 2: "2 filas", 1234: "1.234 filas"}),
+    ("zh", {1: "1 行", 5: "5 行"}),
+])
+def test_counts_take_the_plural_form_and_digits_of_the_language(language, counts):
+    for n, expected in counts.items():
+        assert i18n.ui("rows_read", language, count=n, table="T", n=n).endswith(expected), (language, n)
+
+
+def test_numbers_lists_quotes_and_french_spacing():
+    assert i18n.format_number(3072.5, "fr", 1) == "3\u202f072,5"
+    assert i18n.format_list(["A", "B", "C"], "fr", "or") == "A, B ou C"
+    assert i18n.format_list(["A", "B"], "ar", "enumeration") == "A\u060c B"
+    assert i18n.format_list(["A", "B"], "zh", "enumeration") == "A\u3001B"
+    assert i18n.quoted("x", "fr") == "«\u202fx\u202f»" and i18n.quoted("x", "ru") == "«x»"
+    assert i18n.label_value("Pays", "Mali", "fr") == "Pays\u202f: Mali"
+    assert i18n.label_value("国家", "马里", "zh") == "国家：马里"
+    assert i18n.parenthesised("错误", "zh") == "（错误）" and i18n.parenthesised("x", "ru") == "(x)"
+    # every French string said with a narrow no-break space before its colons
+    assert " :" not in i18n.text("rule.unreadable-file.message", "fr")
+    assert "\u202f:" in i18n.text("rule.unreadable-file.message", "fr")
 
 
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)

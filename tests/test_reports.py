@@ -61,8 +61,8 @@ def test_report_json_has_stable_fields_and_the_french_text(faulty):
     first = {f["location"]: f for f in data["findings"]}["victims!F2"]
     assert set(first) >= {"rule", "severity", "table", "source", "line", "column", "cell", "value",
                           "message", "hint", "params", "location", "message_localised", "hint_localised"}
-    assert first["message"].startswith("The sex categories (female, male) add up to 13")
-    assert first["message_localised"] == ("Les catégories de Sexe (Féminin, Masculin) totalisent 13, "
+    assert first["message"].startswith("The Sex categories (Female and Male) add up to 13")
+    assert first["message_localised"] == ("Les catégories de Sexe (Féminin et Masculin) totalisent 13, "
                                           "soit plus que le total de 10 pour Année 2021, Groupe d’âge "
                                           "Total, Forme d’exploitation Total, Nationalité Total. "
                                           "Le plus petit nombre de cellules à modifier : modifiez F2 de "
@@ -89,7 +89,7 @@ def test_findings_csv_lists_all_with_formulas_neutralised(faulty):
     assert values["victims!B6"] == "'" + FORMULA
     assert values["victims!B5"] == SCRIPT  # not a formula: left as is (CSV is not HTML)
     assert all(not r[field].startswith(("=", "+", "-", "@")) for r in records for field in r)
-    assert records[0]["message"].startswith(("`", "Les ", "La "))  # French, as the report
+    assert records[0]["message"].startswith(("«", "Les ", "La "))  # French, as the report
 
 
 def test_annotated_workbook_highlights_and_comments_each_finding(faulty):

@@ -53,5 +53,5 @@ def test_repatriated_from_the_submitting_country_is_a_warning(tmp_path):
     result = validate_submission(prepare_submission(folder))
     assert [(f.rule, render_location(f.location), f.severity) for f in result.findings] == [
         ("repatriated-from-own-country", "repatriated.csv, line 3, column 2", "warning")]
-    assert render_message(result.findings[0]) == ("These victims repatriated to THA are reported as detected "
-                                          "in THA, the submitting country itself.")
+    assert render_message(result.findings[0]) == ("These repatriated victims are reported as detected in the "
+                                                  "submitting country itself (Thailand).")

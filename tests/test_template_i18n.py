@@ -136,8 +136,9 @@ def test_every_header_is_its_own_columns_title_and_every_example_is_in_the_langu
             example = str(examples[table][header])
             meta = spec.column_meta(column)
             if meta.get("free_text"):
-                expected = (meta["example"] if language == "en"
-                            else i18n.translations(language)[f"column.{table}.{column}.example"])
+                expected = (meta["example"] if language == "en"  # as said: French spacing applied
+                            else i18n.typeset(i18n.translations(language)[f"column.{table}.{column}.example"],
+                                              language))
                 assert example == expected
             elif codelist:
                 offered = {i18n.coded_value(codelist.name, code, language) for code in codelist.codes}
