@@ -65,7 +65,7 @@ def test_report_json_has_stable_fields_and_the_french_text(faulty):
     assert first["message_localised"] == ("Les catégories de Sexe (Féminin et Masculin) totalisent 13, "
                                           "soit plus que le total de 10 pour Année 2021, Groupe d’âge "
                                           "Total, Forme d’exploitation Total, Nationalité Total. "
-                                          "Le plus petit nombre de cellules à modifier : modifiez F2 de "
+                                          "Le plus petit nombre de cellules à modifier\u202f: modifiez F2 de "
                                           "10 à 13 ou plus, modifiez F3 de 8 à 5 ou moins ou modifiez F4 "
                                           "de 5 à 2 ou moins.")
 
