@@ -168,6 +168,8 @@ def breakdowns(
         has_total = np.bincount(group[is_total], minlength=groups) > 0
         has_parts = np.bincount(group[is_part], minlength=groups) > 0
         totals = np.flatnonzero(is_total & has_parts[group])
+        if not len(totals):  # totals and parts, but never of the same cell: nothing links them
+            continue
         parts = np.flatnonzero(is_part & has_total[group])
         whole = np.zeros(groups, dtype=bool)
         wanted = (complete or {}).get(dimension)

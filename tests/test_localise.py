@@ -258,3 +258,13 @@ def test_a_part_that_no_fewest_change_touches_gets_the_lighter_fill(tmp_path):
     for part in ("F3", "F4"):
         assert sheet[part].fill.fgColor.rgb == PART_FILLS["error"].fgColor.rgb
         assert sheet[part].comment.text == "Partie du total en F2\u202f: Les parties dépassent le total."
+
+
+def test_a_dimension_whose_totals_and_parts_never_meet_is_no_constraint(tmp_path):
+    # age and form have totals and parts here, but no part shares a cell with a total: the
+    # sex breakdown alone fails, and is localised (found by the published export's benchmark)
+    rows = ["2021,total,total,total,total,10", "2021,female,total,total,total,8",
+            "2021,male,total,total,total,7", "2021,female,child,sexual_exploitation,total,3"]
+    [finding] = validate_submission(prepare_submission(workbook(tmp_path, *rows))).findings
+    assert finding.rule == "parts-exceed-total" and finding.params["localisation"] == SOLVED
+    assert {change["cell"] for [change] in finding.params["changes"]} == {"F2", "F3", "F4"}
