@@ -44,6 +44,11 @@ def already_dated_task(warehouse: Warehouse, export_date: dt.date) -> list[str]:
     return loader.files_imported_for(warehouse.connection, export_date)
 
 
+@task(name="next-import-id", cache_policy=NO_CACHE)
+def next_import_id_task(warehouse: Warehouse, export_date: dt.date) -> str:
+    return loader.next_import_id(warehouse.connection, export_date)
+
+
 @task(name="read-export", cache_policy=NO_CACHE)
 def read_task(path: str, export_date: dt.date | None) -> ExportFile:
     return read_export(path, export_date)
@@ -131,7 +136,8 @@ def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.d
                 "status": "refused", "note": message}
     prepared = prepare_task(opaque(export))
     run_id = f"import-{now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    report_dir = str(Path(reports_dir) / loader.import_id_for(export.export_date))
+    # a --force re-import is a new version with its own report folder: the earlier report stays
+    report_dir = str(Path(reports_dir) / next_import_id_task(opaque(warehouse), export.export_date))
     outcome = load_task(opaque(warehouse), opaque(prepared), force, run_id, report_dir)
     if outcome.status == "duplicate":
         return {"file_name": name, "import_id": outcome.import_id, "status": "duplicate",
@@ -158,5 +164,6 @@ def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.d
         "repeated_keys": asdict(stats.repeated_keys),
         "parts_exceed_total": stats.parts_exceed_total_cases,
         "replaced": outcome.replaced, "supersedes": outcome.supersedes,
+        "withdrawn": outcome.withdrawn,
         "seconds": round(seconds, 2), "report": report,
     }

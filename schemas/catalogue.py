@@ -180,6 +180,11 @@ _RULES = (
          "The row for `{value}` has no `Iso3_code`; it was not loaded.",
          "Only rows with an ISO 3166-1 alpha-3 country code are loaded. Territories without "
          "one (e.g. Sark) stay out of the warehouse."),
+    Rule("published-regional-aggregate", WARNING, "Regional aggregate, not a country",
+         "`{value}` in `Iso3_code`, with no `Country`, is a regional or subregional aggregate "
+         "of the export; the row was not loaded.",
+         "Nothing to do: the warehouse holds countries' figures, from which regional figures "
+         "are computed. Aggregate rows are listed here so that none goes unnoticed."),
     Rule("published-unknown-iso3", ERROR, "Country code not recognised",
          "`{value}` in `Iso3_code` is not an ISO 3166-1 alpha-3 code; the row was not loaded.",
          "Check the code against the ISO 3166-1 list; an aggregate or a retired code cannot "

@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import re
 from collections import Counter
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,8 @@ ABROAD, UNRESOLVED = "abroad", "unresolved"
 KIND_CODE = {"unknown": cl.UNKNOWN, "abroad": ABROAD, "unresolved": UNRESOLVED,
              "empty": UNRESOLVED}
 
+AGGREGATE = "published-regional-aggregate"  # a row of a region's figures, not a country's
+
 EXACT = re.compile(r"^\d{1,3}(?:[,\u00a0\u202f ]\d{3})+$|^\d+$")
 SUPPRESSED_VALUE = re.compile(r"^<\s*(\d+)$")
 QUESTIONNAIRE_CODE = re.compile(r"^Q\d+(?:\.\d+)*_\w+$", re.IGNORECASE)
@@ -104,6 +107,13 @@ NOT_A_PART = {"citizenship": {UNRESOLVED}}  # a text we could not place may be a
 
 # Why repeated rows were summed (codes of the UI strings `summed.<code>`).
 SUM_SUB_FORMS, SUM_AGE_GROUPS = "sub_forms", "age_groups"
+# Repeated `Other forms of exploitation` rows of which some equal the sum of others (subtotals:
+# COL 2018 convicted 28, 17, 11): only the parts are summed.
+SUM_SUB_FORMS_SUBTOTALS = "sub_forms_subtotals"
+# Their sum exceeds what the total leaves for other forms: the largest row is kept (the others
+# taken as its parts), never more than that.
+SUM_SUB_FORMS_LARGEST = "sub_forms_largest"
+SUBTOTAL_SEARCH_ROWS = 12  # subsets searched for a row's parts (2**12): the export repeats <= 8
 
 
 class ExportError(Exception):
@@ -277,6 +287,8 @@ def prepare_export(export: ExportFile) -> PreparedExport:
 
     quarantined = Counter(item.finding.rule for item in findings.items
                           if item.finding.severity == "error")
+    if reason.eq(AGGREGATE).any():  # reported as a warning, not loaded all the same
+        quarantined[AGGREGATE] = int(reason.eq(AGGREGATE).sum())
     stats = ImportStats(
         rows_read=int(len(rows)),
         rows_loaded=int(len(rows) - sum(quarantined.values())),
@@ -332,6 +344,9 @@ def _quarantine_reasons(rows: pd.DataFrame, findings: _Findings) -> pd.Series:
         ("published-questionnaire-code", "category", category.str.match(QUESTIONNAIRE_CODE), no_params, None),
         ("published-questionnaire-code", "value", value_is_code, no_params, None),
         ("published-missing-iso3", "iso3", iso3.eq(""), no_params, "country_name"),
+        # a code that is no country's, with no country name: UNODC's region (SAM, SAF, CAR, MCN)
+        (AGGREGATE, "iso3", ~iso3.isin(country_codes()) & rows["country_name"].isna(),
+         no_params, None),
         ("published-unknown-iso3", "iso3", ~iso3.isin(country_codes()), no_params, None),
         ("published-country-mismatch", "iso3", names.notna() & names.ne(iso3),
          lambda i: {"iso3": iso3[i], "named": names[i]}, None),
@@ -481,16 +496,28 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> tuple[pd
     groups["reason"] = np.select([sub_forms, age_groups], [SUM_SUB_FORMS, SUM_AGE_GROUPS], "")
     groups["action"] = np.select([groups["reason"].ne(""), groups["values"].eq(1)],
                                  ["sum", "exact"], "conflict")
+    rep["part"] = True
+    decisions = _sub_form_decisions(rep[rep["group"].isin(groups.index[sub_forms])],
+                                    _room_for_other_forms(mapped[~repeated]))
+    for group, decision in decisions.items():
+        rep.loc[rep["group"].eq(group), "part"] = rep.loc[rep["group"].eq(group), LINE].isin(
+            decision["kept_lines"])
+        groups.loc[group, "reason"] = decision["reason"] or ""
+        if decision["reason"] is None:  # not even one row fits the total: none loaded
+            groups.loc[group, "action"] = "conflict"
     rep = rep.join(groups[["action", "first_line"]], on="group").drop(columns=["in_form", "in_total"])
 
-    summed = _sum_groups(rep[rep["action"] == "sum"])
+    summed = _sum_groups(rep[(rep["action"] == "sum") & rep["part"]].drop(columns="part"))
+    rep = rep.drop(columns="part")
     keys = _cell_keys(rep, groups)
     by_reason: dict[str, int] = {}
     for group, row in groups[groups["action"] == "sum"].iterrows():
         total = summed.loc[group]
+        decided = decisions.get(group, {})
         findings.add("published-duplicate-summed", int(row["first_line"]), "value",
                      value=_display(total), rows=int(row["rows"]), **keys[group],
-                     sum_reason=row["reason"])
+                     sum_reason=row["reason"],
+                     **{k: v for k, v in decided.items() if k not in ("reason",)})
         by_reason[row["reason"]] = by_reason.get(row["reason"], 0) + 1
     extra = rep[(rep["action"] == "exact") & (rep[LINE] != rep["first_line"])].sort_values(LINE)
     for line, first, value, group in extra[[LINE, "first_line", "value", "group"]].itertuples(index=False):
@@ -512,6 +539,65 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> tuple[pd
         summed_rows=int(groups.loc[groups["action"] == "sum", "rows"].sum()),
         exact_duplicate_rows=int(len(extra)), conflicting_keys=int(action.get("conflict", 0)),
         conflicting_rows=int(len(conflicts)), by_reason=dict(sorted(by_reason.items())))
+
+
+FORM_KEY = ["table", "country", "year", "stage", "sex", "age"]
+
+
+def _room_for_other_forms(single: pd.DataFrame) -> dict[tuple, int]:
+    """The most `Other forms` can be for each cell: its total's upper bound less the smallest
+    figures of the named forms (absent rows count 0: the export drops zeros). Cells without a
+    published total are not in it."""
+    totals = single[single["dimension"].eq("total") & single["form"].eq(cl.TOTAL)
+                    & single["other"].eq(cl.TOTAL)]
+    named = single[single["dimension"].eq("form") & ~single["form"].isin([cl.TOTAL, "other"])]
+    taken = named.groupby(FORM_KEY)["count_min"].sum()
+    room = totals.set_index(FORM_KEY)["count_max"].sub(taken, fill_value=0)
+    room = room[room.index.isin(totals.set_index(FORM_KEY).index)]
+    return {key: int(value) for key, value in room.items()}
+
+
+def _sub_form_decisions(rows: pd.DataFrame, room: dict[tuple, int]) -> dict[int, dict[str, Any]]:
+    """For each repeated `Other forms` key: which rows are parts, which are subtotals (a row
+    whose figure is the sum of two or more other rows), checked against the room its total
+    leaves. As data: reason, part_lines, subtotal_lines, kept_lines (the rows the stored
+    figure is made of) and room (None: no total to check)."""
+    decisions = {}
+    for group, members in rows.groupby("group"):
+        members = members.sort_values(["count_max", LINE], ascending=[False, True])
+        figures = list(zip(members[LINE].astype(int), members["count_min"].astype(int),
+                           members["count_max"].astype(int), members["suppressed"]))
+        subtotals = [line for line, low, high, suppressed in figures if not suppressed
+                     and _is_sum_of_others(low, [(l2, lo, hi) for l2, lo, hi, _ in figures
+                                                 if l2 != line])]
+        parts = [line for line, *_ in figures if line not in subtotals]
+        limit = room.get(tuple(members.iloc[0][FORM_KEY]))
+        reason = SUM_SUB_FORMS_SUBTOTALS if subtotals else SUM_SUB_FORMS
+        smallest_sum = sum(low for line, low, _, _ in figures if line in parts)
+        largest_sum = sum(high for line, _, high, _ in figures if line in parts)
+        # the rows stored as the cell: the parts, or the one subtotal they add up to (exact
+        # where a part is `<5`: 9 over 6 and <5)
+        kept = next(([line] for line, low, _, _ in figures
+                     if line in subtotals and smallest_sum <= low <= largest_sum), parts)
+        if limit is not None and smallest_sum > limit:
+            largest = next(((line, low) for line, low, _, _ in figures if low <= limit), None)
+            reason = SUM_SUB_FORMS_LARGEST if largest else None
+            parts = kept = [largest[0]] if largest else []
+            subtotals = []
+        decisions[group] = {"reason": reason, "part_lines": sorted(parts),
+                            "subtotal_lines": sorted(subtotals), "kept_lines": sorted(kept),
+                            "room": limit}
+    return decisions
+
+
+def _is_sum_of_others(figure: int, others: list[tuple[int, int, int]]) -> bool:
+    """Whether two or more of `others` (line, low, high) can add up to `figure` exactly."""
+    candidates = [(low, high) for _, low, high in others if low < figure][:SUBTOTAL_SEARCH_ROWS]
+    for size in range(2, len(candidates) + 1):
+        for chosen in combinations(candidates, size):
+            if sum(low for low, _ in chosen) <= figure <= sum(high for _, high in chosen):
+                return True
+    return False
 
 
 def _signatures(rows: pd.DataFrame, key: list[str]) -> pd.Series:

@@ -3,14 +3,18 @@
 The export is registered as one pseudo-submission per country (`PUB-20250414-THA`, source
 `published`, `published_as_of` = the export date) with its country-years in
 `submission_years`, so the current views need nothing special: a later Member State
-submission for the same years wins, and among exports the newest export date wins
-(002_views.sql). Older figures stay in the fact tables, queryable with the
+submission for the same years wins, and among exports the newest export date containing the
+country wins, whatever the order they were imported in (002_views.sql). A country-year that an
+older export had and the country's newest export lacks is withdrawn (no longer current; the
+outcome lists it). Older figures stay in the fact tables, queryable with the
 `published_*_as_of(date)` macros (003_published.sql).
 
 The same file (by sha256) is imported once: importing it again changes nothing. Another file
 with an export date already imported (say the .csv of an .xlsx already loaded) is refused
-unless `force`, which replaces that date's figures; `force` also re-imports the same file
-(after an alias was added to the country resolver, say).
+unless `force`, which imports it as a new version of that date (`PUB-20250414v2`) that wins over
+the earlier one; `force` also re-imports the same file (after an alias was added to the country
+resolver, say). Nothing is deleted: the earlier version stays, so the warehouse as it stood
+before the re-import (`current_country_years_as_of`) still answers.
 """
 
 from __future__ import annotations
@@ -48,26 +52,41 @@ class ImportOutcome:
     load_seq: int | None = None
     submissions: int = 0
     rows_loaded: dict[str, int] = field(default_factory=dict)
-    replaced: list[str] = field(default_factory=list)  # import ids replaced (force)
-    supersedes: list[str] = field(default_factory=list)  # earlier submissions now superseded
+    replaced: list[str] = field(default_factory=list)  # earlier versions of this date (force)
+    supersedes: list[str] = field(default_factory=list)  # submissions now superseded
+    withdrawn: list[dict] = field(default_factory=list)  # {country, year, submission_id} no longer current
     note: str = ""
 
 
-def import_id_for(export_date: dt.date) -> str:
-    return f"PUB-{export_date:%Y%m%d}"
+def import_id_for(export_date: dt.date, version: int = 1) -> str:
+    """`PUB-20250414`; a --force re-import of the same date is `PUB-20250414v2`, and so on."""
+    return f"PUB-{export_date:%Y%m%d}" + (f"v{version}" if version > 1 else "")
 
 
 def find_import(connection, sha256: str) -> tuple[str, dt.date] | None:
+    """The latest import of this file, if any."""
     rows = connection.execute(
-        "SELECT import_id, export_date FROM published_imports WHERE sha256 = ?", [sha256]).fetchall()
+        "SELECT import_id, export_date FROM published_imports WHERE sha256 = ? "
+        "ORDER BY load_seq DESC LIMIT 1", [sha256]).fetchall()
     return rows[0] if rows else None
 
 
 def files_imported_for(connection, export_date: dt.date) -> list[str]:
-    """The files already imported for an export date."""
-    rows = connection.execute("SELECT file_name FROM published_imports WHERE import_id = ?",
-                              [import_id_for(export_date)]).fetchall()
+    """The files already imported for an export date, in import order."""
+    rows = connection.execute("SELECT file_name FROM published_imports WHERE export_date = ? "
+                              "ORDER BY load_seq", [export_date]).fetchall()
     return [row[0] for row in rows]
+
+
+def _imports_of(connection, export_date: dt.date) -> list[str]:
+    rows = connection.execute("SELECT import_id FROM published_imports WHERE export_date = ? "
+                              "ORDER BY load_seq", [export_date]).fetchall()
+    return [row[0] for row in rows]
+
+
+def next_import_id(connection, export_date: dt.date) -> str:
+    """The id the next import of this export date gets (a version after those already in)."""
+    return import_id_for(export_date, len(_imports_of(connection, export_date)) + 1)
 
 
 def load_export(
@@ -84,7 +103,6 @@ def load_export(
     export = prepared.export
     if export.export_date is None:
         raise ValueError("the export date is unknown: give it (--export-date)")
-    import_id = import_id_for(export.export_date)
     imported_at = imported_at or now()
     with transaction(connection):
         same_file = find_import(connection, export.sha256)
@@ -96,9 +114,8 @@ def load_export(
             raise AlreadyImported(
                 f"an export dated {export.export_date} is already in the warehouse (from "
                 f"{', '.join(earlier)}); import with force to replace its figures")
-        replaced = _delete_import(connection, import_id) if earlier or same_file else []
-        if same_file and same_file[0] != import_id:
-            replaced += _delete_import(connection, same_file[0])
+        replaced = _imports_of(connection, export.export_date)
+        import_id = next_import_id(connection, export.export_date)
         load_seq = connection.execute("SELECT nextval('submission_load_seq')").fetchall()[0][0]
         pseudo = _register(prepared, import_id, load_seq, imported_at, run_id, report_dir)
         rows_loaded = {}
@@ -110,7 +127,10 @@ def load_export(
         _insert(connection, "submission_years", _years(prepared, import_id, load_seq, imported_at))
         register.insert_findings(
             connection, _owned_findings(prepared, import_id, set(pseudo["country"])), run_id)
-        supersedes = register.supersede(connection, list(pseudo["submission_id"]), imported_at)
+        new_ids = list(pseudo["submission_id"])
+        withdrawn = _withdrawn(connection, new_ids)
+        supersedes = sorted(set(register.supersede(connection, new_ids, imported_at))
+                            | set(_superseded_by_newer_exports(connection, new_ids, imported_at)))
         _insert(connection, "published_imports", pd.DataFrame([{
             "import_id": import_id, "export_date": export.export_date,
             "export_date_from": export.export_date_from, "file_name": export.file_name,
@@ -123,7 +143,7 @@ def load_export(
             "fact_rows": sum(rows_loaded.values()), "countries": len(pseudo),
             "stats": json.dumps(asdict(prepared.stats), default=str), "report_dir": report_dir}]))
     return ImportOutcome(import_id, "loaded", export.export_date, load_seq, len(pseudo),
-                         rows_loaded, sorted(set(replaced)), supersedes)
+                         rows_loaded, replaced, supersedes, withdrawn)
 
 
 def pseudo_submission_id(import_id: str, country: str) -> str:
@@ -191,17 +211,44 @@ def _insert(connection, table: str, frame: pd.DataFrame) -> None:
         insert_frame(connection, table, frame)
 
 
-def _delete_import(connection, import_id: str) -> list[str]:
-    """Remove one export's figures, register rows and findings (force); undo what it superseded."""
-    ids = [row[0] for row in connection.execute(
-        "SELECT submission_id FROM submissions WHERE source = ? AND starts_with(submission_id, ?)",
-        [SOURCE, import_id + "-"]).fetchall()]
-    every = ids + [import_id]
-    for table in [f"fact_{t}" for t in PUBLISHED_TABLES] + ["submission_years", "validation_findings"]:
-        connection.execute(f"DELETE FROM {table} WHERE list_contains(?, submission_id)", [every])
-    connection.execute(
-        "UPDATE submissions SET superseded_by = NULL, superseded_at = NULL "
-        "WHERE list_contains(?, superseded_by)", [ids])
-    connection.execute("DELETE FROM submissions WHERE list_contains(?, submission_id)", [ids])
-    connection.execute("DELETE FROM published_imports WHERE import_id = ?", [import_id])
-    return [import_id]
+def _withdrawn(connection, new_ids: list[str]) -> list[dict]:
+    """The country-years of these countries' exports that no export makes current: the
+    country's newest export does not contain them (whichever of the two came in first)."""
+    rows = connection.execute(
+        """
+        SELECT sy.country, sy.year, sy.submission_id
+        FROM submission_years AS sy
+        JOIN submissions AS s USING (submission_id)
+        WHERE s.source = 'published' AND s.status IN ('accepted', 'accepted_with_warnings')
+          AND s.superseded_by IS NULL
+          AND s.country IN (SELECT country FROM submissions WHERE list_contains(?, submission_id))
+          AND (sy.country, sy.year) NOT IN (SELECT (country, year) FROM current_country_years)
+        ORDER BY sy.country, sy.year, sy.submission_id
+        """, [new_ids]).fetchall()
+    return [{"country": c, "year": int(y), "submission_id": s} for c, y, s in rows]
+
+
+def _superseded_by_newer_exports(connection, new_ids: list[str], at: dt.datetime) -> list[str]:
+    """The new pseudo-submissions an export already in the warehouse outdates (an older export
+    imported after a newer one): marked as the newer one's, as if imported in date order."""
+    winners = connection.execute(
+        """
+        SELECT c.submission_id AS winner, list(DISTINCT sy.submission_id ORDER BY sy.submission_id)
+        FROM submission_years AS sy
+        JOIN current_country_years AS c ON c.country = sy.country AND c.year = sy.year
+        WHERE list_contains(?, sy.submission_id) AND NOT list_contains(?, c.submission_id)
+        GROUP BY c.submission_id
+        """, [new_ids, new_ids]).fetchall()
+    marked = []
+    for winner, losers in winners:
+        connection.execute(
+            "UPDATE submissions SET supersedes = list_sort(list_distinct("
+            "list_concat(coalesce(supersedes, []), ?))) WHERE submission_id = ?", [losers, winner])
+        marked += [row[0] for row in connection.execute(
+            """
+            UPDATE submissions SET superseded_by = ?, superseded_at = ?
+            WHERE list_contains(?, submission_id) AND superseded_by IS NULL
+              AND submission_id NOT IN (SELECT submission_id FROM current_country_years)
+            RETURNING submission_id
+            """, [winner, at, losers]).fetchall()]
+    return marked

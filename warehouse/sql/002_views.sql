@@ -3,27 +3,29 @@
 -- that covers that year is current; earlier ones stay in the fact tables.
 --
 -- Published dataUNODC figures are loaded as one pseudo-submission per (export, country)
--- (`source` = 'published'; docs/published-data.md). Among exports the newest export date wins
--- whatever the import order; between an export and a Member State submission, the later
+-- (`source` = 'published'; docs/published-data.md). Among exports the newest export date
+-- containing the country wins whatever the import order; between an export and a Member State submission, the later
 -- arrival (load_seq) wins. Columns after `submission_id`: `suppressed` (the count was published
 -- as `<5`, or is a sum with such a part: `count` is NULL), `count_min` / `count_max` (bounds of
 -- the count; both equal `count` when it is exact), `source`, `published_as_of` (export date),
 -- `category_text` (the published text a country code was resolved from).
 
 CREATE OR REPLACE VIEW current_country_years AS
+-- Per country, the one published pseudo-submission that counts: the newest export date, and
+-- for an export imported again (--force) its latest version. Its years are the published
+-- years; a year an older export had but the newest one for that country lacks is withdrawn.
 WITH newest_export AS (
-    SELECT sy.country, sy.year, max(s.published_as_of) AS published_as_of
-    FROM submission_years AS sy
-    JOIN submissions AS s USING (submission_id)
+    SELECT s.country, arg_max(s.submission_id, (s.published_as_of, s.load_seq)) AS submission_id
+    FROM submissions AS s
     WHERE s.source = 'published' AND s.status IN ('accepted', 'accepted_with_warnings')
-    GROUP BY sy.country, sy.year
+    GROUP BY s.country
 )
 SELECT sy.country, sy.year, arg_max(sy.submission_id, sy.load_seq) AS submission_id
 FROM submission_years AS sy
 JOIN submissions AS s USING (submission_id)
-LEFT JOIN newest_export AS n ON n.country = sy.country AND n.year = sy.year
+LEFT JOIN newest_export AS n ON n.country = sy.country
 WHERE s.status IN ('accepted', 'accepted_with_warnings')
-  AND (s.source <> 'published' OR s.published_as_of = n.published_as_of)
+  AND (s.source <> 'published' OR sy.submission_id = n.submission_id)
 GROUP BY sy.country, sy.year;
 
 CREATE OR REPLACE VIEW victims AS

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS fact_offences (
 -- One row per imported export file. An export's figures are registered in `submissions` as
 -- one pseudo-submission per country, `<import_id>-<ISO3>`.
 CREATE TABLE IF NOT EXISTS published_imports (
-    import_id         VARCHAR NOT NULL,   -- PUB-<export date as yyyymmdd>
+    import_id         VARCHAR NOT NULL,   -- PUB-<yyyymmdd of the export date>[v<n> for a --force re-import]
     export_date       DATE NOT NULL,
     export_date_from  VARCHAR,            -- preamble, file name or option
     file_name         VARCHAR NOT NULL,
@@ -47,16 +47,20 @@ FROM fact_offences AS f
 JOIN current_country_years AS c ON c.submission_id = f.submission_id AND c.year = f.year
 JOIN submissions AS s ON s.submission_id = f.submission_id;
 
--- The published figures as they stood on a date: for each (country, year), the newest export
--- dated on or before `as_of` that covers it. Same columns as the current views.
+-- The published figures as they stood on a date: for each country, the newest export dated on
+-- or before `as_of` that contains it (its latest version), with the years it has. Same columns as the current views.
 --   SELECT * FROM published_victims_as_of(DATE '2024-12-31') WHERE country = 'THA';
 CREATE OR REPLACE MACRO published_country_years_as_of(as_of) AS TABLE
-SELECT sy.country, sy.year, arg_max(sy.submission_id, s.published_as_of) AS submission_id
+WITH dated AS (
+    SELECT s.country, arg_max(s.submission_id, (s.published_as_of, s.load_seq)) AS submission_id
+    FROM submissions AS s
+    WHERE s.source = 'published' AND s.status IN ('accepted', 'accepted_with_warnings')
+      AND s.published_as_of <= CAST(as_of AS DATE)
+    GROUP BY s.country
+)
+SELECT sy.country, sy.year, sy.submission_id
 FROM submission_years AS sy
-JOIN submissions AS s USING (submission_id)
-WHERE s.source = 'published' AND s.status IN ('accepted', 'accepted_with_warnings')
-  AND s.published_as_of <= CAST(as_of AS DATE)
-GROUP BY sy.country, sy.year;
+JOIN dated USING (submission_id);
 
 CREATE OR REPLACE MACRO published_victims_as_of(as_of) AS TABLE
 SELECT c.country, f.year, f.sex, f.age, f.form, f.citizenship, f.count, f.submission_id,

@@ -115,12 +115,12 @@ WITH loaded AS (
     JOIN main.submissions AS s USING (submission_id)
     WHERE s.status IN ('accepted', 'accepted_with_warnings') AND sy.loaded_at <= as_of
 ), newest_export AS (
-    SELECT country, year, max(published_as_of) AS published_as_of
+    SELECT country, arg_max(submission_id, (published_as_of, load_seq)) AS submission_id
     FROM loaded WHERE source = 'published'
-    GROUP BY country, year
+    GROUP BY country
 )
 SELECT l.country, l.year, arg_max(l.submission_id, l.load_seq) AS submission_id
 FROM loaded AS l
-LEFT JOIN newest_export AS n ON n.country = l.country AND n.year = l.year
-WHERE l.source <> 'published' OR l.published_as_of = n.published_as_of
+LEFT JOIN newest_export AS n ON n.country = l.country
+WHERE l.source <> 'published' OR l.submission_id = n.submission_id
 GROUP BY l.country, l.year;
