@@ -74,6 +74,7 @@ class RepeatedKeys:
     exact_duplicate_rows: int = 0
     conflicting_keys: int = 0
     conflicting_rows: int = 0
+    other_forms_exceeding_keys: int = 0  # Other forms rows more than their total leaves: none loaded
     by_reason: dict[str, int] = field(default_factory=dict)
 
 

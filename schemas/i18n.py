@@ -222,9 +222,6 @@ UI: dict[str, str] = {
     "summed.sub_forms_subtotals": ("one row per unlabelled sub-form of Other forms of "
                                    "exploitation; rows equal to the sum of others were taken as "
                                    "subtotals and left out"),
-    "summed.sub_forms_largest": ("one row per unlabelled sub-form of Other forms of exploitation; "
-                                 "their sum exceeds what the total leaves for other forms, so only "
-                                 "the largest row was kept"),
     "summed.age_groups": "one row per unlabelled age group: the values are this sex's rows by age",
     "published_label_for.indicator": " for {indicator}",
     "published_label_for.total_dimension": " for the dimension Total",

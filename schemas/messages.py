@@ -46,6 +46,7 @@ PARAMETER_KINDS = {
     "differing": "count", "comparable": "count", "victims": "count",
     # the published dataUNODC import (`published-*` rules)
     "total": "count",  # a number, or {count, suppressed, count_min, count_max}: 12, <5, 13 to 16
+    "room": "count",  # what a total leaves for `Other forms` after the named forms
     "cell_key": "cell_key",  # {country, year, table, stage, sex, ...}: a cell of the warehouse
     "categories": "listed_codes",  # codes of `dimension`, the first PARTS_LISTED of them
     "values_at_lines": "values_at_lines",  # [{value, line}]: the values a repeated key has

@@ -11,8 +11,9 @@ import datetime as dt
 import duckdb
 import pytest
 
-from transforms.dataunodc import (AGGREGATE, SUM_SUB_FORMS, SUM_SUB_FORMS_LARGEST,
-                                  SUM_SUB_FORMS_SUBTOTALS, prepare_export, read_export)
+from schemas.messages import render_message
+from transforms.dataunodc import (AGGREGATE, OTHER_EXCEEDS, SUM_SUB_FORMS, SUM_SUB_FORMS_SUBTOTALS,
+                                  prepare_export, read_export)
 from warehouse.dataunodc import load_export
 from warehouse.session import Warehouse
 from warehouse.snapshot import SHIPPED_POPULATION, read_population_file
@@ -113,27 +114,38 @@ def test_genuine_sub_forms_that_fit_the_total_are_summed(tmp_path):
 
 def test_other_forms_never_exceed_what_the_total_leaves(tmp_path):
     path = write_export(tmp_path / "export.csv", [
-        row("THA", 2020, "20"),
+        row("THA", 2020, "20"),                         # line 2
         form("THA", 2020, "Sexual exploitation", "10"),
-        form("THA", 2020, OTHER, "8"),    # 8 + 6 > 20 - 10: only the largest row fits
+        form("THA", 2020, OTHER, "8"),    # 8 + 6 > 20 - 10: not all parts, which is unknown
         form("THA", 2020, OTHER, "6"),
-        row("THA", 2021, "20"),
-        form("THA", 2021, "Forced labour", "10"),
-        form("THA", 2021, OTHER, "12"),   # neither row fits in 20 - 10: none loaded
-        form("THA", 2021, OTHER, "11"),
+        row("THA", 2021, "28", CONVICTED),              # line 6
+        form("THA", 2021, "Sexual exploitation", "14", CONVICTED),
+        form("THA", 2021, OTHER, "28", CONVICTED),      # 17 + 11, but 28 > 28 - 14
+        form("THA", 2021, OTHER, "17", CONVICTED),
+        form("THA", 2021, OTHER, "11", CONVICTED),
+        row("THA", 2022, "20"),
+        form("THA", 2022, "Forced labour", "10"),
+        form("THA", 2022, OTHER, "6"),    # 6 + <5 fits in 20 - 10
+        form("THA", 2022, OTHER, "<5"),
     ])
     prepared = prepare(path, dt.date(2023, 1, 1))
     victims = prepared.tables["victims"]
-    other = victims.query("form == 'other'").set_index("year")["count"].to_dict()
-    assert other == {2020: 8}
-    [largest] = summed(prepared)
-    assert largest.params["sum_reason"] == SUM_SUB_FORMS_LARGEST
-    assert largest.params["part_lines"] == [4] and largest.params["room"] == 10
-    assert {f.line for f in prepared.findings if f.rule == "published-conflicting-values"} == {8, 9}
+    other = victims.query("form == 'other'").set_index("year")[["count_min", "count_max"]]
+    assert other.to_dict("index") == {2022: {"count_min": 7, "count_max": 10}}
+    assert prepared.tables["offenders"].query("form == 'other'").empty
+    exceeding = [f for f in prepared.findings if f.rule == OTHER_EXCEEDS]
+    assert [f.line for f in exceeding] == [4, 5, 8, 9, 10]
+    assert {(f.params["parts_sum"], f.params["room"], tuple(f.params["subtotal_lines"]))
+            for f in exceeding} == {(14, 10, ()), (28, 14, (8,))}
+    assert render_message(exceeding[0]).startswith(
+        "The 2 `Other forms of exploitation` rows of ")
+    assert "at least 14" in render_message(exceeding[0])
+    assert prepared.stats.repeated_keys.other_forms_exceeding_keys == 2
+    assert prepared.stats.quarantined_by_reason == {OTHER_EXCEEDS: 5}
     # whatever was stored: never a part larger than what its total leaves
     for year, total in victims.query("form == 'total'").set_index("year")["count"].items():
         named = victims.query("year == @year and form not in ('total', 'other')")["count"].sum()
-        assert other.get(year, 0) <= total - named
+        assert other["count_min"].get(year, 0) <= total - named
 
 
 # ------------------------------------------------- supersession, withdrawals, load history

@@ -110,9 +110,9 @@ SUM_SUB_FORMS, SUM_AGE_GROUPS = "sub_forms", "age_groups"
 # Repeated `Other forms of exploitation` rows of which some equal the sum of others (subtotals:
 # COL 2018 convicted 28, 17, 11): only the parts are summed.
 SUM_SUB_FORMS_SUBTOTALS = "sub_forms_subtotals"
-# Their sum exceeds what the total leaves for other forms: the largest row is kept (the others
-# taken as its parts), never more than that.
-SUM_SUB_FORMS_LARGEST = "sub_forms_largest"
+# Their figure (subtotals left out) exceeds what the total leaves for other forms: which rows
+# are right cannot be told, so none is loaded (rule published-other-forms-exceed-total).
+OTHER_EXCEEDS = "published-other-forms-exceed-total"
 SUBTOTAL_SEARCH_ROWS = 12  # subsets searched for a row's parts (2**12): the export repeats <= 8
 
 
@@ -503,8 +503,8 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> tuple[pd
         rep.loc[rep["group"].eq(group), "part"] = rep.loc[rep["group"].eq(group), LINE].isin(
             decision["kept_lines"])
         groups.loc[group, "reason"] = decision["reason"] or ""
-        if decision["reason"] is None:  # not even one row fits the total: none loaded
-            groups.loc[group, "action"] = "conflict"
+        if decision["reason"] is None:  # more than the total leaves: none loaded
+            groups.loc[group, "action"] = "exceeds"
     rep = rep.join(groups[["action", "first_line"]], on="group").drop(columns=["in_form", "in_total"])
 
     summed = _sum_groups(rep[(rep["action"] == "sum") & rep["part"]].drop(columns="part"))
@@ -523,6 +523,11 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> tuple[pd
     for line, first, value, group in extra[[LINE, "first_line", "value", "group"]].itertuples(index=False):
         findings.add("published-exact-duplicate", int(line), "value", value=value,
                      first_line=int(first), **keys[group])
+    for line, value, group in rep.loc[rep["action"] == "exceeds", [LINE, "value", "group"]].sort_values(
+            LINE).itertuples(index=False):
+        findings.add(OTHER_EXCEEDS, int(line), "value", value=value, rows=int(groups.loc[group, "rows"]),
+                     **keys[group], **{k: v for k, v in decisions[group].items()
+                                       if k not in ("reason", "kept_lines")})
     conflicts = rep[rep["action"] == "conflict"].sort_values(LINE)
     values_at_lines = {group: [{"value": v, "line": int(n)} for v, n in zip(g["value"], g[LINE])]
                        for group, g in conflicts.groupby("group")}
@@ -538,6 +543,7 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> tuple[pd
         summed_keys=int(action.get("sum", 0)),
         summed_rows=int(groups.loc[groups["action"] == "sum", "rows"].sum()),
         exact_duplicate_rows=int(len(extra)), conflicting_keys=int(action.get("conflict", 0)),
+        other_forms_exceeding_keys=int(action.get("exceeds", 0)),
         conflicting_rows=int(len(conflicts)), by_reason=dict(sorted(by_reason.items())))
 
 
@@ -579,14 +585,12 @@ def _sub_form_decisions(rows: pd.DataFrame, room: dict[tuple, int]) -> dict[int,
         # where a part is `<5`: 9 over 6 and <5)
         kept = next(([line] for line, low, _, _ in figures
                      if line in subtotals and smallest_sum <= low <= largest_sum), parts)
-        if limit is not None and smallest_sum > limit:
-            largest = next(((line, low) for line, low, _, _ in figures if low <= limit), None)
-            reason = SUM_SUB_FORMS_LARGEST if largest else None
-            parts = kept = [largest[0]] if largest else []
-            subtotals = []
+        stored_low = sum(low for line, low, _, _ in figures if line in kept)
+        if limit is not None and stored_low > limit:
+            reason, kept = None, []  # never a part larger than its total
         decisions[group] = {"reason": reason, "part_lines": sorted(parts),
                             "subtotal_lines": sorted(subtotals), "kept_lines": sorted(kept),
-                            "room": limit}
+                            "parts_sum": stored_low, "room": limit}
     return decisions
 
 
