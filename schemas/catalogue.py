@@ -217,8 +217,8 @@ _RULES = (
          "The export gives two figures for one cell; check the figure with the dataUNODC team."),
     Rule("published-other-forms-exceed-total", ERROR, "Other forms exceed their total",
          "The {rows} `Other forms of exploitation` rows of {cell_key} add up to at least "
-         "{parts_sum} (rows equal to the sum of others left out as subtotals), more than the "
-         "{room} the total leaves after the named forms; none of them was loaded.",
+         "{parts_sum} (rows equal to the sum of others left out as subtotals), more than their "
+         "total of {total}; none of them was loaded.",
          "The export repeats this cell without labels and its rows cannot all be parts: which "
          "figure is right cannot be told from the data. Check it with the dataUNODC team."),
     Rule("published-parts-exceed-total", WARNING, "Published parts exceed the total",

@@ -550,24 +550,24 @@ def _settle_repeated_keys(mapped: pd.DataFrame, findings: _Findings) -> tuple[pd
 FORM_KEY = ["table", "country", "year", "stage", "sex", "age"]
 
 
-def _room_for_other_forms(single: pd.DataFrame) -> dict[tuple, int]:
-    """The most `Other forms` can be for each cell: its total's upper bound less the smallest
-    figures of the named forms (absent rows count 0: the export drops zeros). Cells without a
-    published total are not in it."""
+def _room_for_other_forms(single: pd.DataFrame) -> dict[tuple, tuple[int, int]]:
+    """For each cell with a published total: the total's upper bound, and what it leaves for
+    `Other forms` after the smallest figures of the named forms (absent rows count 0: the
+    export drops zeros)."""
     totals = single[single["dimension"].eq("total") & single["form"].eq(cl.TOTAL)
-                    & single["other"].eq(cl.TOTAL)]
+                    & single["other"].eq(cl.TOTAL)].set_index(FORM_KEY)["count_max"]
     named = single[single["dimension"].eq("form") & ~single["form"].isin([cl.TOTAL, "other"])]
-    taken = named.groupby(FORM_KEY)["count_min"].sum()
-    room = totals.set_index(FORM_KEY)["count_max"].sub(taken, fill_value=0)
-    room = room[room.index.isin(totals.set_index(FORM_KEY).index)]
-    return {key: int(value) for key, value in room.items()}
+    room = totals.sub(named.groupby(FORM_KEY)["count_min"].sum(), fill_value=0)
+    return {key: (int(total), int(room[key])) for key, total in totals.items()}
 
 
 def _sub_form_decisions(rows: pd.DataFrame, room: dict[tuple, int]) -> dict[int, dict[str, Any]]:
     """For each repeated `Other forms` key: which rows are parts, which are subtotals (a row
-    whose figure is the sum of two or more other rows), checked against the room its total
-    leaves. As data: reason, part_lines, subtotal_lines, kept_lines (the rows the stored
-    figure is made of) and room (None: no total to check)."""
+    whose figure is the sum of two or more other rows). A figure larger than its total is not
+    stored (reason None). As data: reason, part_lines, subtotal_lines, kept_lines (the rows
+    the stored figure is made of), parts_sum (its lower bound), total and room (what the total
+    leaves after the named forms; None: no total to check; a figure above it is loaded and
+    reported by the parts-against-totals check, as published)."""
     decisions = {}
     for group, members in rows.groupby("group"):
         members = members.sort_values(["count_max", LINE], ascending=[False, True])
@@ -577,7 +577,7 @@ def _sub_form_decisions(rows: pd.DataFrame, room: dict[tuple, int]) -> dict[int,
                      and _is_sum_of_others(low, [(l2, lo, hi) for l2, lo, hi, _ in figures
                                                  if l2 != line])]
         parts = [line for line, *_ in figures if line not in subtotals]
-        limit = room.get(tuple(members.iloc[0][FORM_KEY]))
+        total, limit = room.get(tuple(members.iloc[0][FORM_KEY]), (None, None))
         reason = SUM_SUB_FORMS_SUBTOTALS if subtotals else SUM_SUB_FORMS
         smallest_sum = sum(low for line, low, _, _ in figures if line in parts)
         largest_sum = sum(high for line, _, high, _ in figures if line in parts)
@@ -586,11 +586,11 @@ def _sub_form_decisions(rows: pd.DataFrame, room: dict[tuple, int]) -> dict[int,
         kept = next(([line] for line, low, _, _ in figures
                      if line in subtotals and smallest_sum <= low <= largest_sum), parts)
         stored_low = sum(low for line, low, _, _ in figures if line in kept)
-        if limit is not None and stored_low > limit:
+        if total is not None and stored_low > total:
             reason, kept = None, []  # never a part larger than its total
         decisions[group] = {"reason": reason, "part_lines": sorted(parts),
                             "subtotal_lines": sorted(subtotals), "kept_lines": sorted(kept),
-                            "parts_sum": stored_low, "room": limit}
+                            "parts_sum": stored_low, "total": total, "room": limit}
     return decisions
 
 
