@@ -150,6 +150,9 @@ def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.d
     logger.info("%s: export of %s imported as %s: %d rows read, %d loaded, %d quarantined, "
                 "%.1f s", printable(name), export.export_date, outcome.import_id, stats.rows_read,
                 stats.rows_loaded, stats.rows_quarantined, seconds)
+    if outcome.withdrawn:  # data, listed in the result: country, year, pseudo-submission
+        logger.info("%s: %d country-years withdrawn (an export of the country no longer has "
+                    "them)", printable(name), len(outcome.withdrawn))
     resolution = {key: {k: v for k, v in asdict(item).items() if k != "unresolved"}
                   for key, item in (("citizenship", stats.citizenship),
                                     ("repatriation", stats.repatriation))}
