@@ -16,7 +16,7 @@ from transforms.dataunodc import (AGGREGATE, OTHER_EXCEEDS, SUM_SUB_FORMS, SUM_S
                                   prepare_export, read_export)
 from warehouse.dataunodc import load_export
 from warehouse.session import Warehouse
-from warehouse.snapshot import SHIPPED_POPULATION, read_population_file
+from warehouse.snapshot import SHIPPED_POPULATION, read_population_file, refresh_reference_tables
 
 HEADER = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category",
           "Sex", "Age", "Year", "Unit of measurement", "txtVALUE", "Source"]
@@ -243,7 +243,13 @@ def test_regional_aggregate_rows_are_reported_as_aggregates(tmp_path):
     assert (prepared.stats.rows_loaded, prepared.stats.rows_quarantined) == (1, 3)
 
 
-def test_the_shipped_population_covers_every_year_of_the_published_series():
+def test_the_shipped_population_covers_every_year_of_the_published_series(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    with Warehouse(db) as warehouse:
+        refresh_reference_tables(warehouse.connection)  # loads the shipped file
+    # a rate for 2003, the export's first year, has its denominator (World Bank: 64.9 million)
+    assert query(db, "SELECT population FROM population WHERE country = 'THA' AND year = 2003") \
+        == [(64_868_166,)]
     population = read_population_file(SHIPPED_POPULATION)
     assert population["year"].min() == 1960 and population["year"].max() == 2024
     per_country = population.groupby("country")["year"].agg(["min", "count"])
