@@ -245,6 +245,8 @@ def sql(
     """Run a read-only SQL query (or a standard query) against the analysts' snapshot."""
     import duckdb
 
+    import pandas as pd
+
     from reporting.query_output import table_cells, write_csv, write_json
     from warehouse.snapshot import NoSnapshot, existing_snapshot, use_as_of
     from warehouse.queries import load_query, parse_params, query_names, run_standard_query
@@ -286,8 +288,9 @@ def sql(
         write_json(frame, sys.stdout)
     else:
         table = Table()
-        for column in frame.columns:
-            table.add_column(escape(str(column)))
+        for column, dtype in zip(frame.columns, frame.dtypes):
+            numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+            table.add_column(escape(str(column)), justify="right" if numeric else "left")
         for row in table_cells(frame):
             table.add_row(*(escape(cell) for cell in row))
         console.print(table)
