@@ -142,6 +142,12 @@ def test_a_missing_warehouse_is_an_error_not_another_warehouses_snapshot(tmp_pat
     result = runner.invoke(app, ["sql", "SELECT 1", "--db", str(other)])
     assert result.exit_code == 1 and "glotip publish" in result.output and str(shared) in result.output
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == sorted(before)
+    # publishing writes the warehouse's own snapshot, and names the leftover without touching it
+    published = runner.invoke(app, ["publish", "--db", str(other)])
+    assert published.exit_code == 0 and "earlier layout" in published.output
+    assert str(shared) in published.output and shared.is_file()
+    assert analyst_snapshot.snapshot_path(other) == db.parent / "analyst" / "other" / analyst_snapshot.SNAPSHOT_NAME
+    assert runner.invoke(app, ["sql", "SELECT 1", "--db", str(other)]).exit_code == 0
 
 
 def test_import_published_republishes_the_snapshot(prefect_server, tmp_path):
