@@ -248,7 +248,7 @@ def sql(
     import pandas as pd
 
     from reporting.query_output import table_cells, write_csv, write_json
-    from warehouse.snapshot import NoSnapshot, existing_snapshot, use_as_of
+    from warehouse.snapshot import NoSnapshot, existing_snapshot, existing_warehouse, use_as_of
     from warehouse.queries import load_query, parse_params, query_names, run_standard_query
 
     if list_queries:
@@ -262,10 +262,7 @@ def sql(
         raise typer.Exit(2)
     db = Path(_settings(db=db).db)
     try:  # a missing warehouse is an error, never a reason to read some other file
-        source = db if live else existing_snapshot(db)
-        if not source.is_file():
-            raise NoSnapshot(f"no warehouse at {db}: check --db (or GLOTIP_DB / glotip.toml), "
-                             "or run `glotip ingest` first")
+        source = existing_warehouse(db) if live else existing_snapshot(db)
     except NoSnapshot as problem:
         console.print(f"[red]{_shown(str(problem)[:1].upper() + str(problem)[1:])}.[/red]", soft_wrap=True)
         raise typer.Exit(1)

@@ -272,14 +272,20 @@ class NoSnapshot(FileNotFoundError):
     """The warehouse, or its published snapshot, does not exist (a one-line message)."""
 
 
-def existing_snapshot(db_path: str | Path) -> Path:
-    """The published snapshot of the warehouse at `db_path`; `NoSnapshot` when the warehouse
-    itself is missing (a mistyped --db must not read some other warehouse's figures) or has
-    not been published yet."""
+def existing_warehouse(db_path: str | Path) -> Path:
+    """`db_path`, or `NoSnapshot` when no warehouse is there."""
     db_path = Path(db_path)
     if not db_path.is_file():
         raise NoSnapshot(f"no warehouse at {db_path}: check --db (or GLOTIP_DB / glotip.toml), "
                          "or run `glotip ingest` first")
+    return db_path
+
+
+def existing_snapshot(db_path: str | Path) -> Path:
+    """The published snapshot of the warehouse at `db_path`; `NoSnapshot` when the warehouse
+    itself is missing (a mistyped --db must not read some other warehouse's figures) or has
+    not been published yet."""
+    db_path = existing_warehouse(db_path)
     path = snapshot_path(db_path)
     if not path.is_file():
         leftovers = shared_layout_leftovers(db_path)
