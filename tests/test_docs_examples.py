@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```([\w+-]*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 GLOTIP_SQL = re.compile(r"^\s*(?:\S*/)?glotip\s+sql(?:\s|$)")
+DUCKDB_PROMPT = re.compile(r"^D\s+(.+)$")  # a query typed at the DuckDB command line's prompt
 # A python block is an example of reading the data when it opens the warehouse or snapshot.
 READS_DATA = re.compile(r"duckdb\.connect|open_snapshot")
 READS_FLOWS = re.compile(r"\bFROM\s+flows\b", re.IGNORECASE)
@@ -57,8 +58,12 @@ def examples() -> list[Example]:
                 found.append(Example(where, "python", body))
             else:
                 lines = body.replace("\\\n", " ").splitlines()  # continued lines are one command
-                found += [Example(f"{document.relative_to(ROOT)}:{first_line + number}", "command", line)
-                          for number, line in enumerate(lines) if GLOTIP_SQL.match(line)]
+                for number, line in enumerate(lines):
+                    where = f"{document.relative_to(ROOT)}:{first_line + number}"
+                    if GLOTIP_SQL.match(line):
+                        found.append(Example(where, "command", line))
+                    elif DUCKDB_PROMPT.match(line):
+                        found.append(Example(where, "sql", DUCKDB_PROMPT.match(line).group(1)))
     return found
 
 
