@@ -245,7 +245,10 @@ def sql(
     """Run a read-only SQL query (or a standard query) against the analysts' snapshot."""
     import duckdb
 
-    from warehouse.snapshot import snapshot_path, use_as_of
+    import pandas as pd
+
+    from reporting.query_output import table_cells, write_csv, write_json
+    from warehouse.snapshot import NoSnapshot, existing_snapshot, existing_warehouse, use_as_of
     from warehouse.queries import load_query, parse_params, query_names, run_standard_query
 
     if list_queries:
@@ -258,11 +261,11 @@ def sql(
         console.print("[red]Give either a SQL query or --query NAME.[/red]")
         raise typer.Exit(2)
     db = Path(_settings(db=db).db)
-    source = db if live else snapshot_path(db)
-    if not source.exists():
-        console.print(f"[red]No {'warehouse' if live else 'snapshot'} at {source}; run `glotip ingest` "
-                      f"(or `glotip publish`) first.[/red]")
-        raise typer.Exit(2)
+    try:  # a missing warehouse is an error, never a reason to read some other file
+        source = existing_warehouse(db) if live else existing_snapshot(db)
+    except NoSnapshot as problem:
+        console.print(f"[red]{_shown(str(problem)[:1].upper() + str(problem)[1:])}.[/red]", soft_wrap=True)
+        raise typer.Exit(1)
     try:
         with duckdb.connect(str(source), read_only=True) as connection:
             if as_of:
@@ -274,21 +277,21 @@ def sql(
     except (duckdb.Error, KeyError, ValueError) as problem:
         console.print(f"[red]{type(problem).__name__}: {problem}[/red]")
         raise typer.Exit(1)
-    if format == "csv":  # a CSV is opened in a spreadsheet: text that it would run is made inert
-        from reporting.safe import neutralise_frame
-
-        neutralise_frame(frame).to_csv(sys.stdout, index=False)
+    # One text for a missing value, whole numbers as integers, shares and rates rounded
+    # (reporting/query_output.py); the CSV is inert in a spreadsheet.
+    if format == "csv":
+        write_csv(frame, sys.stdout)
     elif format == "json":
-        sys.stdout.write(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")),
-                                    indent=2, ensure_ascii=False) + "\n")
+        write_json(frame, sys.stdout)
     else:
         table = Table()
-        for column in frame.columns:
-            table.add_column(str(column))
-        for row in frame.itertuples(index=False):
-            table.add_row(*("" if v is None else escape(str(v)) for v in row))
+        for column, dtype in zip(frame.columns, frame.dtypes):
+            numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+            table.add_column(escape(str(column)), justify="right" if numeric else "left")
+        for row in table_cells(frame):
+            table.add_row(*(escape(cell) for cell in row))
         console.print(table)
-        console.print(f"{len(frame)} rows")
+        console.print(f"{len(frame)} {'row' if len(frame) == 1 else 'rows'}")
 
 
 @app.command()
@@ -327,6 +330,7 @@ def publish(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     from pipeline.submission import WAREHOUSE_ERRORS, warehouse_problem
     from warehouse.session import Warehouse
     from warehouse.snapshot import publish as publish_for_analysts
+    from warehouse.snapshot import shared_layout_leftovers
 
     db = Path(_settings(db=db).db)
     if not db.exists():
@@ -338,6 +342,11 @@ def publish(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
         console.print(f"[red]Not published: {_shown(warehouse_problem(problem, db))}[/red]")
         raise typer.Exit(1)
     console.print(f"Snapshot: {published['snapshot']}\nParquet: {published['parquet']}")
+    leftovers = shared_layout_leftovers(db)
+    if leftovers:  # not ours to remove: nothing says which warehouse they were made from
+        console.print(f"[yellow]Left from the earlier layout, shared by every warehouse of the "
+                      f"folder, and no longer read or updated: {', '.join(_shown(str(path)) for path in leftovers)}; "
+                      f"remove them once nobody reads them.[/yellow]", soft_wrap=True)
 
 
 def _change_reference_data(db: Optional[Path], change) -> str:
@@ -575,10 +584,12 @@ def import_published(
     result = run_import(str(file), settings.db, settings.reports, export_date=date, force=force)
     elapsed = time.perf_counter() - started
     status = result["status"]
+    unpublished = "published" in result and result["published"] is None
     if status != "loaded":
         style = "dim" if status == "duplicate" else "red"
         console.print(f"[{style}]{_shown(file.name)}: {status}[/{style}]: {_shown(result['note'])}")
-        raise typer.Exit(0 if status == "duplicate" else 1)
+        _say_unpublished(unpublished)
+        raise typer.Exit(0 if status == "duplicate" and not unpublished else 1)
     table = Table(title=f"Import of {_shown(file.name)} (export of {result['export_date']}) as "
                         f"{result['import_id']} into {db}")
     table.add_column("what")
@@ -605,6 +616,18 @@ def import_published(
                   f"in the published data: {result['parts_exceed_total']:,}")
     console.print(f"{result['submissions']} country pseudo-submissions; import {result['seconds']:.1f} s "
                   f"(command {elapsed:.1f} s, with Prefect's start). Report: {result['report']}/report.html")
+    if not unpublished:
+        console.print(f"Analysts' snapshot republished: {result['published']['snapshot']}")
+    _say_unpublished(unpublished)
+    if unpublished:
+        raise typer.Exit(1)
+
+
+def _say_unpublished(unpublished: bool) -> None:
+    if unpublished:
+        console.print("[red]The analysts' snapshot was not republished (see the log above); it "
+                      "still shows the figures from before. Once the cause is fixed, run "
+                      "`glotip publish`.[/red]")
 
 
 if __name__ == "__main__":

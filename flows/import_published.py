@@ -30,6 +30,7 @@ from transforms.inbox import IngestionAlreadyRunning, IngestionLock
 from transforms.dataunodc import ExportError, ExportFile, PreparedExport, prepare_export, read_export
 from transforms.readers import sha256_of
 from warehouse import dataunodc as loader
+from warehouse import snapshot
 from warehouse.load import now
 from warehouse.session import Warehouse
 
@@ -70,6 +71,12 @@ def load_task(warehouse: Warehouse, prepared: PreparedExport, force: bool, run_i
         raise
 
 
+@task(name="publish-for-analysts", cache_policy=NO_CACHE)
+def publish_task(db_path: str) -> dict[str, str]:
+    """Read-only snapshot and Parquet files for analysts (warehouse/snapshot.py)."""
+    return snapshot.publish(Warehouse(db_path))
+
+
 @task(name="report-export", cache_policy=NO_CACHE)
 def report_task(report_dir: str, prepared: PreparedExport, outcome: loader.ImportOutcome,
                 seconds: float) -> str:
@@ -79,7 +86,8 @@ def report_task(report_dir: str, prepared: PreparedExport, outcome: loader.Impor
 @flow(name="import_published", log_prints=True)
 def import_published(file: str, db_path: str, reports_dir: str, export_date: dt.date | None = None,
                      force: bool = False) -> dict:
-    """Import one dataUNODC GLOTIP export (.xlsx or .csv) into the warehouse at `db_path`.
+    """Import one dataUNODC GLOTIP export (.xlsx or .csv) into the warehouse at `db_path`,
+    then republish the analysts' snapshot (also when the warehouse has none yet).
 
     It takes the ingestion lock like an ingestion run: started during one (or during another
     import), it ends at once with a clear message and changes nothing."""
@@ -100,9 +108,27 @@ def import_published(file: str, db_path: str, reports_dir: str, export_date: dt.
                 message = f"{warehouse_problem(problem, db_path)}; nothing was imported"
                 logger.error("%s: %s", printable(name), printable(message))
                 return {"file_name": name, "import_id": None, "status": "failed", "note": message}
-            return _import(file, warehouse, reports_dir, export_date, force)
+            result = _import(file, warehouse, reports_dir, export_date, force)
+        # the session is closed (checkpointed): the snapshot copies a complete file
+        if result["status"] == "loaded" or not snapshot.snapshot_path(db_path).is_file():
+            result["published"] = _publish(db_path)
+        return result
     finally:
         lock.release()
+
+
+def _publish(db_path: str) -> dict[str, str] | None:
+    """Republish the analysts' snapshot and Parquet files, as an ingestion run does: without
+    it `glotip sql` would serve the figures from before the import (or none). A failure leaves
+    the import standing and the last snapshot in place; None tells the caller."""
+    logger = get_run_logger()
+    try:
+        published = publish_task(db_path)
+    except Exception as problem:  # noqa: BLE001 - the import stands; analysts keep the last snapshot
+        logger.error("publishing the analysts' snapshot failed: %s", printable(str(problem)))
+        return None
+    logger.info("published for analysts: %s", published)
+    return published
 
 
 def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.date | None,

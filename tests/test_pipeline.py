@@ -102,11 +102,12 @@ def test_every_command_reads_the_same_settings(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GLOTIP_DB", str(tmp_path / "elsewhere" / "w.duckdb"))
     runner = CliRunner()
-    for command in (["sql", "select 1"], ["publish"], ["report", "--year", "2022"]):
+    # a missing warehouse: `sql` fails (exit 1: it must not read another), the others exit 2
+    for command, code in ((["sql", "select 1"], 1), (["publish"], 2), (["report", "--year", "2022"], 2)):
         result = runner.invoke(app, command)
-        assert result.exit_code == 2 and "elsewhere" in result.output, (command, result.output)
+        assert result.exit_code == code and "elsewhere" in result.output, (command, result.output)
     flagged = runner.invoke(app, ["sql", "select 1", "--db", "var/glotip.duckdb"])
-    assert flagged.exit_code == 2 and "elsewhere" not in flagged.output
+    assert flagged.exit_code == 1 and "elsewhere" not in flagged.output
     assert not any(tmp_path.iterdir())  # nothing written by commands that found nothing
 
 
