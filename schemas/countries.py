@@ -46,6 +46,7 @@ CLDR_ALT_CSV = REFERENCE_DIR / "country_names_cldr_alt.csv"
 CLDR_LOCALES = ("ar", "zh", "zh_Hant", "en", "fr", "ru", "es")
 UN_TRANSLATION_LANGUAGES = ("ar", "ru", "zh_CN", "zh_TW", "zh_HK")
 CHINESE_PERSON = "\u4eba"  # 人
+DEMONYMS_CSV = REFERENCE_DIR / "country_demonyms.csv"
 
 # Texts that name no country but a relation to the detecting country (normalised form).
 KEYWORD_KINDS = {
@@ -285,6 +286,7 @@ def _index() -> dict[str, _Match]:
     submission of codes or English names never loads CLDR's data)."""
     index = dict(_earlier_index())
     _claim(index, _un_language_tiers())
+    _claim(index, [_demonym_tier()])
     return index
 
 
@@ -376,6 +378,188 @@ def _un_language_tiers() -> tuple[_Tier, _Tier]:
     return names, short
 
 
+# ---------------------------------------------------------------- demonyms
+
+@cache
+def _demonyms() -> pd.DataFrame:
+    return pd.read_csv(DEMONYMS_CSV, dtype=str, keep_default_na=False)
+
+
+# Regular inflections of a masculine singular adjective (accents already removed), longest
+# ending first: (ending, replacements). Only the last word inflects ("sud-africain").
+_INFLECTIONS = {
+    "es": (("es", ("esa", "eses", "esas")), ("an", ("ana", "anes", "anas")),
+           ("o", ("a", "os", "as")), ("a", ("as",)), ("e", ("es",)),
+           ("i", ("ies", "is")), ("u", ("ues", "us")), ("l", ("la", "les", "las")),
+           ("on", ("ona", "ones", "onas"))),
+    "fr": (("ien", ("ienne", "iens", "iennes")), ("en", ("enne", "ens", "ennes")),
+           ("ais", ("aise", "aises")), ("ois", ("oise", "oises")),
+           ("ain", ("aine", "ains", "aines")), ("in", ("ine", "ins", "ines")),
+           ("an", ("ane", "ans", "anes")), ("e", ("es",)), ("ol", ("ole", "ols", "oles"))),
+    "en": (("ese", ()), ("sh", ()), ("ch", ()), ("ss", ()), ("", ("s",))),
+}
+
+
+def demonym_forms(demonym: str, language: str) -> list[str]:
+    """The demonym and its regular feminine and plural forms ("boliviano" -> "boliviana",
+    "bolivianos", "bolivianas"; "nigérian" -> "nigériane", "nigérians", "nigérianes"). Forms
+    are matching keys (normalised); irregular forms are listed in the table themselves."""
+    key = normalise_name(demonym)
+    head, _, last = key.rpartition(" ")
+    for ending, replacements in _INFLECTIONS.get(language, ()):
+        if last.endswith(ending):
+            stem = last[: len(last) - len(ending)]
+            return [key] + [f"{head} {stem}{end}".strip() for end in replacements]
+    return [key]
+
+
+DERIVED_DEMONYM = "demonym-form"  # method of a form derived by rule, not written in the table
+
+
+def _demonym_tier() -> _Tier:
+    """Demonyms and adjectives in English, Spanish and French (reference/country_demonyms.csv)
+    with their regular inflections. A form shared by two countries is ambiguous."""
+    tier = _Tier()
+    for row in _demonyms().itertuples(index=False):
+        base, *inflected = demonym_forms(row.demonym, row.language)
+        tier.add(base, row.iso3, f"demonym:{row.language}")
+        for form in inflected:
+            tier.add(form, row.iso3, f"{DERIVED_DEMONYM}:{row.language}")
+    return tier
+
+
+# ---------------------------------------------------------------- generalising fallbacks
+# Tried only for a text that no name, alias, code or repair matched, so they cannot change
+# what any text resolved to before.
+
+# Abbreviations of formal names (World Bank, UN, ISO short forms) written out, and words that
+# the languages spell differently folded to one, on both sides of the comparison.
+_LOOSE_WORDS = {
+    "rep": "republic", "repub": "republic", "republica": "republic", "republique": "republic",
+    "dem": "democratic", "democratica": "democratic", "democratique": "democratic",
+    "fed": "federal", "federated": "federal", "federation": "federal", "federative": "federal",
+    "sts": "states", "is": "island", "isl": "island", "isls": "island", "islands": "island",
+    "islas": "island", "isla": "island", "iles": "island", "ile": "island",
+    "ste": "saint", "sainte": "saint", "san": "saint", "santa": "saint", "sta": "saint",
+    "peoples": "people", "popular": "people", "utd": "united",
+}
+_LOOSE_PHRASES = {
+    "u s a": "united states america", "usa": "united states america", "u s": "united states",
+    "us": "united states", "u k": "united kingdom", "uk": "united kingdom",
+    "pdr": "people democratic republic", "rb": "bolivarian republic",
+    "sar": "special administrative region",
+}
+_LOOSE_PHRASE = re.compile(r"\b(" + "|".join(sorted(_LOOSE_PHRASES, key=len, reverse=True))
+                           + r")\b")
+# Words that carry no name: articles and prepositions of en/es/fr/it/pt, and the words that
+# say a text is about citizens ("Romanian citizens", "ciudadanos de Bolivia").
+_LOOSE_STOPWORDS = frozenset(
+    "of the and de del la las los le les el du des d l y et da do dos das e "
+    "citizen citizens national nationals nationality ciudadano ciudadanos ciudadana ciudadanas "
+    "nacional nacionales nacionalidad ressortissant ressortissants ressortissante "
+    "ressortissantes nationalite".split())
+
+
+def loose_key(key: str) -> str:
+    """A normalised key with abbreviations written out, spelling variants folded, articles
+    dropped and words sorted: "korea rep" and "republic of korea" both give "korea republic"."""
+    expanded = _LOOSE_PHRASE.sub(lambda match: _LOOSE_PHRASES[match.group(1)], key)
+    words = {_LOOSE_WORDS.get(word, word) for word in expanded.split()}
+    return " ".join(sorted(w for w in words if len(w) > 1 and w not in _LOOSE_STOPWORDS))
+
+
+def _target(match: _Match) -> tuple[str, ...]:
+    """What a key stands for: one country or keyword kind, or an ambiguity's candidates."""
+    if match.method == "ambiguous":
+        return match.candidates
+    return (match.iso3 or match.kind,) if match.kind != "unresolved" else ()
+
+
+@cache
+def _loose_index() -> dict[str, frozenset[str]]:
+    """loose_key -> the countries (or keyword kinds) its keys stand for."""
+    loose: dict[str, set[str]] = {}
+    for key, match in _index().items():
+        targets = _target(match)
+        if targets and (lk := loose_key(key)):
+            loose.setdefault(lk, set()).update(targets)
+    return {key: frozenset(targets) for key, targets in loose.items()}
+
+
+def _as_match(targets: Iterable[str], method: str) -> _Match:
+    targets = sorted(set(targets))
+    if len(targets) != 1:
+        return _Match("unresolved", None, "ambiguous", tuple(targets))
+    [target] = targets
+    if target in country_codes():
+        return _Match("country", target, method)
+    return _Match(target, None, method)
+
+
+def _loose(text: str) -> _Match | None:
+    """The text's loose key equals a known one ("Korea, Rep.", "St Vincent & Grenadines"), or
+    its words (two at least) are part of the names of one country only ("Dem. Rep. Congo")."""
+    words = loose_key(normalise_name(text))
+    if not words or not words.isascii():
+        return None
+    loose = _loose_index()
+    if words in loose:
+        return _as_match(loose[words], "loose-name")
+    wanted = set(words.split())
+    if len(wanted) < 2:
+        return None
+    targets = {target for key, found in loose.items() if wanted <= set(key.split())
+               for target in found}
+    # words that several countries' names share ("republic democratic") name none of them
+    return _as_match(targets, "partial-name") if 0 < len(targets) <= 3 else None
+
+
+# Fuzzy matching: a misspelt text ("Columbia", "Nigerai") takes the country of the most similar
+# known name only when the similarity clears FUZZY_MIN_SCORE and beats every other country's
+# best by FUZZY_MARGIN; texts shorter than FUZZY_MIN_LENGTH are never fuzzy-matched (one
+# letter changes a short name into another country's: "Mali"/"Malí"/"Bali", "Niger"/"Nigeria").
+FUZZY_MIN_LENGTH = 6
+FUZZY_MIN_SCORE = 0.88
+FUZZY_MARGIN = 0.08
+
+
+@cache
+def _fuzzy_keys() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Latin-script keys (names, aliases, demonyms, keywords) and what they stand for. Forms
+    derived by rule are left out: a misspelling is measured against what people write, and a
+    plural one letter from a region ("americans"/"americas") must not pull it in."""
+    return tuple((key, targets) for key, match in _index().items()
+                 if key.isascii() and not match.method.startswith(DERIVED_DEMONYM)
+                 and (targets := _target(match)))
+
+
+def _fuzzy(text: str) -> _Match | None:
+    from difflib import SequenceMatcher  # standard library; used only for misspellings
+
+    key = normalise_name(text)
+    if len(key.replace(" ", "")) < FUZZY_MIN_LENGTH or not key.isascii() or any(
+            ch.isdigit() for ch in key):
+        return None
+    best: dict[str, float] = {}  # target -> its best score
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(key)
+    for known, targets in _fuzzy_keys():
+        if abs(len(known) - len(key)) > len(key) * (1 - FUZZY_MIN_SCORE) * 2:
+            continue  # too different in length to reach the minimum score
+        matcher.set_seq1(known)
+        if matcher.real_quick_ratio() < FUZZY_MIN_SCORE or matcher.quick_ratio() < FUZZY_MIN_SCORE:
+            continue
+        score = matcher.ratio()
+        # an ambiguous key scores for all its candidates, so it can only cause a refusal
+        for target in targets:
+            best[target] = max(best.get(target, 0.0), score)
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < FUZZY_MIN_SCORE:
+        return None
+    close = [target for target, score in ranked if score > ranked[0][1] - FUZZY_MARGIN]
+    return _as_match(close, "fuzzy")
+
+
 @cache
 def _iso2_to_iso3() -> dict[str, str]:
     return dict(zip(_countries()["iso2"], _countries()["iso3"]))
@@ -438,6 +622,8 @@ def _resolve_text(text: str) -> _Match:
                 break
     if match is None and "\ufffd" in text:
         match = _wildcard(text)
+    if match is None:
+        match = _loose(text) or _fuzzy(text)
     return match or _Match("unresolved", None, "none")
 
 
