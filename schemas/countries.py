@@ -395,7 +395,8 @@ _INFLECTIONS = {
     "fr": (("ien", ("ienne", "iens", "iennes")), ("en", ("enne", "ens", "ennes")),
            ("ais", ("aise", "aises")), ("ois", ("oise", "oises")),
            ("ain", ("aine", "ains", "aines")), ("in", ("ine", "ins", "ines")),
-           ("an", ("ane", "ans", "anes")), ("e", ("es",)), ("ol", ("ole", "ols", "oles"))),
+           ("an", ("ane", "ans", "anes")), ("e", ("es",)), ("s", ("se", "ses")),
+           ("", ("e", "s", "es"))),
     "en": (("ese", ()), ("sh", ()), ("ch", ()), ("ss", ()), ("", ("s",))),
 }
 
@@ -514,50 +515,93 @@ def _loose(text: str) -> _Match | None:
     return _as_match(targets, "partial-name") if 0 < len(targets) <= 3 else None
 
 
-# Fuzzy matching: a misspelt text ("Columbia", "Nigerai") takes the country of the most similar
-# known name only when the similarity clears FUZZY_MIN_SCORE and beats every other country's
-# best by FUZZY_MARGIN; texts shorter than FUZZY_MIN_LENGTH are never fuzzy-matched (one
-# letter changes a short name into another country's: "Mali"/"Malí"/"Bali", "Niger"/"Nigeria").
-FUZZY_MIN_LENGTH = 6
-FUZZY_MIN_SCORE = 0.88
-FUZZY_MARGIN = 0.08
+# Fuzzy matching: a misspelt text ("Guatamala", "Ukriane") takes the country of the nearest
+# known name, by edit distance (insertions, deletions, substitutions and swaps of neighbouring
+# letters), word by word, so that one word cannot stand in for another ("South America" is not
+# "South Africa"). A word of fewer than 4 letters must match exactly, one of 4 to 8 letters may
+# differ by one edit, a longer one by two; the text by two at most. The nearest country is
+# taken only if every other country (or keyword) is at least one edit further; otherwise the
+# text is refused as ambiguous. Texts of fewer than FUZZY_MIN_LETTERS letters are never
+# fuzzy-matched: one letter turns a short name into another ("Mali"/"Bali", "Niger"/"Nigeria").
+FUZZY_MIN_LETTERS = 6
+FUZZY_MAX_EDITS = 2
+
+
+def _allowed_edits(word: str) -> int:
+    return 0 if len(word) < 4 else 1 if len(word) < 9 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance between a and b (a swap of neighbours is one edit);
+    any value above `limit` is returned as limit + 1 (the search stops early)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            cost = char_a != char_b
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
 
 
 @cache
-def _fuzzy_keys() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Latin-script keys (names, aliases, demonyms, keywords) and what they stand for. Forms
-    derived by rule are left out: a misspelling is measured against what people write, and a
-    plural one letter from a region ("americans"/"americas") must not pull it in."""
-    return tuple((key, targets) for key, match in _index().items()
-                 if key.isascii() and not match.method.startswith(DERIVED_DEMONYM)
-                 and (targets := _target(match)))
+def _fuzzy_keys() -> dict[int, tuple[tuple[tuple[str, ...], tuple[str, ...], bool], ...]]:
+    """Latin-script keys (names, aliases, demonyms, keywords) by number of words: the words,
+    what they stand for, and whether the key may be the match. Demonyms may not: their forms
+    differ from each other and from region words by one letter ("american"/"americas",
+    "nigerian"/"nigerien"), so they only count as rivals that make a text ambiguous."""
+    keys: dict[int, list] = {}
+    for key, match in _index().items():
+        if key.isascii() and (targets := _target(match)):
+            words = tuple(key.split())
+            keys.setdefault(len(words), []).append(
+                (words, targets, not match.method.startswith("demonym")))
+    return {count: tuple(entries) for count, entries in keys.items()}
+
+
+def _word_edits(words: tuple[str, ...], known: tuple[str, ...]) -> int:
+    """Edits between two texts of as many words, or FUZZY_MAX_EDITS + 1 if a word differs
+    by more than its length allows."""
+    total = 0
+    for word, other in zip(words, known):
+        if word != other:
+            allowed = _allowed_edits(word)
+            edits = edit_distance(word, other, allowed)
+            total += edits
+            if edits > allowed or total > FUZZY_MAX_EDITS:
+                return FUZZY_MAX_EDITS + 1
+    return total
 
 
 def _fuzzy(text: str) -> _Match | None:
-    from difflib import SequenceMatcher  # standard library; used only for misspellings
-
     key = normalise_name(text)
-    if len(key.replace(" ", "")) < FUZZY_MIN_LENGTH or not key.isascii() or any(
+    if len(key.replace(" ", "")) < FUZZY_MIN_LETTERS or not key.isascii() or any(
             ch.isdigit() for ch in key):
         return None
-    best: dict[str, float] = {}  # target -> its best score
-    matcher = SequenceMatcher(autojunk=False)
-    matcher.set_seq2(key)
-    for known, targets in _fuzzy_keys():
-        if abs(len(known) - len(key)) > len(key) * (1 - FUZZY_MIN_SCORE) * 2:
-            continue  # too different in length to reach the minimum score
-        matcher.set_seq1(known)
-        if matcher.real_quick_ratio() < FUZZY_MIN_SCORE or matcher.quick_ratio() < FUZZY_MIN_SCORE:
-            continue
-        score = matcher.ratio()
-        # an ambiguous key scores for all its candidates, so it can only cause a refusal
-        for target in targets:
-            best[target] = max(best.get(target, 0.0), score)
-    ranked = sorted(best.items(), key=lambda item: -item[1])
-    if not ranked or ranked[0][1] < FUZZY_MIN_SCORE:
+    words = tuple(key.split())
+    nearest: dict[str, tuple[int, bool]] = {}  # target -> fewest edits, by a key that may win
+    for known, targets, may_win in _fuzzy_keys().get(len(words), ()):
+        edits = _word_edits(words, known)
+        if edits <= FUZZY_MAX_EDITS:
+            # an ambiguous key counts for all its candidates, so it can only cause a refusal
+            for target in targets:  # fewest edits first; at equal edits, a key that may win
+                found = (edits, may_win)
+                nearest[target] = min(nearest.get(target, found), found,
+                                      key=lambda pair: (pair[0], not pair[1]))
+    if not nearest:
         return None
-    close = [target for target, score in ranked if score > ranked[0][1] - FUZZY_MARGIN]
-    return _as_match(close, "fuzzy")
+    fewest = min(edits for edits, _ in nearest.values())
+    closest = [target for target, (edits, _) in nearest.items() if edits == fewest]
+    if len(closest) == 1 and not nearest[closest[0]][1]:
+        return None  # only a demonym is that close: not enough to name the country
+    return _as_match(closest, "fuzzy")
 
 
 @cache
