@@ -5,12 +5,15 @@ repatriation) in free text: English, Spanish and French names, demonyms, upper c
 "Nationals", "Unknown", "Abroad"; a translated template comes back with names in its own
 language and script (مصر, 埃及, Египет). `resolve_country` maps such a text to an ISO3 code or
 says why it cannot, and never guesses: a text that could mean two countries stays unresolved,
-with the candidates it could mean.
+with the candidates it could mean. Texts that no name matches exactly go on to demonyms (en, es,
+fr, with regular inflections), loose names (abbreviations written out, word order, articles)
+and fuzzy matching with a safety margin; these come last, so they change no earlier result.
 
 Reference data (see reference/SOURCES.md): reference/countries.csv (one row per ISO 3166-1
 country/area), reference/country_aliases.csv (curated texts the names tables miss),
 reference/country_names_cldr_alt.csv (CLDR's short and variant names, which Babel does not
-ship); at run time also CLDR's territory names (Babel) and pycountry's translations.
+ship), reference/country_demonyms.csv (demonyms: neither CLDR nor pycountry has them); at run
+time also CLDR's territory names (Babel) and pycountry's translations.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pycountry
 __all__ = [
     "CountryResolution", "COUNTRY_CODES", "country_codes", "load_countries", "load_aliases",
     "normalise_name", "resolve_country", "resolve_many", "country_name", "ambiguity",
+    "demonym_forms", "loose_key", "edit_distance",
 ]
 
 REFERENCE_DIR = Path(__file__).with_name("reference")
