@@ -21,6 +21,7 @@ from __future__ import annotations
 import gettext
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -467,9 +468,10 @@ _LOOSE_STOPWORDS = frozenset(
 
 def loose_key(key: str) -> str:
     """A normalised key with abbreviations written out, spelling variants folded, articles
-    dropped and words sorted: "korea rep" and "republic of korea" both give "korea republic"."""
+    dropped and words sorted: "korea rep" and "republic of korea" both give "korea republic".
+    A repeated word stays repeated: "Guinea and Guinea-Bissau" names two countries."""
     expanded = _LOOSE_PHRASE.sub(lambda match: _LOOSE_PHRASES[match.group(1)], key)
-    words = {_LOOSE_WORDS.get(word, word) for word in expanded.split()}
+    words = [_LOOSE_WORDS.get(word, word) for word in expanded.split()]
     return " ".join(sorted(w for w in words if len(w) > 1 and w not in _LOOSE_STOPWORDS))
 
 
@@ -491,6 +493,12 @@ def _loose_index() -> dict[str, frozenset[str]]:
     return {key: frozenset(targets) for key, targets in loose.items()}
 
 
+@cache
+def _loose_words() -> tuple[tuple[Counter, frozenset[str]], ...]:
+    """The words of each loose key (with their counts) and what the key stands for."""
+    return tuple((Counter(key.split()), targets) for key, targets in _loose_index().items())
+
+
 def _as_match(targets: Iterable[str], method: str) -> _Match:
     targets = sorted(set(targets))
     if len(targets) != 1:
@@ -510,10 +518,10 @@ def _loose(text: str) -> _Match | None:
     loose = _loose_index()
     if words in loose:
         return _as_match(loose[words], "loose-name")
-    wanted = set(words.split())
-    if len(wanted) < 2:
+    wanted = Counter(words.split())
+    if wanted.total() < 2:
         return None
-    targets = {target for key, found in loose.items() if wanted <= set(key.split())
+    targets = {target for known, found in _loose_words() if wanted <= known
                for target in found}
     # words that several countries' names share ("republic democratic") name none of them
     return _as_match(targets, "partial-name") if 0 < len(targets) <= 3 else None
