@@ -5,12 +5,15 @@ repatriation) in free text: English, Spanish and French names, demonyms, upper c
 "Nationals", "Unknown", "Abroad"; a translated template comes back with names in its own
 language and script (مصر, 埃及, Египет). `resolve_country` maps such a text to an ISO3 code or
 says why it cannot, and never guesses: a text that could mean two countries stays unresolved,
-with the candidates it could mean.
+with the candidates it could mean. Texts that no name matches exactly go on to demonyms (en, es,
+fr, with regular inflections), loose names (abbreviations written out, word order, articles)
+and fuzzy matching with a safety margin; these come last, so they change no earlier result.
 
 Reference data (see reference/SOURCES.md): reference/countries.csv (one row per ISO 3166-1
 country/area), reference/country_aliases.csv (curated texts the names tables miss),
 reference/country_names_cldr_alt.csv (CLDR's short and variant names, which Babel does not
-ship); at run time also CLDR's territory names (Babel) and pycountry's translations.
+ship), reference/country_demonyms.csv (demonyms: neither CLDR nor pycountry has them); at run
+time also CLDR's territory names (Babel) and pycountry's translations.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import gettext
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +33,7 @@ import pycountry
 __all__ = [
     "CountryResolution", "COUNTRY_CODES", "country_codes", "load_countries", "load_aliases",
     "normalise_name", "resolve_country", "resolve_many", "country_name", "ambiguity",
+    "demonym_forms", "loose_key", "edit_distance",
 ]
 
 REFERENCE_DIR = Path(__file__).with_name("reference")
@@ -46,6 +51,7 @@ CLDR_ALT_CSV = REFERENCE_DIR / "country_names_cldr_alt.csv"
 CLDR_LOCALES = ("ar", "zh", "zh_Hant", "en", "fr", "ru", "es")
 UN_TRANSLATION_LANGUAGES = ("ar", "ru", "zh_CN", "zh_TW", "zh_HK")
 CHINESE_PERSON = "\u4eba"  # 人
+DEMONYMS_CSV = REFERENCE_DIR / "country_demonyms.csv"
 
 # Texts that name no country but a relation to the detecting country (normalised form).
 KEYWORD_KINDS = {
@@ -285,6 +291,7 @@ def _index() -> dict[str, _Match]:
     submission of codes or English names never loads CLDR's data)."""
     index = dict(_earlier_index())
     _claim(index, _un_language_tiers())
+    _claim(index, [_demonym_tier()])
     return index
 
 
@@ -376,6 +383,239 @@ def _un_language_tiers() -> tuple[_Tier, _Tier]:
     return names, short
 
 
+# ---------------------------------------------------------------- demonyms
+
+@cache
+def _demonyms() -> pd.DataFrame:
+    return pd.read_csv(DEMONYMS_CSV, dtype=str, keep_default_na=False)
+
+
+# Regular inflections of a masculine singular adjective (accents already removed), longest
+# ending first: (ending, replacements). Only the last word inflects ("sud-africain").
+_INFLECTIONS = {
+    "es": (("es", ("esa", "eses", "esas")), ("an", ("ana", "anes", "anas")),
+           ("o", ("a", "os", "as")), ("a", ("as",)), ("e", ("es",)),
+           ("i", ("ies", "is")), ("u", ("ues", "us")), ("l", ("la", "les", "las")),
+           ("on", ("ona", "ones", "onas"))),
+    "fr": (("ien", ("ienne", "iens", "iennes")), ("en", ("enne", "ens", "ennes")),
+           ("ais", ("aise", "aises")), ("ois", ("oise", "oises")),
+           ("ain", ("aine", "ains", "aines")), ("in", ("ine", "ins", "ines")),
+           ("an", ("ane", "ans", "anes")), ("e", ("es",)), ("s", ("se", "ses")),
+           ("", ("e", "s", "es"))),
+    "en": (("ese", ()), ("sh", ()), ("ch", ()), ("ss", ()), ("", ("s",))),
+}
+
+
+def demonym_forms(demonym: str, language: str) -> list[str]:
+    """The demonym and its regular feminine and plural forms ("boliviano" -> "boliviana",
+    "bolivianos", "bolivianas"; "nigérian" -> "nigériane", "nigérians", "nigérianes"). Forms
+    are matching keys (normalised); irregular forms are listed in the table themselves."""
+    key = normalise_name(demonym)
+    head, _, last = key.rpartition(" ")
+    for ending, replacements in _INFLECTIONS.get(language, ()):
+        if last.endswith(ending):
+            stem = last[: len(last) - len(ending)]
+            return [key] + [f"{head} {stem}{end}".strip() for end in replacements]
+    return [key]
+
+
+DERIVED_DEMONYM = "demonym-form"  # method of a form derived by rule, not written in the table
+
+
+def _demonym_tier() -> _Tier:
+    """Demonyms and adjectives in English, Spanish and French (reference/country_demonyms.csv)
+    with their regular inflections. A form shared by two countries is ambiguous."""
+    tier = _Tier()
+    for row in _demonyms().itertuples(index=False):
+        base, *inflected = demonym_forms(row.demonym, row.language)
+        tier.add(base, row.iso3, f"demonym:{row.language}")
+        for form in inflected:
+            tier.add(form, row.iso3, f"{DERIVED_DEMONYM}:{row.language}")
+    return tier
+
+
+# ---------------------------------------------------------------- generalising fallbacks
+# Tried only for a text that no name, alias, code or repair matched, so they cannot change
+# what any text resolved to before.
+
+# Abbreviations of formal names (World Bank, UN, ISO short forms) written out, and words that
+# the languages spell differently folded to one, on both sides of the comparison.
+_LOOSE_WORDS = {
+    "rep": "republic", "repub": "republic", "republica": "republic", "republique": "republic",
+    "dem": "democratic", "democratica": "democratic", "democratique": "democratic",
+    "fed": "federal", "federated": "federal", "federation": "federal", "federative": "federal",
+    "sts": "states", "is": "island", "isl": "island", "isls": "island", "islands": "island",
+    "islas": "island", "isla": "island", "iles": "island", "ile": "island",
+    "ste": "saint", "sainte": "saint", "san": "saint", "santa": "saint", "sta": "saint",
+    "peoples": "people", "popular": "people", "utd": "united",
+}
+_LOOSE_PHRASES = {
+    "u s a": "united states america", "usa": "united states america", "u s": "united states",
+    "us": "united states", "u k": "united kingdom", "uk": "united kingdom",
+    "pdr": "people democratic republic", "rb": "bolivarian republic",
+    "sar": "special administrative region",
+}
+_LOOSE_PHRASE = re.compile(r"\b(" + "|".join(sorted(_LOOSE_PHRASES, key=len, reverse=True))
+                           + r")\b")
+# Words that carry no name: articles and prepositions of en/es/fr/it/pt, and the words that
+# say a text is about citizens ("Romanian citizens", "ciudadanos de Bolivia").
+_LOOSE_STOPWORDS = frozenset(
+    "of the and de del la las los le les el du des d l y et da do dos das e "
+    "citizen citizens national nationals nationality ciudadano ciudadanos ciudadana ciudadanas "
+    "nacional nacionales nacionalidad ressortissant ressortissants ressortissante "
+    "ressortissantes nationalite".split())
+
+
+def loose_key(key: str) -> str:
+    """A normalised key with abbreviations written out, spelling variants folded, articles
+    dropped and words sorted: "korea rep" and "republic of korea" both give "korea republic".
+    A repeated word stays repeated: "Guinea and Guinea-Bissau" names two countries."""
+    expanded = _LOOSE_PHRASE.sub(lambda match: _LOOSE_PHRASES[match.group(1)], key)
+    words = [_LOOSE_WORDS.get(word, word) for word in expanded.split()]
+    return " ".join(sorted(w for w in words if len(w) > 1 and w not in _LOOSE_STOPWORDS))
+
+
+def _target(match: _Match) -> tuple[str, ...]:
+    """What a key stands for: one country or keyword kind, or an ambiguity's candidates."""
+    if match.method == "ambiguous":
+        return match.candidates
+    return (match.iso3 or match.kind,) if match.kind != "unresolved" else ()
+
+
+@cache
+def _loose_index() -> dict[str, frozenset[str]]:
+    """loose_key -> the countries (or keyword kinds) its keys stand for."""
+    loose: dict[str, set[str]] = {}
+    for key, match in _index().items():
+        targets = _target(match)
+        if targets and (lk := loose_key(key)):
+            loose.setdefault(lk, set()).update(targets)
+    return {key: frozenset(targets) for key, targets in loose.items()}
+
+
+@cache
+def _loose_words() -> tuple[tuple[Counter, frozenset[str]], ...]:
+    """The words of each loose key (with their counts) and what the key stands for."""
+    return tuple((Counter(key.split()), targets) for key, targets in _loose_index().items())
+
+
+def _as_match(targets: Iterable[str], method: str) -> _Match:
+    targets = sorted(set(targets))
+    if len(targets) != 1:
+        return _Match("unresolved", None, "ambiguous", tuple(targets))
+    [target] = targets
+    if target in country_codes():
+        return _Match("country", target, method)
+    return _Match(target, None, method)
+
+
+def _loose(text: str) -> _Match | None:
+    """The text's loose key equals a known one ("Korea, Rep.", "St Vincent & Grenadines"), or
+    its words (two at least) are part of the names of one country only ("Dem. Rep. Congo")."""
+    words = loose_key(normalise_name(text))
+    if not words or not words.isascii():
+        return None
+    loose = _loose_index()
+    if words in loose:
+        return _as_match(loose[words], "loose-name")
+    wanted = Counter(words.split())
+    if wanted.total() < 2:
+        return None
+    targets = {target for known, found in _loose_words() if wanted <= known
+               for target in found}
+    # words that several countries' names share ("republic democratic") name none of them
+    return _as_match(targets, "partial-name") if 0 < len(targets) <= 3 else None
+
+
+# Fuzzy matching: a misspelt text ("Guatamala", "Ukriane") takes the country of the nearest
+# known name, by edit distance (insertions, deletions, substitutions and swaps of neighbouring
+# letters), word by word, so that one word cannot stand in for another ("South America" is not
+# "South Africa"). A word of fewer than 4 letters must match exactly, one of 4 to 8 letters may
+# differ by one edit, a longer one by two; the text by two at most. The nearest country is
+# taken only if every other country (or keyword) is at least one edit further; otherwise the
+# text is refused as ambiguous. Texts of fewer than FUZZY_MIN_LETTERS letters are never
+# fuzzy-matched: one letter turns a short name into another ("Mali"/"Bali", "Niger"/"Nigeria").
+FUZZY_MIN_LETTERS = 6
+FUZZY_MAX_EDITS = 2
+
+
+def _allowed_edits(word: str) -> int:
+    return 0 if len(word) < 4 else 1 if len(word) < 9 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance between a and b (a swap of neighbours is one edit);
+    any value above `limit` is returned as limit + 1 (the search stops early)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            cost = char_a != char_b
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+@cache
+def _fuzzy_keys() -> dict[int, tuple[tuple[tuple[str, ...], tuple[str, ...], bool], ...]]:
+    """Latin-script keys (names, aliases, demonyms, keywords) by number of words: the words,
+    what they stand for, and whether the key may be the match. Demonyms may not: their forms
+    differ from each other and from region words by one letter ("american"/"americas",
+    "nigerian"/"nigerien"), so they only count as rivals that make a text ambiguous."""
+    keys: dict[int, list] = {}
+    for key, match in _index().items():
+        if key.isascii() and (targets := _target(match)):
+            words = tuple(key.split())
+            keys.setdefault(len(words), []).append(
+                (words, targets, not match.method.startswith("demonym")))
+    return {count: tuple(entries) for count, entries in keys.items()}
+
+
+def _word_edits(words: tuple[str, ...], known: tuple[str, ...]) -> int:
+    """Edits between two texts of as many words, or FUZZY_MAX_EDITS + 1 if a word differs
+    by more than its length allows."""
+    total = 0
+    for word, other in zip(words, known):
+        if word != other:
+            allowed = _allowed_edits(word)
+            edits = edit_distance(word, other, allowed)
+            total += edits
+            if edits > allowed or total > FUZZY_MAX_EDITS:
+                return FUZZY_MAX_EDITS + 1
+    return total
+
+
+def _fuzzy(text: str) -> _Match | None:
+    key = normalise_name(text)
+    if len(key.replace(" ", "")) < FUZZY_MIN_LETTERS or not key.isascii() or any(
+            ch.isdigit() for ch in key):
+        return None
+    words = tuple(key.split())
+    nearest: dict[str, tuple[int, bool]] = {}  # target -> fewest edits, by a key that may win
+    for known, targets, may_win in _fuzzy_keys().get(len(words), ()):
+        edits = _word_edits(words, known)
+        if edits <= FUZZY_MAX_EDITS:
+            # an ambiguous key counts for all its candidates, so it can only cause a refusal
+            for target in targets:  # fewest edits first; at equal edits, a key that may win
+                found = (edits, may_win)
+                nearest[target] = min(nearest.get(target, found), found,
+                                      key=lambda pair: (pair[0], not pair[1]))
+    if not nearest:
+        return None
+    fewest = min(edits for edits, _ in nearest.values())
+    closest = [target for target, (edits, _) in nearest.items() if edits == fewest]
+    if len(closest) == 1 and not nearest[closest[0]][1]:
+        return None  # only a demonym is that close: not enough to name the country
+    return _as_match(closest, "fuzzy")
+
+
 @cache
 def _iso2_to_iso3() -> dict[str, str]:
     return dict(zip(_countries()["iso2"], _countries()["iso3"]))
@@ -438,6 +678,8 @@ def _resolve_text(text: str) -> _Match:
                 break
     if match is None and "\ufffd" in text:
         match = _wildcard(text)
+    if match is None:
+        match = _loose(text) or _fuzzy(text)
     return match or _Match("unresolved", None, "none")
 
 

@@ -15,7 +15,8 @@ from schemas.countries import (
 )
 
 DATA = Path(__file__).parent / "data"
-INDEX_CACHES = (countries._earlier_index, countries._index, countries._resolve_text)
+INDEX_CACHES = (countries._earlier_index, countries._index, countries._loose_index,
+                countries._loose_words, countries._fuzzy_keys, countries._resolve_text)
 
 
 def read_texts(name: str) -> pd.DataFrame:
