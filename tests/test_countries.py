@@ -251,6 +251,9 @@ def test_aliases_are_unique_and_valid():
         assert row.iso3 == "" and len(codes) >= 2 and set(codes) <= country_codes(), row
 
 
+GUESSES = {"loose-name", "partial-name", "fuzzy", "demonym-form"}
+
+
 def test_aliases_do_not_contradict_names(monkeypatch):
     """An alias may only add texts: where names/translations already resolve it, they agree."""
     aliases = load_aliases()
@@ -261,7 +264,9 @@ def test_aliases_do_not_contradict_names(monkeypatch):
     try:
         for alias in aliases.itertuples():
             without = countries._resolve_text(alias.alias)
-            if without.kind == "country":
+            # the generalising steps (loose, partial, misspelt) may be overruled by a curated
+            # alias: "New Guinea" is no one country, though its words are Papua New Guinea's
+            if without.kind == "country" and without.method not in GUESSES:
                 assert without.iso3 == alias.iso3, (alias, without)
     finally:
         for cached in INDEX_CACHES:
