@@ -1,0 +1,21 @@
+"""Loads take turns through a Prefect global concurrency limit.
+
+Several workers may validate submissions at the same time; writing to a warehouse is the step
+that must take turns. Each load (an ingestion's `load` task, an import's `load-export` task)
+runs holding one slot of the global concurrency limit `glotip-load`, when the server has a
+limit of that name (`prefect gcl create glotip-load --limit 1`; docs/operations.md, "Team
+set-up"). Without such a limit, as on the temporary server of `glotip ingest`, it is a no-op:
+`strict=False` lets the load go ahead at once.
+"""
+
+from __future__ import annotations
+
+from prefect.concurrency.sync import concurrency
+
+LOAD_CONCURRENCY_LIMIT = "glotip-load"
+
+
+def load_turn():
+    """One slot of `glotip-load`, held around a load task's call (so the task run itself is the
+    load, not the wait for a turn)."""
+    return concurrency(LOAD_CONCURRENCY_LIMIT, occupy=1, strict=False)
