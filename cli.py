@@ -298,10 +298,10 @@ def sql(
 def serve(
     config: Optional[Path] = typer.Option(None, help="Config file [default: glotip.toml, or GLOTIP_CONFIG]."),
 ) -> None:
-    """Serve the scheduled ingestion deployment until stopped (Ctrl-C).
+    """Serve the scheduled ingestion deployment from this process until stopped (Ctrl-C).
 
-    Needs `prefect server start` running and PREFECT_API_URL pointing at it
-    (docs/operations.md).
+    The one-machine form. Needs `prefect server start` running and PREFECT_API_URL pointing at
+    it. For a team (work pool, workers, prefect.yaml): docs/operations.md, "Team set-up".
     """
     import os
 

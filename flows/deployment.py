@@ -1,4 +1,7 @@
-"""The scheduled deployment of the ingestion flow, served by this process (`glotip serve`).
+"""The scheduled deployment of the ingestion flow, served by this process (`glotip serve`):
+the one-machine form. The team form, with a work pool and workers, is prefect.yaml at the
+repository root (docs/operations.md, "Team set-up"); both take their schedule and parameters
+from the same settings.
 
 It needs a running Prefect server (`prefect server start`) and `PREFECT_API_URL` pointing at
 it: without one, Prefect would start a temporary server that dies with this process, and

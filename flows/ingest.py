@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import opaque
 
+from flows.concurrency import load_turn
 from pipeline import submission as sequence
 from schemas.printable import printable
 from transforms import inbox as inbox_files
@@ -25,6 +26,8 @@ from transforms.prepare import discover
 from warehouse import load as loader
 from warehouse import snapshot
 from warehouse.session import Warehouse
+
+SERIALISED_STEPS = frozenset({"load"})  # run holding a turn of the `glotip-load` limit
 
 # Retries of the steps that can fail for a passing reason. A file still being copied in gets
 # three more looks, 2 + 4 + 8 s apart, then waits for the next run: bounded, so one slow copy
@@ -43,6 +46,9 @@ def _as_task(name: str, function, *args):
     still links each task to the one whose result it takes, but does not walk the frames and
     findings inside them (nor try to hash the warehouse session)."""
     step = task(function, name=name, cache_policy=NO_CACHE, **_RETRIES.get(name, {}))
+    if name in SERIALISED_STEPS:
+        with load_turn():
+            return step(*(opaque(argument) for argument in args))
     return step(*(opaque(argument) for argument in args))
 
 
