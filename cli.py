@@ -44,34 +44,43 @@ STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "held":
 
 @app.command()
 def ingest(
-    inbox: Optional[Path] = typer.Argument(None, help="Folder of submissions [default: sample_submissions, or glotip.toml / GLOTIP_INBOX]."),
+    inbox: Optional[Path] = typer.Argument(
+        None, help="Folder of submissions. Default: glotip.toml or GLOTIP_INBOX, else sample_submissions."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP + " Created if absent."),
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
     archive: Optional[Path] = typer.Option(None, help=ARCHIVE_HELP),
     move_processed: Optional[bool] = typer.Option(
         None, "--move-processed/--keep-processed",
-        help="Remove each entry from the inbox once its outcome is recorded [default: keep]."),
+        help="Remove each entry from the inbox once its outcome is recorded, or keep it. "
+             "Default: glotip.toml or GLOTIP_MOVE_PROCESSED, else keep."),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Show Prefect's log here too (it is always written to "
+                                      "REPORTS/runs/RUN/prefect.log). Default: off."),
 ) -> None:
-    """Run the Prefect ingestion flow over INBOX."""
+    """Run the Prefect ingestion flow over INBOX: a progress bar, then the summary."""
     settings = _settings(inbox=inbox, db=db, reports=reports, archive=archive,
                          move_processed=move_processed)
     inbox, db = Path(settings.inbox), Path(settings.db)
     if not inbox.is_dir():
         console.print(f"[red]No inbox folder at {_shown(inbox)}[/red]")
         raise typer.Exit(2)
-    from flows import offline_defaults
+    from flows import offline_defaults, prefect_log_to_file
 
     offline_defaults()
     import time
 
-    from flows.ingest import ingest_submissions
     from warehouse.snapshot import snapshot_path
 
     started = time.time()
-    outcomes = ingest_submissions(**settings.flow_parameters())
+    # The run's id is known once it has started: the log is written under the start time, and
+    # its folder renamed after the run.
+    log = Path(settings.reports) / "runs" / time.strftime("ingest-%Y%m%dT%H%M%S") / "prefect.log"
+    with prefect_log_to_file(log, also_on_terminal=verbose):
+        outcomes = _run_ingestion(settings, show_progress=not verbose)
+    log = _named_after_run(log, outcomes)
     if not outcomes:
         console.print(f"[yellow]Nothing ingested: another ingestion holds {_shown(db)}, or "
-                      f"{_shown(inbox)} is empty (see the log above).[/yellow]")
+                      f"{_shown(inbox)} is empty (see {_shown(log)}).[/yellow]", soft_wrap=True)
     table = Table(title=f"Ingestion of {_shown(inbox)} into {_shown(db)}")
     for column in ("file", "submission", "status", "rows loaded", "errors", "warnings", "report"):
         table.add_column(column, justify="right" if column in ("rows loaded", "errors", "warnings") else "left")
@@ -82,7 +91,8 @@ def ingest(
             report += f" ({o['note']})"
         table.add_row(_shown(o["file_name"]), o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
                       str(o["rows_loaded"]), str(o["errors"]), str(o["warnings"]), _shown(report))
-    console.print(table)
+    if outcomes:
+        console.print(table)
     for o in outcomes:  # resubmissions: what each replaces, and how much of it changed
         if o.get("resubmission"):
             console.print(f"{_shown(o['file_name'])} ({o['submission_id']}): {_shown(o['resubmission'])}",
@@ -94,18 +104,82 @@ def ingest(
     for o in outcomes:
         totals[o["status"]] = totals.get(o["status"], 0) + 1
     pending = sum(bool(o.get("report_pending")) for o in outcomes)
-    console.print(f"{len(outcomes)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items()))
-                  + f"; {sum(o['rows_loaded'] for o in outcomes)} rows loaded."
-                  + (f" {pending} report(s) could not be written." if pending else ""))
+    console.print(ingestion_summary(len(outcomes), totals, sum(o["rows_loaded"] for o in outcomes), pending))
+    console.print(f"Prefect's log: {_shown(log)}", style="dim", soft_wrap=True)
     snapshot = snapshot_path(db)
     unpublished = bool(outcomes) and (not snapshot.exists() or snapshot.stat().st_mtime < started)
     if unpublished:
-        console.print("[red]The analysts' snapshot was not published (see the log above); once the "
+        console.print("[red]The analysts' snapshot was not published (see Prefect's log); once the "
                       "cause is fixed, run `glotip publish`.[/red]")
     if totals.get("failed") or pending or unpublished:  # a scheduler or script sees what is left to do
         console.print("[red]Not everything was done (see the notes above); the next run takes up "
                       "what is missing.[/red]")
         raise typer.Exit(1)
+
+
+def ingestion_summary(files: int, by_status: dict[str, int], rows_loaded: int, reports_pending: int) -> str:
+    """The closing line of `glotip ingest`, in English (the data team's command), its counts in
+    their plural forms: "1 file: 1 accepted; 118 rows loaded."."""
+    from schemas.i18n import ui
+
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+    line = (ui("file_count", "en", count=files, n=files) + (f": {statuses}" if statuses else "")
+            + "; " + ui("loaded_row_count", "en", count=rows_loaded, n=rows_loaded) + ".")
+    if reports_pending:
+        line += " " + ui("unwritten_report_count", "en", count=reports_pending, n=reports_pending) + "."
+    return line
+
+
+def _run_ingestion(settings, show_progress: bool) -> list[dict]:
+    """The flow, in this process; with a progress bar drawn from its log records (the flow's
+    `PROGRESS` attribute): one step per submission, the one in hand named."""
+    import logging
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from flows.ingest import PROGRESS, ingest_submissions
+
+    if not show_progress:
+        return ingest_submissions(**settings.flow_parameters())
+
+    class ProgressFromLog(logging.Handler):
+        def __init__(self, progress: Progress):
+            super().__init__()
+            self.progress = progress
+            self.bar = progress.add_task("starting Prefect", total=None)
+
+        def emit(self, record: logging.LogRecord) -> None:
+            step = getattr(record, PROGRESS, None)
+            if not step:
+                return
+            if "entries" in step:
+                self.progress.update(self.bar, total=step["entries"], description="submissions")
+            elif "started" in step:
+                self.progress.update(self.bar, description=_shown(step["started"]))
+            else:
+                self.progress.advance(self.bar)
+
+    flow_log = logging.getLogger("prefect.flow_runs")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        handler = ProgressFromLog(progress)
+        flow_log.addHandler(handler)
+        try:
+            return ingest_submissions(**settings.flow_parameters())
+        finally:
+            flow_log.removeHandler(handler)
+
+
+def _named_after_run(log: Path, outcomes: list[dict]) -> Path:
+    """The log's folder renamed after the run it holds (REPORTS/runs/RUN/prefect.log), when the
+    run started; else it keeps the start time."""
+    run_ids = {o.get("run_id") for o in outcomes} - {None}
+    if len(run_ids) != 1:
+        return log
+    folder = log.parent.with_name(run_ids.pop())
+    if folder.exists():
+        return log
+    return log.parent.rename(folder) / log.name
 
 
 def _shown(text) -> str:
