@@ -559,7 +559,7 @@ def report(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Use the data as current then (e.g. 2025-01-31)."),
 ) -> None:
     """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG) and an index page."""
-    from reporting.drafting_pack import write_drafting_pack
+    from reporting.drafting_pack import NoDataForYear, write_drafting_pack
     from reporting.disclosure import DisclosureError
 
     db = Path(_settings(db=db).db)
@@ -569,6 +569,9 @@ def report(
     except FileNotFoundError as problem:
         console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
+    except NoDataForYear as problem:
+        console.print(f"[red]{_shown(problem)}[/red]")
+        raise typer.Exit(1)
     except DisclosureError as problem:
         console.print(f"[red]Not written: {problem}[/red]")
         raise typer.Exit(1)
