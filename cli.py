@@ -210,10 +210,10 @@ def validate(
     db: Optional[Path] = typer.Option(None, help="Compare with the figures this warehouse holds. "
                                       "Default: glotip.toml or GLOTIP_DB, when that file exists."),
     lang: Optional[Language] = language_option(
-        None, "Language of the reports and of this command's output [default: the submission's "
-        "`language`]."),
-    send: bool = typer.Option(False, "--send", help="Send message.eml to the contact (needs --smtp-host)."),
-    smtp_host: Optional[str] = typer.Option(None, envvar="GLOTIP_SMTP_HOST", help="SMTP server for --send."),
+        None, "Language of the reports and of this command's output. Default: the submission's "
+        "`language`, else en."),
+    send: bool = typer.Option(False, "--send", help="Send message.eml to the contact (needs --smtp-host). Default: off (nothing is sent)."),
+    smtp_host: Optional[str] = typer.Option(None, envvar="GLOTIP_SMTP_HOST", help="SMTP server for --send. Default: GLOTIP_SMTP_HOST, else none."),
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port for --send."),
 ) -> None:
     """Validate one submission without loading it, and write its reports."""
@@ -303,18 +303,18 @@ def template(
 
 @app.command()
 def sql(
-    query: Optional[str] = typer.Argument(None, help="A SQL query (read-only); or --query NAME."),
+    query: Optional[str] = typer.Argument(None, help="A SQL query (read-only); or --query NAME. Default: none."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP),
-    format: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+    format: str = typer.Option("table", "--format", "-f", help="Output format: table, csv or json."),
     named: Optional[str] = typer.Option(None, "--query", "-q",
-                                        help="Run a standard query of warehouse/queries/ (see --list)."),
+                                        help="Run a standard query of warehouse/queries/ (see --list). Default: none."),
     param: Optional[list[str]] = typer.Option(None, "--param", "-p",
-                                              help="A standard query's parameter, key=value (repeatable)."),
-    list_queries: bool = typer.Option(False, "--list", help="List the standard queries and their questions."),
+                                              help="A standard query's parameter, key=value (repeatable). Default: the query's own."),
+    list_queries: bool = typer.Option(False, "--list", help="List the standard queries and their questions. Default: off."),
     as_of: Optional[str] = typer.Option(None, "--as-of",
-                                        help="See the data as it was current then (e.g. 2025-01-31)."),
+                                        help="See the data as it was current then (e.g. 2025-01-31). Default: now."),
     live: bool = typer.Option(False, "--live", help="Read the warehouse itself, not the analysts' "
-                              "snapshot (waits for, and can hold up, ingestion)."),
+                              "snapshot (waits for, and can hold up, ingestion). Default: off."),
 ) -> None:
     """Run a read-only SQL query (or a standard query) against the analysts' snapshot."""
     import duckdb
@@ -367,7 +367,7 @@ def sql(
 
 @app.command()
 def serve(
-    config: Optional[Path] = typer.Option(None, help="Config file [default: glotip.toml, or GLOTIP_CONFIG]."),
+    config: Optional[Path] = typer.Option(None, help="Config file. Default: GLOTIP_CONFIG, else glotip.toml."),
 ) -> None:
     """Serve the scheduled ingestion deployment until stopped (Ctrl-C).
 
@@ -519,8 +519,8 @@ def _decide_held(submission_id: str, release: bool, db, reports, archive) -> Non
 @app.command("load-grouping")
 def load_grouping(
     name: str = typer.Argument(..., help="Name of the grouping, e.g. glotip_2024."),
-    file: Optional[Path] = typer.Argument(None, help="CSV with columns country (ISO3), region, subregion."),
-    activate: bool = typer.Option(False, "--activate", help="Make it the grouping the views use."),
+    file: Optional[Path] = typer.Argument(None, help="CSV with columns country (ISO3), region, subregion. Default: none (activate the loaded grouping NAME)."),
+    activate: bool = typer.Option(False, "--activate", help="Make it the grouping the views use. Default: off."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP),
 ) -> None:
     """Load a regional grouping (or, without FILE, activate a loaded one: m49, glotip, ...)."""
@@ -554,9 +554,9 @@ def load_population(
 @app.command()
 def report(
     year: int = typer.Option(..., "--year", help="The data year of the edition."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write to (default var/drafting_pack/YEAR)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write to. Default: drafting_pack/YEAR next to the warehouse."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP + " Its snapshot is read."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Use the data as current then (e.g. 2025-01-31)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Use the data as current then (e.g. 2025-01-31). Default: now."),
 ) -> None:
     """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG) and an index page."""
     from reporting.drafting_pack import NoDataForYear, write_drafting_pack
@@ -601,7 +601,7 @@ def _send_report(report_dir: Path, smtp_host: Optional[str], smtp_port: int) -> 
 @app.command("send-report")
 def send_report(
     report_dir: Path = typer.Argument(..., help="A report folder holding message.eml."),
-    smtp_host: str = typer.Option(..., envvar="GLOTIP_SMTP_HOST", help="SMTP server."),
+    smtp_host: str = typer.Option(..., envvar="GLOTIP_SMTP_HOST", help="SMTP server. Default: GLOTIP_SMTP_HOST."),
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port."),
 ) -> None:
     """Send a report's message.eml to the submission's contact (never done by default)."""
@@ -625,9 +625,9 @@ def import_published(
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
     export_date: Optional[str] = typer.Option(
         None, help="The export's date (YYYY-MM-DD), when neither the file's preamble nor its "
-        "name gives it; overrides both."),
+        "name gives it; overrides both. Default: from the file."),
     force: bool = typer.Option(False, "--force", help="Import again a file already imported, or "
-                               "replace the figures of an export date already imported."),
+                               "replace the figures of an export date already imported. Default: off."),
 ) -> None:
     """Import the published dataUNODC GLOTIP export into the warehouse (Prefect flow)."""
     import datetime as dt
