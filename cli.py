@@ -131,43 +131,46 @@ def ingestion_summary(files: int, by_status: dict[str, int], rows_loaded: int, r
 
 
 def _run_ingestion(settings, show_progress: bool) -> list[dict]:
-    """The flow, in this process; with a progress bar drawn from its log records (the flow's
-    `PROGRESS` attribute): one step per submission, the one in hand named."""
+    """The flow, in this process; with a progress bar drawn from its progress records
+    (flows/ingest.py, `PROGRESS_LOGGER`): one step per submission, the one in hand named."""
     import logging
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from flows.ingest import PROGRESS, ingest_submissions
+    from flows.ingest import PROGRESS_LOGGER, ingest_submissions
 
     if not show_progress:
         return ingest_submissions(**settings.flow_parameters())
 
-    class ProgressFromLog(logging.Handler):
+    class ProgressBar(logging.Handler):
         def __init__(self, progress: Progress):
             super().__init__()
             self.progress = progress
             self.bar = progress.add_task("starting Prefect", total=None)
 
         def emit(self, record: logging.LogRecord) -> None:
-            step = getattr(record, PROGRESS, None)
-            if not step:
-                return
+            step = getattr(record, "progress", {})
             if "entries" in step:
                 self.progress.update(self.bar, total=step["entries"], description="submissions")
             elif "started" in step:
                 self.progress.update(self.bar, description=_shown(step["started"]))
-            else:
+            elif "finished" in step:
                 self.progress.advance(self.bar)
 
-    flow_log = logging.getLogger("prefect.flow_runs")
+    steps = logging.getLogger(PROGRESS_LOGGER)
+    level, propagate = steps.level, steps.propagate
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
-        handler = ProgressFromLog(progress)
-        flow_log.addHandler(handler)
+        bar = ProgressBar(progress)
+        steps.addHandler(bar)
+        steps.setLevel(logging.INFO)
+        steps.propagate = False  # the bar shows them; nowhere else
         try:
             return ingest_submissions(**settings.flow_parameters())
         finally:
-            flow_log.removeHandler(handler)
+            steps.removeHandler(bar)
+            steps.setLevel(level)
+            steps.propagate = propagate
 
 
 def _named_after_run(log: Path, outcomes: list[dict]) -> Path:
