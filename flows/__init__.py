@@ -52,6 +52,14 @@ def prefect_log_to_file(path: Path, also_on_terminal: bool = False) -> Iterator[
                 logger.removeHandler(console)
     try:
         yield path
+        # The temporary server (no PREFECT_API_URL) would otherwise be stopped at exit, with a
+        # line on the terminal; stopping it here logs that line to the file. A configured
+        # server (a test harness's too) is never stopped. (Prefect's test fixtures do the same.)
+        from prefect.server.api.server import SubprocessASGIServer
+        from prefect.settings import get_current_settings
+
+        if not get_current_settings().api.url:
+            SubprocessASGIServer().stop()
     finally:
         for logger, consoles in swapped.items():
             logger.removeHandler(to_file)
