@@ -18,6 +18,11 @@ from tests.conftest import ROOT, SAMPLES
 PREFECT_LINE = re.compile(r"\| (INFO|WARNING|ERROR) +\| (Flow|Task) run")
 
 
+def plain(terminal_output: str) -> str:
+    """What the terminal shows, without rich's styles and cursor moves."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal_output)
+
+
 def glotip(*arguments: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "cli.py"), *arguments], cwd=cwd,
                           env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=600)
@@ -37,7 +42,7 @@ def test_ingest_shows_progress_and_summary_and_keeps_prefects_log_in_the_runs_fo
     quiet = glotip(*command, env=env, cwd=tmp_path)
     assert quiet.returncode == 0, quiet.stdout + quiet.stderr
     assert not PREFECT_LINE.search(quiet.stdout + quiet.stderr), quiet.stdout + quiet.stderr
-    frames = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", quiet.stdout)  # without the cursor moves
+    frames = plain(quiet.stdout)
     assert re.search(r"EGY_2022\.xlsx .* 0/1 ", frames), frames[:2000]  # the bar, naming the submission in hand
     assert "1 file: 1 accepted; 118 rows loaded." in frames
     with duckdb.connect(str(db), read_only=True) as connection:
@@ -50,8 +55,9 @@ def test_ingest_shows_progress_and_summary_and_keeps_prefects_log_in_the_runs_fo
 
     verbose = glotip(*command, "--verbose", env=env, cwd=tmp_path)  # the same file again: a duplicate
     assert verbose.returncode == 0, verbose.stdout + verbose.stderr
-    assert "EGY_2022.xlsx: duplicate" in verbose.stderr and PREFECT_LINE.search(verbose.stderr)
-    assert "1 file: 1 duplicate; 0 rows loaded." in verbose.stdout
+    shown = plain(verbose.stderr)
+    assert "EGY_2022.xlsx: duplicate" in shown and PREFECT_LINE.search(shown), shown
+    assert "1 file: 1 duplicate; 0 rows loaded." in plain(verbose.stdout)
     logs = sorted((reports / "runs").glob("*/prefect.log"))
     assert len(logs) == 2 and all(path.parent.name.startswith("run-") for path in logs)
     assert "EGY_2022.xlsx: duplicate" in (set(logs) - {log}).pop().read_text(encoding="utf-8")
