@@ -44,34 +44,43 @@ STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "held":
 
 @app.command()
 def ingest(
-    inbox: Optional[Path] = typer.Argument(None, help="Folder of submissions [default: sample_submissions, or glotip.toml / GLOTIP_INBOX]."),
+    inbox: Optional[Path] = typer.Argument(
+        None, help="Folder of submissions. Default: glotip.toml or GLOTIP_INBOX, else sample_submissions."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP + " Created if absent."),
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
     archive: Optional[Path] = typer.Option(None, help=ARCHIVE_HELP),
     move_processed: Optional[bool] = typer.Option(
         None, "--move-processed/--keep-processed",
-        help="Remove each entry from the inbox once its outcome is recorded [default: keep]."),
+        help="Remove each entry from the inbox once its outcome is recorded, or keep it. "
+             "Default: glotip.toml or GLOTIP_MOVE_PROCESSED, else keep."),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Show Prefect's log here too (it is always written to "
+                                      "REPORTS/runs/RUN/prefect.log). Default: off."),
 ) -> None:
-    """Run the Prefect ingestion flow over INBOX."""
+    """Run the Prefect ingestion flow over INBOX: a progress bar, then the summary."""
     settings = _settings(inbox=inbox, db=db, reports=reports, archive=archive,
                          move_processed=move_processed)
     inbox, db = Path(settings.inbox), Path(settings.db)
     if not inbox.is_dir():
         console.print(f"[red]No inbox folder at {_shown(inbox)}[/red]")
         raise typer.Exit(2)
-    from flows import offline_defaults
+    from flows import offline_defaults, prefect_log_to_file
 
     offline_defaults()
     import time
 
-    from flows.ingest import ingest_submissions
     from warehouse.snapshot import snapshot_path
 
     started = time.time()
-    outcomes = ingest_submissions(**settings.flow_parameters())
+    # The run's id is known once it has started: the log is written under the start time, and
+    # its folder renamed after the run.
+    log = Path(settings.reports) / "runs" / time.strftime("ingest-%Y%m%dT%H%M%S") / "prefect.log"
+    with prefect_log_to_file(log, also_on_terminal=verbose):
+        outcomes = _run_ingestion(settings, show_progress=not verbose)
+    log = _named_after_run(log, outcomes)
     if not outcomes:
         console.print(f"[yellow]Nothing ingested: another ingestion holds {_shown(db)}, or "
-                      f"{_shown(inbox)} is empty (see the log above).[/yellow]")
+                      f"{_shown(inbox)} is empty (see {_shown(log)}).[/yellow]", soft_wrap=True)
     table = Table(title=f"Ingestion of {_shown(inbox)} into {_shown(db)}")
     for column in ("file", "submission", "status", "rows loaded", "errors", "warnings", "report"):
         table.add_column(column, justify="right" if column in ("rows loaded", "errors", "warnings") else "left")
@@ -82,7 +91,8 @@ def ingest(
             report += f" ({o['note']})"
         table.add_row(_shown(o["file_name"]), o["submission_id"] or "-", f"[{style}]{o['status']}[/{style}]",
                       str(o["rows_loaded"]), str(o["errors"]), str(o["warnings"]), _shown(report))
-    console.print(table)
+    if outcomes:
+        console.print(table)
     for o in outcomes:  # resubmissions: what each replaces, and how much of it changed
         if o.get("resubmission"):
             console.print(f"{_shown(o['file_name'])} ({o['submission_id']}): {_shown(o['resubmission'])}",
@@ -94,18 +104,85 @@ def ingest(
     for o in outcomes:
         totals[o["status"]] = totals.get(o["status"], 0) + 1
     pending = sum(bool(o.get("report_pending")) for o in outcomes)
-    console.print(f"{len(outcomes)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(totals.items()))
-                  + f"; {sum(o['rows_loaded'] for o in outcomes)} rows loaded."
-                  + (f" {pending} report(s) could not be written." if pending else ""))
+    console.print(ingestion_summary(len(outcomes), totals, sum(o["rows_loaded"] for o in outcomes), pending))
+    console.print(f"Prefect's log: {_shown(log)}", style="dim", soft_wrap=True)
     snapshot = snapshot_path(db)
     unpublished = bool(outcomes) and (not snapshot.exists() or snapshot.stat().st_mtime < started)
     if unpublished:
-        console.print("[red]The analysts' snapshot was not published (see the log above); once the "
+        console.print("[red]The analysts' snapshot was not published (see Prefect's log); once the "
                       "cause is fixed, run `glotip publish`.[/red]")
     if totals.get("failed") or pending or unpublished:  # a scheduler or script sees what is left to do
         console.print("[red]Not everything was done (see the notes above); the next run takes up "
                       "what is missing.[/red]")
         raise typer.Exit(1)
+
+
+def ingestion_summary(files: int, by_status: dict[str, int], rows_loaded: int, reports_pending: int) -> str:
+    """The closing line of `glotip ingest`, in English (the data team's command), its counts in
+    their plural forms: "1 file: 1 accepted; 118 rows loaded."."""
+    from schemas.i18n import ui
+
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+    line = (ui("file_count", "en", count=files, n=files) + (f": {statuses}" if statuses else "")
+            + "; " + ui("loaded_row_count", "en", count=rows_loaded, n=rows_loaded) + ".")
+    if reports_pending:
+        line += " " + ui("unwritten_report_count", "en", count=reports_pending, n=reports_pending) + "."
+    return line
+
+
+def _run_ingestion(settings, show_progress: bool) -> list[dict]:
+    """The flow, in this process; with a progress bar drawn from its progress records
+    (flows/ingest.py, `PROGRESS_LOGGER`): one step per submission, the one in hand named."""
+    import logging
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from flows.ingest import PROGRESS_LOGGER, ingest_submissions
+
+    if not show_progress:
+        return ingest_submissions(**settings.flow_parameters())
+
+    class ProgressBar(logging.Handler):
+        def __init__(self, progress: Progress):
+            super().__init__()
+            self.progress = progress
+            self.bar = progress.add_task("starting Prefect", total=None)
+
+        def emit(self, record: logging.LogRecord) -> None:
+            step = getattr(record, "progress", {})
+            if "entries" in step:
+                self.progress.update(self.bar, total=step["entries"], description="submissions")
+            elif "started" in step:
+                self.progress.update(self.bar, description=_shown(step["started"]))
+            elif "finished" in step:
+                self.progress.advance(self.bar)
+
+    steps = logging.getLogger(PROGRESS_LOGGER)
+    level, propagate = steps.level, steps.propagate
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        bar = ProgressBar(progress)
+        steps.addHandler(bar)
+        steps.setLevel(logging.INFO)
+        steps.propagate = False  # the bar shows them; nowhere else
+        try:
+            return ingest_submissions(**settings.flow_parameters())
+        finally:
+            steps.removeHandler(bar)
+            steps.setLevel(level)
+            steps.propagate = propagate
+
+
+def _named_after_run(log: Path, outcomes: list[dict]) -> Path:
+    """The log's folder renamed after the run it holds (REPORTS/runs/RUN/prefect.log), when the
+    run started; else it keeps the start time."""
+    run_ids = {o.get("run_id") for o in outcomes} - {None}
+    if len(run_ids) != 1:
+        return log
+    folder = log.parent.with_name(run_ids.pop())
+    if folder.exists():
+        return log
+    return log.parent.rename(folder) / log.name
 
 
 def _shown(text) -> str:
@@ -136,10 +213,10 @@ def validate(
     db: Optional[Path] = typer.Option(None, help="Compare with the figures this warehouse holds. "
                                       "Default: glotip.toml or GLOTIP_DB, when that file exists."),
     lang: Optional[Language] = language_option(
-        None, "Language of the reports and of this command's output [default: the submission's "
-        "`language`]."),
-    send: bool = typer.Option(False, "--send", help="Send message.eml to the contact (needs --smtp-host)."),
-    smtp_host: Optional[str] = typer.Option(None, envvar="GLOTIP_SMTP_HOST", help="SMTP server for --send."),
+        None, "Language of the reports and of this command's output. Default: the submission's "
+        "`language`, else en."),
+    send: bool = typer.Option(False, "--send", help="Send message.eml to the contact (needs --smtp-host). Default: off (nothing is sent)."),
+    smtp_host: Optional[str] = typer.Option(None, envvar="GLOTIP_SMTP_HOST", help="SMTP server for --send. Default: GLOTIP_SMTP_HOST, else none."),
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port for --send."),
 ) -> None:
     """Validate one submission without loading it, and write its reports."""
@@ -229,18 +306,18 @@ def template(
 
 @app.command()
 def sql(
-    query: Optional[str] = typer.Argument(None, help="A SQL query (read-only); or --query NAME."),
+    query: Optional[str] = typer.Argument(None, help="A SQL query (read-only); or --query NAME. Default: none."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP),
-    format: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+    format: str = typer.Option("table", "--format", "-f", help="Output format: table, csv or json."),
     named: Optional[str] = typer.Option(None, "--query", "-q",
-                                        help="Run a standard query of warehouse/queries/ (see --list)."),
+                                        help="Run a standard query of warehouse/queries/ (see --list). Default: none."),
     param: Optional[list[str]] = typer.Option(None, "--param", "-p",
-                                              help="A standard query's parameter, key=value (repeatable)."),
-    list_queries: bool = typer.Option(False, "--list", help="List the standard queries and their questions."),
+                                              help="A standard query's parameter, key=value (repeatable). Default: the query's own."),
+    list_queries: bool = typer.Option(False, "--list", help="List the standard queries and their questions. Default: off."),
     as_of: Optional[str] = typer.Option(None, "--as-of",
-                                        help="See the data as it was current then (e.g. 2025-01-31)."),
+                                        help="See the data as it was current then (e.g. 2025-01-31). Default: now."),
     live: bool = typer.Option(False, "--live", help="Read the warehouse itself, not the analysts' "
-                              "snapshot (waits for, and can hold up, ingestion)."),
+                              "snapshot (waits for, and can hold up, ingestion). Default: off."),
 ) -> None:
     """Run a read-only SQL query (or a standard query) against the analysts' snapshot."""
     import duckdb
@@ -296,7 +373,7 @@ def sql(
 
 @app.command()
 def serve(
-    config: Optional[Path] = typer.Option(None, help="Config file [default: glotip.toml, or GLOTIP_CONFIG]."),
+    config: Optional[Path] = typer.Option(None, help="Config file. Default: GLOTIP_CONFIG, else glotip.toml."),
 ) -> None:
     """Serve the scheduled ingestion deployment from this process until stopped (Ctrl-C).
 
@@ -454,8 +531,8 @@ def _decide_held(submission_id: str, release: bool, db, reports, archive) -> Non
 @app.command("load-grouping")
 def load_grouping(
     name: str = typer.Argument(..., help="Name of the grouping, e.g. glotip_2024."),
-    file: Optional[Path] = typer.Argument(None, help="CSV with columns country (ISO3), region, subregion."),
-    activate: bool = typer.Option(False, "--activate", help="Make it the grouping the views use."),
+    file: Optional[Path] = typer.Argument(None, help="CSV with columns country (ISO3), region, subregion. Default: none (activate the loaded grouping NAME)."),
+    activate: bool = typer.Option(False, "--activate", help="Make it the grouping the views use. Default: off."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP),
 ) -> None:
     """Load a regional grouping (or, without FILE, activate a loaded one: m49, glotip, ...)."""
@@ -489,12 +566,12 @@ def load_population(
 @app.command()
 def report(
     year: int = typer.Option(..., "--year", help="The data year of the edition."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write to (default var/drafting_pack/YEAR)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write to. Default: drafting_pack/YEAR next to the warehouse."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP + " Its snapshot is read."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Use the data as current then (e.g. 2025-01-31)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Use the data as current then (e.g. 2025-01-31). Default: now."),
 ) -> None:
     """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG) and an index page."""
-    from reporting.drafting_pack import write_drafting_pack
+    from reporting.drafting_pack import NoDataForYear, write_drafting_pack
     from reporting.disclosure import DisclosureError
 
     db = Path(_settings(db=db).db)
@@ -504,6 +581,9 @@ def report(
     except FileNotFoundError as problem:
         console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
+    except NoDataForYear as problem:
+        console.print(f"[red]{_shown(problem)}[/red]")
+        raise typer.Exit(1)
     except DisclosureError as problem:
         console.print(f"[red]Not written: {problem}[/red]")
         raise typer.Exit(1)
@@ -533,7 +613,7 @@ def _send_report(report_dir: Path, smtp_host: Optional[str], smtp_port: int) -> 
 @app.command("send-report")
 def send_report(
     report_dir: Path = typer.Argument(..., help="A report folder holding message.eml."),
-    smtp_host: str = typer.Option(..., envvar="GLOTIP_SMTP_HOST", help="SMTP server."),
+    smtp_host: str = typer.Option(..., envvar="GLOTIP_SMTP_HOST", help="SMTP server. Default: GLOTIP_SMTP_HOST."),
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port."),
 ) -> None:
     """Send a report's message.eml to the submission's contact (never done by default)."""
@@ -557,9 +637,9 @@ def import_published(
     reports: Optional[Path] = typer.Option(None, help=REPORTS_HELP),
     export_date: Optional[str] = typer.Option(
         None, help="The export's date (YYYY-MM-DD), when neither the file's preamble nor its "
-        "name gives it; overrides both."),
+        "name gives it; overrides both. Default: from the file."),
     force: bool = typer.Option(False, "--force", help="Import again a file already imported, or "
-                               "replace the figures of an export date already imported."),
+                               "replace the figures of an export date already imported. Default: off."),
 ) -> None:
     """Import the published dataUNODC GLOTIP export into the warehouse (Prefect flow)."""
     import datetime as dt

@@ -8,8 +8,11 @@ its first start (database migrations) can take over a minute, longer than Prefec
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
 
 PREFECT_OFFLINE_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -21,3 +24,46 @@ PREFECT_OFFLINE_DEFAULTS = {
 def offline_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
     for name, value in PREFECT_OFFLINE_DEFAULTS.items():
         environ.setdefault(name, value)
+
+
+@contextmanager
+def prefect_log_to_file(path: Path, also_on_terminal: bool = False) -> Iterator[Path]:
+    """Prefect's log (flow and task runs, the temporary server, warnings) written to `path` in
+    Prefect's own format, instead of the terminal (as well as, with `also_on_terminal`).
+
+    Prefect configures logging when its API is imported (prefect/logging/logging.yml; later
+    calls only adjust levels): its console handler sits on the root logger and on
+    `uvicorn`/`fastapi`. Each is swapped for a file handler for the duration, then put back.
+    """
+    from prefect import flow  # noqa: F401 - configures Prefect's logging: its handlers exist to swap
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in logging.root.manager.loggerDict)]
+    swapped = {logger: [h for h in logger.handlers if isinstance(h, PrefectConsoleHandler)]
+               for logger in loggers}
+    swapped = {logger: consoles for logger, consoles in swapped.items() if consoles}
+    for logger, consoles in swapped.items():
+        to_file.setFormatter(consoles[0].formatter)
+        logger.addHandler(to_file)
+        if not also_on_terminal:
+            for console in consoles:
+                logger.removeHandler(console)
+    try:
+        yield path
+        # The temporary server (no PREFECT_API_URL) would otherwise be stopped at exit, with a
+        # line on the terminal; stopping it here logs that line to the file. A configured
+        # server (a test harness's too) is never stopped. (Prefect's test fixtures do the same.)
+        from prefect.server.api.server import SubprocessASGIServer
+        from prefect.settings import get_current_settings
+
+        if not get_current_settings().api.url:
+            SubprocessASGIServer().stop()
+    finally:
+        for logger, consoles in swapped.items():
+            logger.removeHandler(to_file)
+            for console in consoles:
+                if console not in logger.handlers:
+                    logger.addHandler(console)
+        to_file.close()

@@ -9,6 +9,7 @@ identity is their sha256, and the warehouse register already makes a rerun load 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
@@ -39,6 +40,16 @@ _RETRIES = {
     "compare-with-history": dict(retries=2, retry_delay_seconds=[2, 10]),
     "load": dict(retries=2, retry_delay_seconds=[2, 10]),
 }
+# How far the run is, for a caller running the flow in-process (`glotip ingest` draws its
+# progress bar from it): records of a plain logger, not Prefect's (they do not depend on
+# Prefect's log level, nor fill its log), each with a `progress` attribute: {"entries": n} once
+# the inbox is listed, then {"started": name} and {"finished": name, "status": ...} per entry.
+# Without a handler (a worker, the schedule) they are dropped at once.
+PROGRESS_LOGGER = "glotip.ingest.progress"
+
+
+def _progress(**step) -> None:
+    logging.getLogger(PROGRESS_LOGGER).info("%s", step, extra={"progress": step})
 
 
 def _as_task(name: str, function, *args):
@@ -108,6 +119,7 @@ def _ingest_inbox(options: sequence.InboxOptions, db_path: str) -> list[dict]:
             logger.warning("earlier run(s) %s stopped before finishing; this run completes their work",
                            ", ".join(interrupted))
         entries = _as_task("discover", discover, options.inbox)
+        _progress(entries=len(entries))
         outcomes = [_ingest_one(path, warehouse, options, run_id) for path in entries]
         counts = sequence.counts(outcomes)
         summary = run_summary_markdown(run_id, options.inbox, outcomes, counts)
@@ -155,16 +167,19 @@ def _ingest_one(path: Path, warehouse: Warehouse, options: sequence.InboxOptions
                 run_id: str) -> sequence.Outcome:
     logger = get_run_logger()
     name = sequence.entry_name(path)
+    _progress(started=name)
     try:
         outcome = sequence.ingest_entry(path, warehouse, options, run_id=run_id, step=_as_task)
     except Exception as problem:  # noqa: BLE001 - one broken submission never stops the others
         note = f"{type(problem).__name__}: {problem}".replace(path.name, name)
         logger.error("%s: failed: %s", printable(name), printable(note))
+        _progress(finished=name, status="failed")
         return sequence.Outcome(name, None, "failed", note=note)
     log = logger.warning if outcome.status in ("deferred", "failed") or outcome.report_pending else logger.info
     log("%s: %s, %d rows loaded, %d errors, %d warnings%s", printable(name), outcome.status,
         outcome.rows_loaded, outcome.errors, outcome.warnings,
         f" ({printable(outcome.note)})" if outcome.note else "")
+    _progress(finished=name, status=outcome.status)
     return outcome
 
 

@@ -13,6 +13,9 @@ Exact values stay in the warehouse for internal analysis (`glotip sql`).
 from __future__ import annotations
 
 import html
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,16 @@ class PackTable:
     table: pd.DataFrame                      # as published (suppressed cells as `<5` / `x`)
     protected: list[sdc.ProtectedTable]      # the disclosure-controlled parts (may be empty)
     note: str = ""
+
+
+class NoDataForYear(LookupError):
+    """No country's figures for the edition's year: there is nothing to draft a pack from."""
+
+    def __init__(self, year: int, years_with_data: list[int]):
+        self.year, self.years_with_data = year, years_with_data
+        held = (f"the warehouse holds {years_with_data[0]} to {years_with_data[-1]}"
+                if years_with_data else "the warehouse holds no figures yet")
+        super().__init__(f"No figures for {year}: {held}. Nothing was written.")
 
 
 # ------------------------------------------------------------------ reading
@@ -418,7 +431,11 @@ def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
 # ------------------------------------------------------------------ the pack
 
 def build_tables(connection, year: int) -> list[PackTable]:
+    """The pack's tables; NoDataForYear when no country has figures for `year`."""
     data = read_pack_data(connection, year)
+    if data["profiles"].empty:
+        years = run_standard_query(connection, "countries_reporting")["year"]
+        raise NoDataForYear(year, sorted(int(y) for y in years.unique()))
     # Country tables need exact figures: a country whose cells include published `<5` values
     # (count unknown) is left out of them, not shown with zeros.
     profiles = data["profiles"]
@@ -447,7 +464,8 @@ def build_tables(connection, year: int) -> list[PackTable]:
 def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
                         as_of: str | None = None) -> Path:
     """Write the pack for `year` from the snapshot of the warehouse at `db_path`; returns the
-    index page. Raises DisclosureError (and writes nothing) if a table would leak."""
+    index page. Raises NoDataForYear or DisclosureError before writing anything; any other
+    failure leaves `out_dir` as it was (the pack is written aside, then moved in whole)."""
     out = Path(out_dir)
     with open_snapshot(db_path) as connection:
         if as_of:
@@ -456,6 +474,21 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
     for table in tables:
         for protected in table.protected:
             sdc.check_published(protected)  # the subtraction attack, on every published table
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _write_pack(tables, staging, year, as_of)
+        for written in sorted(staging.rglob("*")):
+            if written.is_file():
+                target = out / written.relative_to(staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(written, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out / "index.html"
+
+
+def _write_pack(tables: list[PackTable], out: Path, year: int, as_of: str | None) -> None:
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "charts").mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(out / f"glotip_tables_{year}.xlsx", engine="openpyxl") as workbook:
@@ -468,9 +501,7 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
               + chart_forms(by_name["forms_by_region"], out / "charts", year)
               + chart_trends(by_name["victims_trend"], by_name["offenders_trend"], out / "charts")
               + chart_flows(by_name["origin_destination"], out / "charts", year))
-    index = out / "index.html"
-    index.write_text(_index_html(tables, charts, year, as_of), encoding="utf-8")
-    return index
+    (out / "index.html").write_text(_index_html(tables, charts, year, as_of), encoding="utf-8")
 
 
 def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None) -> str:

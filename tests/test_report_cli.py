@@ -1,9 +1,11 @@
-"""The CLI commands of the reports: `glotip validate --lang/--db`, `template --lang`, `docs`."""
+"""The CLI commands of the reports: `glotip validate --lang/--db`, `template --lang`, `docs`,
+`report --year`."""
 
 from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -96,3 +98,24 @@ def test_unknown_lang_is_refused_with_the_six_codes_by_every_command(tmp_path):
     for name, given in arguments.items():
         accepted = runner.invoke(app, [name, *given, "--lang", "FR"])
         assert accepted.exit_code in (0, 1), accepted.output  # written; the faulty file is rejected
+
+
+def test_report_on_a_year_without_figures_says_so_and_writes_nothing(tmp_path):
+    """`glotip report --year` on a year the warehouse holds no figures for: one line naming the
+    years it holds, exit 1, no traceback and no folder (it used to leave half a pack behind);
+    a year with figures is written whole, with nothing left aside."""
+    from tests.analyst_data import build_known_warehouse
+
+    db = build_known_warehouse(tmp_path / "known")
+    with duckdb.connect(str(db), read_only=True) as connection:
+        years = [y for (y,) in connection.execute("SELECT DISTINCT year FROM fact_victims ORDER BY year").fetchall()]
+    out = tmp_path / "packs" / "1990"
+    result = runner.invoke(app, ["report", "--year", "1990", "--out", str(out), "--db", str(db)],
+                           terminal_width=400)
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == (f"No figures for 1990: the warehouse holds {years[0]} to {years[-1]}. "
+                                     "Nothing was written.")
+    assert not (tmp_path / "packs").exists()
+    written = runner.invoke(app, ["report", "--year", str(years[-1]), "--out", str(out), "--db", str(db)])
+    assert written.exit_code == 0, written.output
+    assert (out / "index.html").exists() and [p.name for p in (tmp_path / "packs").iterdir()] == ["1990"]

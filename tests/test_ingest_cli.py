@@ -1,0 +1,71 @@
+"""`glotip ingest` as the data team sees it, run as a command (its own process, a real Prefect
+server, the real flow): a progress bar and the summary on the terminal, Prefect's log in the
+run's folder (and on the terminal too with --verbose), counts in their plural forms."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from cli import ingestion_summary
+from tests.conftest import ROOT, SAMPLES
+
+PREFECT_LINE = re.compile(r"\| (INFO|WARNING|ERROR) +\| (Flow|Task) run")
+
+
+def plain(terminal_output: str) -> str:
+    """What the terminal shows, without rich's styles and cursor moves."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal_output)
+
+
+def glotip(*arguments: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *arguments], cwd=cwd,
+                          env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=600)
+
+
+def test_ingest_shows_progress_and_summary_and_keeps_prefects_log_in_the_runs_folder(prefect_api, tmp_path):
+    inbox, db, reports = tmp_path / "inbox", tmp_path / "w.duckdb", tmp_path / "reports"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "EGY_2022.xlsx", inbox)
+    command = ("ingest", str(inbox), "--db", str(db), "--reports", str(reports),
+               "--archive", str(tmp_path / "archive"))
+    # Prefect at its default level (the tests' server runs at WARNING), as a user has it;
+    # TTY_COMPATIBLE and TTY_INTERACTIVE: rich draws its live progress bar as on a terminal
+    env = {**prefect_api, "GLOTIP_SETTLE_SECONDS": "0", "PREFECT_LOGGING_LEVEL": "INFO",
+           "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "NO_COLOR": "1"}
+
+    quiet = glotip(*command, env=env, cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert not PREFECT_LINE.search(quiet.stdout + quiet.stderr), quiet.stdout + quiet.stderr
+    frames = plain(quiet.stdout)
+    assert re.search(r"EGY_2022\.xlsx .* 0/1 ", frames), frames[:2000]  # the bar, naming the submission in hand
+    assert "1 file: 1 accepted; 118 rows loaded." in frames
+    with duckdb.connect(str(db), read_only=True) as connection:
+        [(run_id,)] = connection.execute("SELECT run_id FROM ingestion_runs").fetchall()
+    log = reports / "runs" / run_id / "prefect.log"
+    assert f"Prefect's log: {log}" in frames
+    text = log.read_text(encoding="utf-8")
+    assert PREFECT_LINE.search(text) and "Task run 'load" in text
+    assert "EGY_2022.xlsx: accepted, 118 rows loaded" in text and "Finished in state Completed" in text
+
+    verbose = glotip(*command, "--verbose", env=env, cwd=tmp_path)  # the same file again: a duplicate
+    assert verbose.returncode == 0, verbose.stdout + verbose.stderr
+    shown = plain(verbose.stderr)
+    assert "EGY_2022.xlsx: duplicate" in shown and PREFECT_LINE.search(shown), shown
+    assert "1 file: 1 duplicate; 0 rows loaded." in plain(verbose.stdout)
+    logs = sorted((reports / "runs").glob("*/prefect.log"))
+    assert len(logs) == 2 and all(path.parent.name.startswith("run-") for path in logs)
+    assert "EGY_2022.xlsx: duplicate" in (set(logs) - {log}).pop().read_text(encoding="utf-8")
+
+
+def test_the_summary_counts_in_plural_forms():
+    assert ingestion_summary(1, {"accepted": 1}, 1, 0) == "1 file: 1 accepted; 1 row loaded."
+    assert ingestion_summary(2, {"accepted": 1, "rejected": 1}, 1419, 1) == (
+        "2 files: 1 accepted, 1 rejected; 1,419 rows loaded. 1 report could not be written.")
+    assert ingestion_summary(0, {}, 0, 0) == "0 files; 0 rows loaded."
+    assert ingestion_summary(3, {"failed": 3}, 0, 2).endswith("2 reports could not be written.")
