@@ -6,7 +6,6 @@ Heavy imports (Prefect above all) happen inside the commands that need them, so 
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -193,6 +192,24 @@ def _shown(text) -> str:
     return escape(printable(text))
 
 
+def _problem_line(problem: Exception) -> str:
+    """A one-line problem for the terminal: capitalised, safe to print, ended by a full stop."""
+    text = str(problem)
+    return _shown(text[:1].upper() + text[1:]) + "."
+
+
+def _existing_warehouse(db) -> Path:
+    """The warehouse file at `db`; a missing one ends the command (exit 2), never a reason to
+    create an empty warehouse or read another file."""
+    from warehouse.snapshot import NoSnapshot, existing_warehouse
+
+    try:
+        return existing_warehouse(db)
+    except NoSnapshot as missing:
+        console.print(f"[red]{_problem_line(missing)}[/red]", soft_wrap=True)
+        raise typer.Exit(2)
+
+
 def _settings(**flags):
     """glotip.toml, then GLOTIP_*, then the flags the user gave: the same for every command."""
     from pipeline.settings import load_settings
@@ -231,9 +248,8 @@ def validate(
         raise typer.Exit(2)
     language = lang.value if lang is not None else None
     warehouse_path = Path(settings.db)
-    if db is not None and not warehouse_path.exists():
-        console.print(f"[red]No warehouse at {warehouse_path}[/red]")
-        raise typer.Exit(2)
+    if db is not None:  # asked for by name: it must exist
+        _existing_warehouse(warehouse_path)
     warehouse = Warehouse(warehouse_path, read_only=True) if warehouse_path.exists() else None
     if warehouse is not None:
         try:
@@ -341,7 +357,7 @@ def sql(
     try:  # a missing warehouse is an error, never a reason to read some other file
         source = existing_warehouse(db) if live else existing_snapshot(db)
     except NoSnapshot as problem:
-        console.print(f"[red]{_shown(str(problem)[:1].upper() + str(problem)[1:])}.[/red]", soft_wrap=True)
+        console.print(f"[red]{_problem_line(problem)}[/red]", soft_wrap=True)
         raise typer.Exit(1)
     try:
         with duckdb.connect(str(source), read_only=True) as connection:
@@ -409,10 +425,7 @@ def publish(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     from warehouse.snapshot import publish as publish_for_analysts
     from warehouse.snapshot import shared_layout_leftovers
 
-    db = Path(_settings(db=db).db)
-    if not db.exists():
-        console.print(f"[red]No warehouse at {db}; run `glotip ingest` first.[/red]")
-        raise typer.Exit(2)
+    db = _existing_warehouse(_settings(db=db).db)
     try:
         published = publish_for_analysts(Warehouse(db))
     except WAREHOUSE_ERRORS as problem:  # held by another process, read-only, disk full
@@ -451,10 +464,7 @@ def held(db: Optional[Path] = typer.Option(None, help=DB_HELP)) -> None:
     from warehouse.load import held_submissions
     from warehouse.session import Warehouse
 
-    db = Path(_settings(db=db).db)
-    if not db.exists():
-        console.print(f"[red]No warehouse at {_shown(db)}.[/red]")
-        raise typer.Exit(2)
+    db = _existing_warehouse(_settings(db=db).db)
     try:
         with Warehouse(db, read_only=True) as warehouse:
             rows = held_submissions(warehouse.connection)
@@ -503,9 +513,7 @@ def _decide_held(submission_id: str, release: bool, db, reports, archive) -> Non
     from warehouse.snapshot import publish as publish_for_analysts
 
     settings = _settings(db=db, reports=reports, archive=archive)
-    if not Path(settings.db).exists():
-        console.print(f"[red]No warehouse at {_shown(settings.db)}.[/red]")
-        raise typer.Exit(2)
+    _existing_warehouse(settings.db)
     try:
         with IngestionLock(settings.db).acquire(settings.lock_wait_seconds):
             warehouse = Warehouse(settings.db)

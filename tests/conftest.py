@@ -84,12 +84,7 @@ def prefect_api(tmp_path_factory):
             time.sleep(0.5)
         yield env
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and the workers it started
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server, seconds=20)  # the server and the workers it started
         log.close()
 
 
@@ -136,3 +131,14 @@ def _nothing_written_into_the_checkout():
     after = _checkout_state()
     changed = sorted(path for path, state in after.items() if before.get(path) != state)
     assert not changed, f"tests wrote into the checkout: {changed[:10]}"
+
+
+def stop_process_group(process: subprocess.Popen, seconds: float) -> None:
+    """SIGTERM to a process started with start_new_session=True and everything it started;
+    SIGKILL when it has not ended within `seconds`."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

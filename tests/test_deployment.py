@@ -12,8 +12,6 @@ the file as committed. Waits are on states, with generous timeouts (a busy 2-cor
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +24,7 @@ import yaml
 
 from pipeline.settings import load_settings
 from tests.builders import write_csv_zip, write_workbook
-from tests.conftest import TEST_DATA
+from tests.conftest import TEST_DATA, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).parent / "prefect")
@@ -118,12 +116,7 @@ def workers(env: dict, tmp_path: Path, count: int):
         yield [process for process, _ in started]
     finally:
         for process, log in started:
-            os.killpg(process.pid, signal.SIGTERM)  # the worker and any flow run it started
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop_process_group(process, seconds=30)  # the worker and any flow run it started
             log.close()
 
 
