@@ -22,7 +22,6 @@ from schemas.countries import ambiguity
 from schemas.cross_tables import cross_table_findings
 from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_finding
 from schemas.limits import Limits
-from schemas.localise import SOLVED, localise_totals
 from schemas.personal_data import holds_personal_data, screen
 from schemas.submission import SubmissionDetails, country_in_file_name
 from schemas.totals import failing_totals
@@ -342,6 +341,11 @@ def _parts_against_totals(spec, frame, typed, findings, localise_seconds) -> lis
         return []
     valid, dimensions, complete = inputs
     failing = failing_totals(valid, spec.key, dimensions, count, complete=complete)
+    if not failing:
+        return []
+    # imported here: scipy takes a third of a second to import, and most tables add up
+    from schemas.localise import localise_totals
+
     located = localise_totals(valid, spec.key, dimensions, count, complete=complete,
                               failing_rows=[f.row for f in failing], seconds=localise_seconds)
     lines = valid[LINE].to_numpy()
@@ -382,6 +386,8 @@ def _changes_params(localisation, valid: pd.DataFrame, frame: TableFrame, count:
     listed) and `localisation` (the solver's outcome, also when it found nothing in time)."""
     if localisation is None:
         return {}
+    from schemas.localise import SOLVED  # loaded by then: a localisation exists
+
     params: dict = {"localisation": localisation.status}
     if localisation.status != SOLVED or not localisation.alternatives:
         return params
