@@ -63,6 +63,9 @@ def ingest(
     if not inbox.is_dir():
         console.print(f"[red]No inbox folder at {_shown(inbox)}[/red]")
         raise typer.Exit(2)
+    from transforms.isolated import start_reader_server
+
+    start_reader_server()  # its imports overlap Prefect's, below
     from flows import offline_defaults, prefect_log_to_file
 
     offline_defaults()

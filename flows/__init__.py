@@ -55,10 +55,18 @@ def prefect_log_to_file(path: Path, also_on_terminal: bool = False) -> Iterator[
         # The temporary server (no PREFECT_API_URL) would otherwise be stopped at exit, with a
         # line on the terminal; stopping it here logs that line to the file. A configured
         # server (a test harness's too) is never stopped. (Prefect's test fixtures do the same.)
-        from prefect.server.api.server import SubprocessASGIServer
         from prefect.settings import get_current_settings
 
         if not get_current_settings().api.url:
+            # Prefect's log and event workers send what they still hold first: after the stop
+            # they would fail ("Error logging to API") on the terminal at exit. The server's
+            # module is imported only here: it takes more than a second to import.
+            from prefect.events.worker import EventsWorker
+            from prefect.logging.handlers import APILogWorker
+            from prefect.server.api.server import SubprocessASGIServer
+
+            APILogWorker.drain_all(timeout=5)
+            EventsWorker.drain_all(timeout=5)
             SubprocessASGIServer().stop()
     finally:
         for logger, consoles in swapped.items():

@@ -23,6 +23,7 @@ from flows.concurrency import load_turn
 from pipeline import submission as sequence
 from schemas.printable import printable
 from transforms import inbox as inbox_files
+from transforms.isolated import start_reader_server
 from transforms.prepare import discover
 from warehouse import load as loader
 from warehouse import snapshot
@@ -118,6 +119,7 @@ def _ingest_inbox(options: sequence.InboxOptions, db_path: str) -> list[dict]:
         if interrupted:
             logger.warning("earlier run(s) %s stopped before finishing; this run completes their work",
                            ", ".join(interrupted))
+        start_reader_server()  # warming up while the inbox is listed
         entries = _as_task("discover", discover, options.inbox)
         _progress(entries=len(entries))
         outcomes = [_ingest_one(path, warehouse, options, run_id) for path in entries]

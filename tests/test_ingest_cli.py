@@ -4,6 +4,7 @@ run's folder (and on the terminal too with --verbose), counts in their plural fo
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from cli import ingestion_summary
 from tests.conftest import ROOT, SAMPLES
@@ -69,3 +71,27 @@ def test_the_summary_counts_in_plural_forms():
         "2 files: 1 accepted, 1 rejected; 1,419 rows loaded. 1 report could not be written.")
     assert ingestion_summary(0, {}, 0, 0) == "0 files; 0 rows loaded."
     assert ingestion_summary(3, {"failed": 3}, 0, 2).endswith("2 reports could not be written.")
+
+
+@pytest.mark.slow
+def test_ingest_on_prefects_temporary_server_ends_quietly(tmp_path):
+    """README command 1 as a user runs it: no PREFECT_API_URL, so Prefect starts its temporary
+    server for the run and stops it at the end. Nothing of Prefect's reaches the terminal, not
+    even after the summary: the log and event workers send what they hold before the server
+    stops ("Error logging to API" came after the summary when they did not)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "EGY_2022.xlsx", inbox)
+    env = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_LOGGING_LEVEL": "INFO",
+            "GLOTIP_SETTLE_SECONDS": "0", "NO_COLOR": "1"}
+    done = glotip("ingest", str(inbox), "--db", str(tmp_path / "w.duckdb"), "--reports",
+                  str(tmp_path / "reports"), "--archive", str(tmp_path / "archive"), env=env, cwd=tmp_path)
+    shown = plain(done.stdout + done.stderr)
+    assert done.returncode == 0, shown
+    assert "1 file: 1 accepted; 118 rows loaded." in shown
+    assert shown.rstrip().splitlines()[-1].startswith("Prefect's log: "), shown  # nothing after it
+    for prefects_own in ("Error logging", "Stopping temporary server", "| INFO ", "| WARNING "):
+        assert prefects_own not in shown, shown
+    [log] = (tmp_path / "reports" / "runs").glob("*/prefect.log")
+    assert "Stopping temporary server" in log.read_text(encoding="utf-8")

@@ -37,6 +37,16 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 EXIT_MEMORY = 3  # the child's own exit code when a MemoryError reached it
 
 
+def start_reader_server() -> None:
+    """Start the forkserver now, so that it imports the readers (about a second) on the other
+    core while this process goes on (`glotip ingest` importing Prefect, a flow run listing its
+    inbox), rather than when the first workbook is read. Starting it again does nothing."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOADED)
+    forkserver.ensure_running()
+
+
 def read_isolated(path: str | Path, limits: Limits) -> ParsedSubmission:
     """`read_submission(path, limits)`, in a child process for workbooks."""
     path = Path(path)
