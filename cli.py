@@ -38,7 +38,8 @@ def language_option(default: Language | None, help: str):
 
 
 STATUS_STYLE = {"accepted": "green", "accepted_with_warnings": "yellow", "held": "yellow", "rejected": "red",
-                "failed": "red", "duplicate": "dim", "completed": "green", "validated": "green"}
+                "failed": "red", "duplicate": "dim", "completed": "green", "validated": "green",
+                "deferred": "yellow", "skipped": "dim"}
 
 
 @app.command()
@@ -81,8 +82,8 @@ def ingest(
         outcomes = _run_ingestion(settings, show_progress=not verbose)
     log = _named_after_run(log, outcomes)
     if not outcomes:
-        console.print(f"[yellow]Nothing ingested: another ingestion holds {_shown(db)}, or "
-                      f"{_shown(inbox)} is empty (see {_shown(log)}).[/yellow]", soft_wrap=True)
+        console.print(f"[yellow]Nothing ingested: {_shown(inbox)} is empty, or {_shown(db)} could "
+                      f"not be used (see {_shown(log)}).[/yellow]", soft_wrap=True)
     table = Table(title=f"Ingestion of {_shown(inbox)} into {_shown(db)}")
     for column in ("file", "submission", "status", "rows loaded", "errors", "warnings", "report"):
         table.add_column(column, justify="right" if column in ("rows loaded", "errors", "warnings") else "left")
@@ -509,28 +510,23 @@ def reject(
 
 
 def _decide_held(submission_id: str, release: bool, db, reports, archive) -> None:
-    """Under the ingestion lock (no run is loading meanwhile), then the snapshot republished."""
+    """In one turn at the warehouse (a run's load waits for it, or it for the load), then the
+    snapshot republished."""
     from pipeline.submission import WAREHOUSE_ERRORS, decide_held, warehouse_problem
-    from transforms.inbox import IngestionAlreadyRunning, IngestionLock
     from warehouse.session import Warehouse
     from warehouse.snapshot import publish as publish_for_analysts
 
     settings = _settings(db=db, reports=reports, archive=archive)
     _existing_warehouse(settings.db)
+    warehouse = Warehouse(settings.db, wait_seconds=settings.warehouse_wait_seconds)
     try:
-        with IngestionLock(settings.db).acquire(settings.lock_wait_seconds):
-            warehouse = Warehouse(settings.db)
-            try:
-                decided = decide_held(submission_id, release, warehouse, settings.reports,
-                                      settings.archive, limits=settings.limits)
-            except (LookupError, ValueError) as problem:
-                warehouse.close()
-                console.print(f"[red]{_shown(problem)}[/red]")
-                raise typer.Exit(1)
-            publish_for_analysts(warehouse)  # closes the session
-    except IngestionAlreadyRunning as problem:
-        console.print(f"[red]{_shown(problem)}[/red]")
-        raise typer.Exit(1)
+        try:
+            decided = decide_held(submission_id, release, warehouse, settings.reports,
+                                  settings.archive, limits=settings.limits)
+        except (LookupError, ValueError) as problem:
+            console.print(f"[red]{_shown(problem)}[/red]")
+            raise typer.Exit(1)
+        publish_for_analysts(warehouse)  # closes the session
     except WAREHOUSE_ERRORS as problem:  # held open by an analyst, read-only, disk full
         console.print(f"[red]{_shown(warehouse_problem(problem, settings.db))}[/red]")
         raise typer.Exit(1)

@@ -2,8 +2,8 @@
 
 Like flows/ingest.py, the flow only orchestrates: each task calls one plain function
 (transforms.dataunodc, warehouse.dataunodc, reporting.dataunodc). The run opens one warehouse
-session (warehouse.session.Warehouse), passes it to the tasks that need it and closes it at the
-end. Tasks are not cached: the file's sha256 is its identity and the warehouse's
+session (warehouse.session.Warehouse) and passes it to the tasks that need it; each holds the
+file for its own turn only (reading and preparing the export hold nothing). Tasks are not cached: the file's sha256 is its identity and the warehouse's
 `published_imports` register makes a second import a no-op. Task inputs are passed `opaque`:
 Prefect would otherwise walk every object inside them (the export's rows, the prepared tables,
 ~6,000 findings, the session) when it resolves a task's inputs, which doubled the import's time.
@@ -27,7 +27,6 @@ from pipeline.submission import WAREHOUSE_ERRORS, warehouse_problem
 from reporting.dataunodc import write_import_report
 from schemas.printable import printable
 from schemas.messages import render_message
-from transforms.inbox import IngestionAlreadyRunning, IngestionLock
 from transforms.dataunodc import ExportError, ExportFile, PreparedExport, prepare_export, read_export
 from transforms.readers import sha256_of
 from warehouse import dataunodc as loader
@@ -38,17 +37,20 @@ from warehouse.session import Warehouse
 
 @task(name="check-already-imported", cache_policy=NO_CACHE)
 def already_imported_task(warehouse: Warehouse, path: str) -> tuple[str, dt.date] | None:
-    return loader.find_import(warehouse.connection, sha256_of(Path(path)))
+    with warehouse.turn() as connection:
+        return loader.find_import(connection, sha256_of(Path(path)))
 
 
 @task(name="check-export-date", cache_policy=NO_CACHE)
 def already_dated_task(warehouse: Warehouse, export_date: dt.date) -> list[str]:
-    return loader.files_imported_for(warehouse.connection, export_date)
+    with warehouse.turn() as connection:
+        return loader.files_imported_for(connection, export_date)
 
 
 @task(name="next-import-id", cache_policy=NO_CACHE)
 def next_import_id_task(warehouse: Warehouse, export_date: dt.date) -> str:
-    return loader.next_import_id(warehouse.connection, export_date)
+    with warehouse.turn() as connection:
+        return loader.next_import_id(connection, export_date)
 
 
 @task(name="read-export", cache_policy=NO_CACHE)
@@ -64,12 +66,9 @@ def prepare_task(export: ExportFile) -> PreparedExport:
 @task(name="load-export", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def load_task(warehouse: Warehouse, prepared: PreparedExport, force: bool, run_id: str,
               report_dir: str) -> loader.ImportOutcome:
-    try:
-        return loader.load_export(warehouse.connection, prepared, force=force, run_id=run_id,
+    with warehouse.turn() as connection:  # a retry starts on a fresh connection
+        return loader.load_export(connection, prepared, force=force, run_id=run_id,
                                   flow_run_id=flow_run.get_id(), report_dir=report_dir)
-    except Exception:
-        warehouse.reset()  # a retry starts on a fresh connection
-        raise
 
 
 @task(name="publish-for-analysts", cache_policy=NO_CACHE)
@@ -90,32 +89,22 @@ def import_published(file: str, db_path: str, reports_dir: str, export_date: dt.
     """Import one dataUNODC GLOTIP export (.xlsx or .csv) into the warehouse at `db_path`,
     then republish the analysts' snapshot (also when the warehouse has none yet).
 
-    It takes the ingestion lock like an ingestion run: started during one (or during another
-    import), it ends at once with a clear message and changes nothing."""
+    Like an ingestion run, it holds the warehouse file only for the steps that read or write
+    it, each waiting its turn (an ingestion run's step, another import)."""
     logger = get_run_logger()
     name = Path(file).name
-    lock = IngestionLock(db_path)
-    try:
-        lock.acquire()
-    except IngestionAlreadyRunning as problem:
-        logger.error("%s: %s", printable(name), problem)
-        return {"file_name": name, "import_id": None, "status": "busy",
-                "note": f"{problem}; run the import again once it has finished"}
-    try:
-        with Warehouse(db_path) as warehouse:
-            try:
-                warehouse.connection
-            except WAREHOUSE_ERRORS as problem:  # held by an analyst, read-only, disk full
-                message = f"{warehouse_problem(problem, db_path)}; nothing was imported"
-                logger.error("%s: %s", printable(name), printable(message))
-                return {"file_name": name, "import_id": None, "status": "failed", "note": message}
-            result = _import(file, warehouse, reports_dir, export_date, force)
-        # the session is closed (checkpointed): the snapshot copies a complete file
-        if result["status"] == "loaded" or not snapshot.snapshot_path(db_path).is_file():
-            result["published"] = _publish(db_path)
-        return result
-    finally:
-        lock.release()
+    with Warehouse(db_path) as warehouse:
+        try:
+            with warehouse.turn():  # the file can be opened, its tables exist
+                pass
+        except WAREHOUSE_ERRORS as problem:  # held too long by an analyst, read-only, disk full
+            message = f"{warehouse_problem(problem, db_path)}; nothing was imported"
+            logger.error("%s: %s", printable(name), printable(message))
+            return {"file_name": name, "import_id": None, "status": "failed", "note": message}
+        result = _import(file, warehouse, reports_dir, export_date, force)
+    if result["status"] == "loaded" or not snapshot.snapshot_path(db_path).is_file():
+        result["published"] = _publish(db_path)
+    return result
 
 
 def _publish(db_path: str) -> dict[str, str] | None:

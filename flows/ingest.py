@@ -1,7 +1,7 @@
 """The ingestion flow: every submission in an inbox, through the one per-submission sequence.
 
 The sequence itself is `pipeline.submission.ingest_entry`; this flow only orchestrates it: it
-takes the ingestion lock, opens the run's warehouse session, runs each step of the sequence as
+marks itself alive, opens the run's warehouse session, runs each step of the sequence as
 a Prefect task (`_as_task`: with retries where a step can fail for a passing reason), records
 the run and publishes the analysts' snapshot. Tasks are not cached: inputs are files whose
 identity is their sha256, and the warehouse register already makes a rerun load nothing twice.
@@ -26,8 +26,8 @@ from transforms import inbox as inbox_files
 from transforms.isolated import start_reader_server
 from transforms.prepare import discover
 from warehouse import load as loader
-from warehouse import snapshot
-from warehouse.session import Warehouse
+from warehouse import locks, snapshot
+from warehouse.session import WAIT_SECONDS, Warehouse
 
 SERIALISED_STEPS = frozenset({"load"})  # run holding a turn of the `glotip-load` limit
 
@@ -65,56 +65,57 @@ def _as_task(name: str, function, *args):
 
 
 @task(name="publish-for-analysts", cache_policy=NO_CACHE)
-def publish_task(db_path: str) -> dict[str, str]:
-    """Read-only snapshot and Parquet files for analysts (warehouse/snapshot.py)."""
-    return snapshot.publish(Warehouse(db_path))
+def publish_task(db_path: str, wait_seconds: float = WAIT_SECONDS) -> dict[str, str]:
+    """Read-only snapshot and Parquet files for analysts (warehouse/snapshot.py), in one turn
+    at the warehouse (no other run writes while it is copied)."""
+    return snapshot.publish(Warehouse(db_path, wait_seconds=wait_seconds))
 
 
 @flow(name="ingest_submissions", log_prints=True)
 def ingest_submissions(inbox: str, db_path: str, reports_dir: str, archive_dir: str,
                        move_processed: bool = False, settle_seconds: float = 2.0,
-                       lock_wait_seconds: float = 0.0, limits: dict | None = None) -> list[dict]:
+                       warehouse_wait_seconds: float = 120.0, limits: dict | None = None) -> list[dict]:
     """Ingest every submission in `inbox` into the warehouse at `db_path`, archiving each file
     as received under `archive_dir` (every folder it writes to is named by its caller).
 
-    One run at a time per warehouse: a second run waits up to `lock_wait_seconds` for the
-    first, then exits without touching anything. `move_processed` removes each entry from the
-    inbox once its outcome is recorded (off for the demo: sample_submissions/ is never emptied).
-    `limits`: the `[limits]` settings (schemas/limits.py) as a mapping; the defaults when None.
+    Runs on one warehouse go side by side (several workers, a run by hand during the schedule):
+    each entry is handled by the run that claims it; the warehouse file is held for one step at
+    a time, waiting up to `warehouse_wait_seconds` for its turn, so that runs read and validate
+    in parallel; loads also take turns through the `glotip-load` concurrency limit.
+    `move_processed` removes each entry from the inbox once its outcome is recorded (off for the
+    demo: sample_submissions/ is never emptied). `limits`: the `[limits]` settings
+    (schemas/limits.py) as a mapping; the defaults when None.
     """
-    logger = get_run_logger()
     options = sequence.InboxOptions(str(inbox), str(reports_dir), str(archive_dir),
                                     move_processed, settle_seconds,
                                     sequence.Limits(**(limits or {})))
-    lock = inbox_files.IngestionLock(db_path)
+    run_id = _new_run_id()
+    alive = locks.run_marker(db_path, run_id)  # held while this run lives
     try:
-        lock.acquire(wait_seconds=lock_wait_seconds)
-    except inbox_files.IngestionAlreadyRunning as problem:
-        logger.warning("%s: %s", printable(db_path), problem)
-        create_markdown_artifact(markdown=f"# Ingestion skipped\n\n{printable(db_path)}: {problem}\n",
-                                 key="ingestion-summary", description="Ingestion skipped")
-        return []
-    except OSError as problem:  # the warehouse's folder is read-only or full: the lock cannot be made
-        return _warehouse_unavailable(_new_run_id(), options, db_path, problem)
+        alive.try_acquire()  # a new run id: nobody else has it
+    except OSError as problem:  # the warehouse's folder is read-only or full
+        return _warehouse_unavailable(run_id, options, db_path, problem)
     try:
-        return _ingest_inbox(options, db_path)
+        return _ingest_inbox(run_id, options, db_path, warehouse_wait_seconds)
     finally:
-        lock.release()
+        alive.release()
 
 
 def _new_run_id() -> str:
     return f"run-{loader.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def _ingest_inbox(options: sequence.InboxOptions, db_path: str) -> list[dict]:
-    """The run itself, under the ingestion lock, on one warehouse session."""
+def _ingest_inbox(run_id: str, options: sequence.InboxOptions, db_path: str,
+                  wait_seconds: float) -> list[dict]:
+    """The run itself, on one warehouse session, each warehouse step in its own turn."""
     logger = get_run_logger()
-    run_id = _new_run_id()
-    with Warehouse(db_path) as warehouse:
+    with Warehouse(db_path, wait_seconds=wait_seconds) as warehouse:
         try:
-            interrupted = loader.mark_interrupted_runs(warehouse.connection)  # we hold the lock: they died
-            loader.start_run(warehouse.connection, run_id, options.inbox, flow_run.get_id())
-        except sequence.WAREHOUSE_ERRORS as problem:  # locked by a reader, read-only, disk full
+            with warehouse.turn() as connection:
+                interrupted = loader.mark_interrupted_runs(
+                    connection, lambda other: locks.run_is_alive(db_path, other))
+                loader.start_run(connection, run_id, options.inbox, flow_run.get_id())
+        except sequence.WAREHOUSE_ERRORS as problem:  # held too long, read-only, disk full
             return _warehouse_unavailable(run_id, options, db_path, problem)
         if interrupted:
             logger.warning("earlier run(s) %s stopped before finishing; this run completes their work",
@@ -126,14 +127,14 @@ def _ingest_inbox(options: sequence.InboxOptions, db_path: str) -> list[dict]:
         counts = sequence.counts(outcomes)
         summary = run_summary_markdown(run_id, options.inbox, outcomes, counts)
         try:
-            loader.finish_run(warehouse.connection, run_id, counts, summary)
+            with warehouse.turn() as connection:
+                loader.finish_run(connection, run_id, counts, summary)
         except sequence.WAREHOUSE_ERRORS as problem:  # the next run marks it `interrupted`
             logger.error("the run's own record could not be written: %s",
                          printable(sequence.warehouse_problem(problem, db_path)))
-    # the session is closed (checkpointed): the snapshot below copies a complete file
     _log_summary(run_id, counts, summary)
     try:
-        published = publish_task(db_path)
+        published = publish_task(db_path, wait_seconds)
         logger.info("published for analysts: %s", published)
     except Exception as problem:  # noqa: BLE001 - the load stands; analysts keep the last snapshot
         logger.error("publishing the analysts' snapshot failed: %s", problem)

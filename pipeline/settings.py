@@ -35,7 +35,9 @@ class Settings:
     archive: str = "var/archive"
     move_processed: bool = False  # delete an entry from the inbox once its outcome is recorded
     settle_seconds: float = 2.0  # an entry must be unchanged this long before it is read
-    lock_wait_seconds: float = 0.0  # how long a second run waits for the first; then it exits
+    # how long a step waits for its turn at the warehouse file (another run's step, an import,
+    # an analyst's `glotip sql --live`); then the entry is left for the next run
+    warehouse_wait_seconds: float = 120.0
     # the scheduled deployment (`glotip serve`)
     deployment_name: str = "scheduled-ingestion"
     cron: str = "*/15 * * * *"
@@ -45,7 +47,7 @@ class Settings:
     def flow_parameters(self) -> dict:
         return {"inbox": self.inbox, "db_path": self.db, "reports_dir": self.reports,
                 "archive_dir": self.archive, "move_processed": self.move_processed,
-                "settle_seconds": self.settle_seconds, "lock_wait_seconds": self.lock_wait_seconds,
+                "settle_seconds": self.settle_seconds, "warehouse_wait_seconds": self.warehouse_wait_seconds,
                 "limits": asdict(self.limits)}
 
     def with_flags(self, **flags) -> Settings:

@@ -14,6 +14,7 @@ only here.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,7 +33,7 @@ from transforms import inbox as inbox_files
 from transforms.prepare import prepare_submission
 from transforms.readers import LimitExceeded
 from warehouse import load as loader
-from warehouse import register
+from warehouse import locks, register
 from warehouse.history import empty_history, held_figures
 from warehouse.session import Warehouse
 
@@ -53,6 +54,12 @@ TRANSIENT_ERRORS = (MemoryError, OSError, duckdb.IOException, duckdb.OutOfMemory
                     duckdb.ConnectionException, duckdb.ResourceInUseException,
                     duckdb.PermissionException)
 WAREHOUSE_ERRORS = (duckdb.Error, OSError)  # opening or writing the warehouse file
+
+
+def threads_exhausted(problem: BaseException) -> bool:
+    """Python's "can't start new thread": out of memory (address space) or of threads, met by
+    the thread pools of pyarrow and DuckDB; as transient as a MemoryError."""
+    return isinstance(problem, RuntimeError) and "can't start new thread" in str(problem)
 
 
 def why_failed(problem: BaseException, doing: str, warehouse_path: str | Path | None = None) -> str:
@@ -109,7 +116,8 @@ class Outcome:
     file_name: str
     submission_id: str | None
     # accepted, accepted_with_warnings, held, rejected, validated..., duplicate, completed (an
-    # earlier run recorded it but stopped before its report, written now), failed, deferred
+    # earlier run recorded it but stopped before its report, written now), failed, deferred,
+    # skipped (another run on the same warehouse is handling it)
     status: str
     rows_loaded: int = 0
     errors: int = 0
@@ -158,12 +166,10 @@ def compare_with_history(assessment: Assessment, warehouse: Warehouse | None) ->
     held = empty_history()
     if warehouse is not None and country is not None:
         try:
-            held = held_figures(warehouse.connection, country)
+            with warehouse.turn() as connection:
+                held = held_figures(connection, country)
         except duckdb.CatalogException:  # a warehouse file without its views yet: nothing held
             held = empty_history()
-        except duckdb.Error:
-            warehouse.reset()  # a retry starts on a fresh connection
-            raise
     details = assessment.details
     return check_against_history(assessment.result.tables, assessment.result.frames, held,
                                  assessment.findings, details.year_from, details.year_to)
@@ -173,11 +179,8 @@ def record_and_load(warehouse: Warehouse, record: loader.SubmissionRecord,
                     assessment: Assessment, findings: list[Finding]) -> loader.LoadOutcome:
     """Register the submission and its findings, and load its rows if it passed: one
     transaction, all or nothing."""
-    try:
-        return loader.load_submission(warehouse.connection, record, assessment.result.tables, findings)
-    except duckdb.Error:
-        warehouse.reset()
-        raise
+    with warehouse.turn() as connection:
+        return loader.load_submission(connection, record, assessment.result.tables, findings)
 
 
 def write_report(report_dir: str | Path, summary: ReportSummary, findings: list[Finding]) -> str:
@@ -194,11 +197,8 @@ def write_report_after_load(report_dir: str | Path, summary: ReportSummary,
 
 
 def find_in_register(warehouse: Warehouse, sha256: str) -> tuple[str, str] | None:
-    try:
-        return loader.find_by_sha256(warehouse.connection, sha256)
-    except duckdb.Error:
-        warehouse.reset()
-        raise
+    with warehouse.turn() as connection:
+        return loader.find_by_sha256(connection, sha256)
 
 
 # -- the sequences ------------------------------------------------------------------------------
@@ -226,6 +226,11 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
         if warehouse is None:
             raise ValueError("loading needs a warehouse session")
         loaded = step("load", record_and_load, warehouse, record, assessment, findings)
+        if loaded.already_recorded:  # by another run, between our look at the register and now
+            return Outcome(assessment.parsed.file_name, loaded.submission_id, "duplicate",
+                           report=record.report_dir,
+                           note=f"same file recorded meanwhile by another run as "
+                                f"{loaded.submission_id} ({loaded.status}); that run writes its report")
         status, rows, supersedes = loaded.status, loaded.rows_loaded, loaded.supersedes
     else:
         status, rows, supersedes = record.status, {}, []
@@ -263,7 +268,12 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
 
 def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, *,
                  run_id: str, step: Step = call) -> Outcome:
-    """One inbox entry: settle, archive, check the register, assess, compare, load, report, clean.
+    """One inbox entry: claim, settle, archive, check the register, assess, compare, load,
+    report, clean.
+
+    Runs on one warehouse may go side by side: the run that claims an entry handles it, and any
+    other leaves it (`skipped`). The warehouse file is held only for the steps that read or
+    write it (`Warehouse.turn`), so reading and validating go on in parallel.
 
     The raw file is archived before anything reads it, and what is read is the archived copy,
     so the sha256 in the register is that of the bytes validated. The inbox entry is removed
@@ -274,7 +284,20 @@ def ingest_entry(path: str | Path, warehouse: Warehouse, options: InboxOptions, 
     """
     received_name = Path(path).name
     name = entry_name(path)
-    result = _ingest_entry(path, name, warehouse, options, run_id=run_id, step=step)
+    claim = locks.entry_claim(warehouse.path, path)
+    try:
+        claimed = claim.try_acquire()
+    except OSError as problem:  # the warehouse's folder cannot be written
+        return Outcome(name, None, "failed", note=_retried(why_failed(problem, "claiming the entry")))
+    if not claimed:
+        return Outcome(name, None, "skipped", note="another run on this warehouse is handling it")
+    try:
+        if not os.path.lexists(path):
+            return Outcome(name, None, "skipped",
+                           note="no longer in the inbox: handled by another run, or removed")
+        result = _ingest_entry(path, name, warehouse, options, run_id=run_id, step=step)
+    finally:
+        claim.release()
     if name != received_name:
         result.note = result.note.replace(received_name, name)
     return result
@@ -311,6 +334,11 @@ def _ingest_entry(path: str | Path, name: str, warehouse: Warehouse, options: In
                              source_path=str(archived.path), step=step)
     except TRANSIENT_ERRORS as problem:  # nothing recorded (a load is one transaction)
         return Outcome(name, None, "failed", note=_retried(why_failed(problem, "processing it", warehouse.path)))
+    except RuntimeError as problem:
+        if not threads_exhausted(problem):
+            raise
+        return Outcome(name, None, "failed", note=_retried(why_failed(MemoryError(
+            "no thread could be started"), "processing it")))
     result.file_name = name
     if options.move_processed and not result.report_pending:  # kept until its report is written
         try:
@@ -377,8 +405,9 @@ def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports
                 archive_dir: str | Path, step: Step = call, limits: Limits = Limits()) -> Outcome:
     """The data team's decision on a held submission (`glotip release` / `glotip reject`), then
     its report written again, so that the submitter reads the decision."""
-    decided = loader.decide_held(warehouse.connection, submission_id, release=release, at=loader.now())
-    sha256, file_name = loader.file_of(warehouse.connection, submission_id)
+    with warehouse.turn() as connection:
+        decided = loader.decide_held(connection, submission_id, release=release, at=loader.now())
+        sha256, file_name = loader.file_of(connection, submission_id)
     archived = inbox_files.archived_copy(archive_dir, sha256)
     report, problem = None, f"no archived copy of {sha256} under {archive_dir}"
     if archived is not None:
@@ -400,7 +429,8 @@ def report_from_register(archived_path: str | Path, submission_id: str, warehous
     deterministic) with the findings the register holds for it, history warnings included.
     (its folder, None), or (None, why not)."""
     assessment = assess_file(archived_path, step, limits)
-    findings = register.stored_findings(warehouse.connection, submission_id)
+    with warehouse.turn() as connection:
+        findings = register.stored_findings(connection, submission_id)
     summary = report_summary(assessment, findings, status=status, history=None, received_at=None,
                              rows_loaded=rows_loaded, supersedes=supersedes, note=note,
                              source_path=str(archived_path), loaded=loaded)

@@ -234,3 +234,45 @@ def test_two_workers_take_turns_to_load(prefect_api, tmp_path):
     assert loads[0].end_time <= loads[1].start_time, "the two loads overlapped"
     assert query(ingestion_db, "SELECT file_name, status FROM submissions") == [("NGA.zip", "accepted")]
     assert query(import_db, "SELECT count(*) > 0 FROM published_imports") == [(True,)]
+
+
+# -- two workers, one warehouse: validating side by side ---------------------------------------
+
+@pytest.mark.slow
+def test_two_workers_validate_side_by_side_on_one_warehouse(prefect_api, tmp_path):
+    """Two ingestion runs on two workers, one warehouse: both read, validate and compare with
+    history while the test holds the only `glotip-load` slot (the warehouse file is held only for
+    a step's turn, never for a whole run); then their loads take turns, and both complete."""
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.concurrency.sync import concurrency
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    first, second, db = tmp_path / "inbox-a", tmp_path / "inbox-b", tmp_path / "w.duckdb"
+    write_csv_zip(first / "NGA.zip", "NGA", rows=2_000)
+    write_workbook(second / "KEN.xlsx", "KEN", rows=400)
+    deploy(prefect_api, tmp_path, {"scheduled-ingestion": {
+        "inbox": str(first), "db_path": str(db), "reports_dir": str(tmp_path / "reports"),
+        "archive_dir": str(tmp_path / "archive"), "settle_seconds": 0}})
+    api = prefect_api["PREFECT_API_URL"]
+    with prefect_client(api) as client, ExitStack() as cleanup:
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=LOAD_LIMIT, limit=1))
+        cleanup.callback(client.delete_global_concurrency_limit_by_name, LOAD_LIMIT)
+        started = cleanup.enter_context(workers(prefect_api, tmp_path, 2))
+        deployment = client.read_deployment_by_name("ingest_submissions/scheduled-ingestion").id
+        with temporary_settings({PREFECT_API_URL: api}), \
+                concurrency(LOAD_LIMIT, occupy=1, strict=True):  # the only slot: nobody loads
+            runs = [client.create_flow_run_from_deployment(deployment),
+                    client.create_flow_run_from_deployment(deployment, parameters={"inbox": str(second)})]
+            wait_for(lambda: all(completed(client, run.id, "compare-with-history") for run in runs),
+                     "both runs to validate and compare", started, tmp_path)
+            assert all(client.read_flow_run(run.id).state.is_running() for run in runs)
+            released = dt.datetime.now(dt.timezone.utc)
+        for run in runs:
+            state = wait_for(lambda: final_state(client, run.id), "the flow runs", started, tmp_path)
+            assert state == "COMPLETED", _logs(tmp_path)
+        loads = sorted((task_runs(client, run.id)["load"] for run in runs), key=lambda run: run.start_time)
+    assert all(load.start_time >= released for load in loads), (released, [l.start_time for l in loads])
+    assert loads[0].end_time <= loads[1].start_time, "the two loads overlapped"
+    assert query(db, "SELECT file_name, status, rows_loaded FROM submissions ORDER BY 1") == [
+        ("KEN.xlsx", "accepted", 400), ("NGA.zip", "accepted", 2_000)]
+    assert query(db, "SELECT status, count(*) FROM ingestion_runs GROUP BY 1") == [("completed", 2)]

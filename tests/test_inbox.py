@@ -20,6 +20,9 @@ from pipeline.settings import load_settings
 from tests.builders import write_csv_folder, write_csv_zip, write_workbook
 from transforms import inbox as inbox_files
 from transforms.readers import sha256_of
+from warehouse import load as loader
+from warehouse import locks
+from warehouse.session import Warehouse
 
 
 def scalar(db, sql, params=None):
@@ -88,29 +91,46 @@ def test_links_pipes_and_links_inside_folders_are_refused(tmp_path):
             inbox_files.check_entry(inbox / name)
 
 
-def test_lock_excludes_a_second_holder_and_is_released(tmp_path):
-    db = tmp_path / "w.duckdb"
-    first = inbox_files.IngestionLock(db).acquire()
-    with pytest.raises(inbox_files.IngestionAlreadyRunning, match=f"pid {os.getpid()}"):
-        inbox_files.IngestionLock(db).acquire(wait_seconds=0.6)
+def test_a_claim_excludes_a_second_holder_and_goes_when_released(tmp_path):
+    db, entry = tmp_path / "w.duckdb", tmp_path / "inbox" / "NGA.zip"
+    first = locks.entry_claim(db, entry)
+    assert first.try_acquire() and first.path.parent == tmp_path / "w.duckdb.locks"
+    assert "NGA" not in first.path.name  # named by a digest: an entry's name may hold personal data
+    assert not locks.entry_claim(db, entry).try_acquire()  # another holder, this process too
+    assert locks.entry_claim(db, tmp_path / "inbox" / "GHA.zip").try_acquire()  # its own claim
     first.release()
-    inbox_files.IngestionLock(db).acquire().release()
+    assert not first.path.exists()  # a claim nobody holds leaves no file
+    again = locks.entry_claim(db, entry)
+    assert again.try_acquire()
+    again.release()
 
 
-def test_lock_of_a_killed_process_is_free(tmp_path):
-    db = tmp_path / "w.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from transforms.inbox import IngestionLock; "
-         f"lock = IngestionLock({str(db)!r}).acquire(); print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+def hold_in_another_process(code: str) -> subprocess.Popen:
+    """A process that runs `code` (which takes a lock), says so, and holds it until killed."""
+    holder = subprocess.Popen([sys.executable, "-c", f"import time; {code}; print('held', flush=True); time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_claim_or_a_run_marker_of_a_killed_process_is_free(tmp_path):
+    db, entry = tmp_path / "w.duckdb", tmp_path / "inbox" / "NGA.zip"
+    holder = hold_in_another_process(
+        "from warehouse.locks import entry_claim, run_marker; "
+        f"claim = entry_claim({str(db)!r}, {str(entry)!r}); assert claim.try_acquire(); "
+        f"marker = run_marker({str(db)!r}, 'run-1'); assert marker.try_acquire()")
     try:
-        assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(inbox_files.IngestionAlreadyRunning):
-            inbox_files.IngestionLock(db).acquire()
+        assert not locks.entry_claim(db, entry).try_acquire()
+        assert locks.run_is_alive(db, "run-1")
     finally:
-        holder.kill()
+        holder.kill()  # SIGKILL: no chance to let go
         holder.wait()
-    inbox_files.IngestionLock(db).acquire().release()
+    assert not locks.run_is_alive(db, "run-1")
+    assert not locks.run_marker(db, "run-1").path.exists()  # the dead run's marker is gone
+    assert not locks.run_is_alive(db, "run-never-started")
+    claim = locks.entry_claim(db, entry)
+    assert claim.try_acquire()
+    claim.release()
 
 
 def test_cleaning_never_leaves_the_inbox(tmp_path):
@@ -184,14 +204,42 @@ def test_scheduled_mode_cleans_recorded_entries_and_defers_a_growing_file(prefec
                                          [rejected]) == archived[0].parent.name
 
 
-def test_second_run_exits_cleanly_while_one_holds_the_warehouse(prefect_server, tmp_path):
+def test_an_entry_another_run_is_handling_is_left_to_it(prefect_server, tmp_path):
     inbox = tmp_path / "inbox"
-    write_csv_zip(inbox / "NGA.zip")
-    with inbox_files.IngestionLock(tmp_path / "w.duckdb"):
-        assert run_flow(inbox, tmp_path, move_processed=True) == []
-    assert not (tmp_path / "w.duckdb").exists()  # nothing was touched
-    assert (inbox / "NGA.zip").exists()
-    assert [o["status"] for o in run_flow(inbox, tmp_path)] == ["accepted"]
+    write_csv_zip(inbox / "NGA.zip", "NGA", rows=60)
+    write_csv_zip(inbox / "GHA.zip", "GHA", rows=40)
+    other_run = locks.entry_claim(tmp_path / "w.duckdb", inbox / "NGA.zip")
+    assert other_run.try_acquire()
+    outcomes = {o["file_name"]: o for o in run_flow(inbox, tmp_path, move_processed=True)}
+    assert outcomes["NGA.zip"]["status"] == "skipped"
+    assert outcomes["NGA.zip"]["note"] == "another run on this warehouse is handling it"
+    assert outcomes["GHA.zip"]["status"] == "accepted"
+    assert [p.name for p in inbox.iterdir()] == ["NGA.zip"]  # left in place, not archived
+    assert not list((tmp_path / "archive").rglob("NGA.zip"))
+    other_run.release()  # the other run died before doing anything: the next run takes it
+    assert [o["status"] for o in run_flow(inbox, tmp_path, move_processed=True)] == ["accepted"]
+    assert list(inbox.iterdir()) == []
+
+
+def test_a_run_that_died_is_marked_interrupted_and_a_live_one_is_not(prefect_server, tmp_path):
+    db = tmp_path / "w.duckdb"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with Warehouse(db) as warehouse, warehouse.turn() as connection:
+        for run_id in ("run-dead", "run-alive"):
+            loader.start_run(connection, run_id, str(inbox))
+    holder = hold_in_another_process(  # run-alive's process, still going
+        f"from warehouse.locks import run_marker; marker = run_marker({str(db)!r}, 'run-alive'); "
+        "assert marker.try_acquire()")
+    try:
+        assert run_flow(inbox, tmp_path) == []
+        with duckdb.connect(str(db), read_only=True) as connection:
+            statuses = dict(connection.execute("SELECT run_id, status FROM ingestion_runs").fetchall())
+    finally:
+        holder.kill()
+        holder.wait()
+    assert statuses.pop("run-dead") == "interrupted" and statuses.pop("run-alive") == "running"
+    assert list(statuses.values()) == ["completed"]  # the run itself
 
 
 def test_links_and_pipes_fail_with_a_message_and_the_others_go_on(prefect_server, tmp_path):

@@ -1,4 +1,4 @@
-"""The inbox as an unattended run sees it: settled files, a raw archive, one run at a time.
+"""The inbox as unattended runs see it: settled files, a raw archive, each entry handled by one run.
 
 - A file still being copied in is not touched: an entry is *settled* once nothing in it has
   changed for `settle_seconds` (size and modification time of the file, or of every file of a
@@ -7,8 +7,8 @@
   else reads it, so that any submission can be re-run from the archive whatever its outcome.
   The copy is written under a temporary name and renamed, so a crash never leaves a half copy
   under the final name.
-- One ingestion at a time per warehouse: an exclusive `flock` on a file next to it. The kernel
-  drops the lock when its process dies, even by SIGKILL, so a crash never leaves it stale.
+- Runs side by side on one warehouse: each entry is handled by the run that claims it
+  (warehouse/locks.py).
 - The inbox is cleaned (when asked) only after the outcome is recorded, and only inside the
   inbox.
 """
@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import shutil
 import stat
@@ -41,10 +40,6 @@ class PartialDownload(FileStillBeingWritten):
 
 class NotARegularSubmission(Exception):
     """A symbolic link, a pipe or a device in the inbox: never opened."""
-
-
-class IngestionAlreadyRunning(Exception):
-    """Another ingestion holds the warehouse's lock."""
 
 
 # -- settled files ----------------------------------------------------------------------------
@@ -188,48 +183,3 @@ def describe_os_error(problem: OSError, doing: str) -> str:
     if problem.errno == errno.ENOENT:
         return f"the file disappeared while {doing}{where}"
     return f"{problem.strerror or problem} while {doing}{where}"
-
-
-# -- one run at a time ------------------------------------------------------------------------
-
-class IngestionLock:
-    """An exclusive lock on `<warehouse>.ingest.lock`; the holder's pid is written into it."""
-
-    def __init__(self, db_path: str | Path):
-        self.path = Path(f"{db_path}.ingest.lock")
-        self._handle = None
-
-    def acquire(self, wait_seconds: float = 0.0) -> "IngestionLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "unknown"
-                    handle.close()
-                    raise IngestionAlreadyRunning(
-                        f"another ingestion ({holder}) is running against this warehouse; "
-                        "this run did nothing and exits") from None
-                time.sleep(0.5)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
-        handle.flush()
-        self._handle = handle
-        return self
-
-    def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing drops the flock
-            self._handle = None
-
-    def __enter__(self) -> "IngestionLock":
-        return self.acquire() if self._handle is None else self
-
-    def __exit__(self, *exc) -> None:
-        self.release()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,9 @@ class LoadOutcome:
     status: str
     rows_loaded: dict[str, int]
     supersedes: list[str]
+    # the same file was already in the register (recorded by another run since this one looked):
+    # nothing was written
+    already_recorded: bool = False
 
 
 def submission_id_for(details: SubmissionDetails | None, sha256: str, path: str = "") -> str:
@@ -93,7 +97,7 @@ def load_submission(
     with transaction(connection):
         existing = find_by_sha256(connection, record.sha256)
         if existing:  # nothing written: the transaction ends empty
-            return LoadOutcome(existing[0], existing[1], {}, [])
+            return LoadOutcome(existing[0], existing[1], {}, [], already_recorded=True)
         load_seq = connection.execute("SELECT nextval('submission_load_seq')").fetchall()[0][0]
         loaded = record.status in LOADED_STATUSES
         rows_loaded = {}
@@ -233,12 +237,16 @@ def finish_run(connection, run_id: str, counts: dict[str, int], summary: str | N
          counts.get("deferred", 0), counts.get(HELD, 0), summary, run_id])
 
 
-def mark_interrupted_runs(connection) -> list[str]:
-    """Runs left `running` by a process that died; call only while holding the ingestion lock."""
-    rows = connection.execute(
-        "UPDATE ingestion_runs SET status = 'interrupted' WHERE status = 'running' RETURNING run_id"
-    ).fetchall()
-    return [row[0] for row in rows]
+def mark_interrupted_runs(connection, is_alive: Callable[[str], bool]) -> list[str]:
+    """Runs left `running` by a process that died (`is_alive(run_id)` says which: runs on the
+    same warehouse go on side by side) are marked `interrupted`."""
+    running = [row[0] for row in connection.execute(
+        "SELECT run_id FROM ingestion_runs WHERE status = 'running' ORDER BY run_id").fetchall()]
+    dead = [run_id for run_id in running if not is_alive(run_id)]
+    if dead:
+        connection.execute("UPDATE ingestion_runs SET status = 'interrupted' "
+                           "WHERE status = 'running' AND list_contains(?, run_id)", [dead])
+    return dead
 
 
 def now() -> dt.datetime:
