@@ -8,9 +8,9 @@ it: without one, Prefect would start a temporary server that dies with this proc
 nothing would be scheduled. Settings come from pipeline/settings.py (`[ingest]` then
 `[deployment]` of glotip.toml, then `GLOTIP_*`).
 
-One run at a time: the deployment carries a Prefect concurrency limit of 1 that cancels a run
-starting while another is active, and the flow itself takes a lock on the warehouse (which
-also covers a `glotip ingest` started by hand).
+Runs may overlap (one that outlasts the interval, a `glotip ingest` by hand): each inbox entry
+is handled by the run that claims it and the warehouse is held one step at a time
+(flows/ingest.py). As in prefect.yaml, at most two runs go at once; a third waits its turn.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from flows.ingest import ingest_submissions
 from pipeline.settings import Settings
 
 FLOW_NAME = "ingest_submissions"
+# Ingestion runs at once (prefect.yaml says the same; tests/test_deployment.py holds them equal)
+RUNS_AT_ONCE = ConcurrencyLimitConfig(limit=2, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
 
 
 def deployment_name(settings: Settings) -> str:
@@ -35,8 +37,7 @@ def serve_ingestion(settings: Settings) -> None:
         name=settings.deployment_name,
         schedule=Cron(settings.cron, timezone=settings.timezone),
         parameters=settings.flow_parameters(),
-        global_limit=ConcurrencyLimitConfig(limit=1,
-                                            collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
+        global_limit=RUNS_AT_ONCE,
         description=f"Ingest the submissions in {settings.inbox} into {settings.db} "
                     f"({settings.cron}, {settings.timezone}).",
         tags=["glotip", "ingestion"],

@@ -48,6 +48,10 @@ def test_prefect_yaml_is_what_glotip_toml_says():
     assert ingestion["schedules"] == [{"cron": settings.cron, "timezone": settings.timezone}]
     assert ingestion["parameters"] == settings.flow_parameters()
     assert ingestion["work_pool"]["name"] == POOL
+    from flows.deployment import RUNS_AT_ONCE  # what `glotip serve` deploys
+
+    assert ingestion["concurrency_limit"] == {"limit": RUNS_AT_ONCE.limit,
+                                              "collision_strategy": RUNS_AT_ONCE.collision_strategy.value}
     published = deployments["published-import"]
     assert published["entrypoint"] == "flows/import_published.py:import_published"
     assert published["parameters"] == {"db_path": settings.db, "reports_dir": settings.reports}

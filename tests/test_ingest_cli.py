@@ -95,3 +95,31 @@ def test_ingest_on_prefects_temporary_server_ends_quietly(tmp_path):
         assert prefects_own not in shown, shown
     [log] = (tmp_path / "reports" / "runs").glob("*/prefect.log")
     assert "Stopping temporary server" in log.read_text(encoding="utf-8")
+
+
+def test_two_ingestions_at_once_on_one_inbox_take_each_file_once(prefect_api, tmp_path):
+    """Two `glotip ingest` runs started together over the same inbox and warehouse (a run by
+    hand during the scheduled one): both finish; every file is loaded exactly once, by one of
+    them; the other lists it as skipped (claimed) or duplicate (done before it looked)."""
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    for name in ("EGY_2022.xlsx", "NPL_2022.xlsx", "THA_2021-2022.xlsx", "NGA_2021-2022.zip"):
+        shutil.copy(SAMPLES / name, inbox)
+    env = {**prefect_api, "GLOTIP_SETTLE_SECONDS": "0", "NO_COLOR": "1"}
+    command = [sys.executable, str(ROOT / "cli.py"), "ingest", str(inbox), "--db", str(db),
+               "--reports", str(tmp_path / "reports"), "--archive", str(tmp_path / "archive")]
+    runs = [subprocess.Popen(command, cwd=tmp_path, env={**env, "COLUMNS": "200"}, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    for run, (out, err) in zip(runs, outputs):
+        assert run.returncode == 0, out + err
+    with duckdb.connect(str(db), read_only=True) as connection:
+        loaded = connection.execute("SELECT file_name, count(*) FROM submissions GROUP BY 1 ORDER BY 1").fetchall()
+        runs_recorded = connection.execute("SELECT status, files_seen FROM ingestion_runs").fetchall()
+    assert loaded == [(name, 1) for name in sorted(p.name for p in inbox.iterdir())]
+    assert sorted(status for status, _ in runs_recorded) == ["completed", "completed"]
+    assert all(seen == 4 for _, seen in runs_recorded)
+    summaries = [plain(out).strip().splitlines()[-2] for out, _ in outputs]  # the closing count
+    accepted = [int(re.search(r"(\d+) accepted", line).group(1)) if "accepted" in line else 0
+                for line in summaries]
+    assert sum(accepted) == 4, summaries
