@@ -70,14 +70,18 @@ def ingest(
     from flows import offline_defaults, prefect_log_to_file
 
     offline_defaults()
+    import tempfile
     import time
 
     from warehouse.snapshot import snapshot_path
 
     started = time.time()
-    # The run's id is known once it has started: the log is written under the start time, and
-    # its folder renamed after the run.
-    log = Path(settings.reports) / "runs" / time.strftime("ingest-%Y%m%dT%H%M%S") / "prefect.log"
+    # The run's id is known once it has started: the log is written in a folder named by the
+    # start time (and made unique: two commands may start in the same second), renamed after
+    # the run.
+    runs = Path(settings.reports) / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    log = Path(tempfile.mkdtemp(prefix=time.strftime("ingest-%Y%m%dT%H%M%S-"), dir=runs)) / "prefect.log"
     with prefect_log_to_file(log, also_on_terminal=verbose):
         outcomes = _run_ingestion(settings, show_progress=not verbose)
     log = _named_after_run(log, outcomes)
@@ -183,9 +187,10 @@ def _named_after_run(log: Path, outcomes: list[dict]) -> Path:
     if len(run_ids) != 1:
         return log
     folder = log.parent.with_name(run_ids.pop())
-    if folder.exists():
+    try:
+        return log.parent.rename(folder) / log.name
+    except OSError:  # taken (a rerun of the same id cannot be), or the folder cannot be renamed
         return log
-    return log.parent.rename(folder) / log.name
 
 
 def _shown(text) -> str:

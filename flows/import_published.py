@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import opaque
 
-from flows.concurrency import load_turn
+from flows.concurrency import LoadTurns
 from pipeline.submission import WAREHOUSE_ERRORS, warehouse_problem
 from reporting.dataunodc import write_import_report
 from schemas.printable import printable
@@ -154,7 +154,7 @@ def _import(file: str, warehouse: Warehouse, reports_dir: str, export_date: dt.d
     run_id = f"import-{now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     # a --force re-import is a new version with its own report folder: the earlier report stays
     report_dir = str(Path(reports_dir) / next_import_id_task(opaque(warehouse), export.export_date))
-    with load_turn():
+    with LoadTurns.for_this_run().turn():
         outcome = load_task(opaque(warehouse), opaque(prepared), force, run_id, report_dir)
     if outcome.status == "duplicate":
         return {"file_name": name, "import_id": outcome.import_id, "status": "duplicate",

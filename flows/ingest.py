@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.settings import get_current_settings
 from prefect.utilities.annotations import opaque
 
-from flows.concurrency import load_turn
+from flows.concurrency import LOAD_CONCURRENCY_LIMIT, LoadTurns
 from pipeline import submission as sequence
 from schemas.printable import printable
 from transforms import inbox as inbox_files
@@ -53,13 +55,14 @@ def _progress(**step) -> None:
     logging.getLogger(PROGRESS_LOGGER).info("%s", step, extra={"progress": step})
 
 
-def _as_task(name: str, function, *args):
+def _as_task(name: str, function, *args, loads: LoadTurns = LoadTurns(False)):
     """Run one step of the sequence as a Prefect task. Its inputs are passed `opaque`: Prefect
     still links each task to the one whose result it takes, but does not walk the frames and
-    findings inside them (nor try to hash the warehouse session)."""
+    findings inside them (nor try to hash the warehouse session). A load waits for its turn
+    (`loads`) before its task starts."""
     step = task(function, name=name, cache_policy=NO_CACHE, **_RETRIES.get(name, {}))
     if name in SERIALISED_STEPS:
-        with load_turn():
+        with loads.turn():
             return step(*(opaque(argument) for argument in args))
     return step(*(opaque(argument) for argument in args))
 
@@ -123,7 +126,13 @@ def _ingest_inbox(run_id: str, options: sequence.InboxOptions, db_path: str,
         start_reader_server()  # warming up while the inbox is listed
         entries = _as_task("discover", discover, options.inbox)
         _progress(entries=len(entries))
-        outcomes = [_ingest_one(path, warehouse, options, run_id) for path in entries]
+        loads = LoadTurns.for_this_run()
+        if not loads.limit_in_force and get_current_settings().api.url:
+            logger.info("the server has no %r concurrency limit: loads do not take turns through "
+                        "it (create it once: prefect gcl create %s --limit 1)",
+                        LOAD_CONCURRENCY_LIMIT, LOAD_CONCURRENCY_LIMIT)
+        step = partial(_as_task, loads=loads)
+        outcomes = [_ingest_one(path, warehouse, options, run_id, step) for path in entries]
         counts = sequence.counts(outcomes)
         summary = run_summary_markdown(run_id, options.inbox, outcomes, counts)
         try:
@@ -167,12 +176,12 @@ def _warehouse_unavailable(run_id: str, options: sequence.InboxOptions, db_path:
 
 
 def _ingest_one(path: Path, warehouse: Warehouse, options: sequence.InboxOptions,
-                run_id: str) -> sequence.Outcome:
+                run_id: str, step) -> sequence.Outcome:
     logger = get_run_logger()
     name = sequence.entry_name(path)
     _progress(started=name)
     try:
-        outcome = sequence.ingest_entry(path, warehouse, options, run_id=run_id, step=_as_task)
+        outcome = sequence.ingest_entry(path, warehouse, options, run_id=run_id, step=step)
     except Exception as problem:  # noqa: BLE001 - one broken submission never stops the others
         note = f"{type(problem).__name__}: {problem}".replace(path.name, name)
         logger.error("%s: failed: %s", printable(name), printable(note))
