@@ -729,7 +729,9 @@ def main() -> None:
     object of Prefect, pandas and pandera one by one: half a second after `glotip ingest`
     had printed its last line, on a process about to end. Nothing of ours needs it: every
     file and warehouse connection is closed when a command returns. A command that fails
-    with an unexpected exception ends the ordinary way, with its traceback."""
+    with an unexpected exception ends the ordinary way, with its traceback, and so does one
+    run under a profiler or debugger (pyinstrument, cProfile, pdb), which writes its results
+    after the program."""
     import atexit
     import os
     import threading
@@ -738,6 +740,8 @@ def main() -> None:
         app()
         code = 0
     except SystemExit as ended:
+        if sys.getprofile() or sys.gettrace():
+            raise
         code = ended.code
     if code is None:
         code = 0

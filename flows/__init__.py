@@ -36,10 +36,15 @@ def without_heartbeats() -> Iterator[None]:
     every flow run: half a second on average, after the run has finished. A command's user
     sees its process die, and the next ingestion records the run as interrupted.
     Deployments run by a worker or `glotip serve` keep Prefect's default (every 180 s).
-    Prefect accepts no "off" from the environment (the setting is at least 30 s), hence here."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    Prefect accepts no "off" from the environment (the setting is at least 30 s), hence here:
+    a copy of the current settings with this one changed (Prefect's `temporary_settings`
+    would read every settings source again, a tenth of a second)."""
+    from prefect.context import SettingsContext, get_settings_context
 
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    context = get_settings_context()
+    flows = context.settings.flows.model_copy(update={"heartbeat_frequency": None})
+    with SettingsContext(profile=context.profile,
+                         settings=context.settings.model_copy(update={"flows": flows})):
         yield
 
 
