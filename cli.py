@@ -67,7 +67,7 @@ def ingest(
     from transforms.isolated import start_reader_server
 
     start_reader_server()  # its imports overlap Prefect's, below
-    from flows import offline_defaults, prefect_log_to_file
+    from flows import offline_defaults, prefect_log_to_file, without_heartbeats
 
     offline_defaults()
     import tempfile
@@ -82,7 +82,7 @@ def ingest(
     runs = Path(settings.reports) / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     log = Path(tempfile.mkdtemp(prefix=time.strftime("ingest-%Y%m%dT%H%M%S-"), dir=runs)) / "prefect.log"
-    with prefect_log_to_file(log, also_on_terminal=verbose):
+    with prefect_log_to_file(log, also_on_terminal=verbose), without_heartbeats():
         outcomes = _run_ingestion(settings, show_progress=not verbose)
     log = _named_after_run(log, outcomes)
     if not outcomes:
@@ -722,5 +722,44 @@ def _say_unpublished(unpublished: bool) -> None:
                       "`glotip publish`.[/red]")
 
 
+def main() -> None:
+    """The `glotip` command (pyproject's entry point): the command, then its process ends as
+    Python ends one (other threads waited for, atexit handlers run: Prefect's log and event
+    workers send what they hold, logging is flushed, the reader's forkserver stopped; output
+    flushed; the exit code kept) without CPython's teardown after it, which frees every
+    object of Prefect, pandas and pandera one by one: half a second after `glotip ingest`
+    had printed its last line, on a process about to end. Nothing of ours needs it: every
+    file and warehouse connection is closed when a command returns. A command that fails
+    with an unexpected exception ends the ordinary way, with its traceback, and so does one
+    run under a profiler or debugger (pyinstrument, cProfile, pdb), which writes its results
+    after the program."""
+    import atexit
+    import os
+    import threading
+
+    try:
+        app()
+        code = 0
+    except SystemExit as ended:
+        if sys.getprofile() or sys.gettrace():
+            raise
+        code = ended.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"): printed, exit code 1
+        print(code, file=sys.stderr)
+        code = 1
+    for thread in threading.enumerate():  # what Python does first at exit, then the atexit handlers
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (`glotip sql ... | head`): Python's own exit code for it
+        code = 120
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -27,6 +27,28 @@ def offline_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
 
 
 @contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """Flow runs started within send no heartbeats: for the flow run in the foreground of
+    `glotip ingest`, whose end its user sees.
+
+    A heartbeat lets a server's automation mark a run whose process died as crashed. Prefect
+    sends them from a thread that sleeps in one-second steps, and waits for it at the end of
+    every flow run: half a second on average, after the run has finished. A command's user
+    sees its process die, and the next ingestion records the run as interrupted.
+    Deployments run by a worker or `glotip serve` keep Prefect's default (every 180 s).
+    Prefect accepts no "off" from the environment (the setting is at least 30 s), hence here:
+    a copy of the current settings with this one changed (Prefect's `temporary_settings`
+    would read every settings source again, a tenth of a second)."""
+    from prefect.context import SettingsContext, get_settings_context
+
+    context = get_settings_context()
+    flows = context.settings.flows.model_copy(update={"heartbeat_frequency": None})
+    with SettingsContext(profile=context.profile,
+                         settings=context.settings.model_copy(update={"flows": flows})):
+        yield
+
+
+@contextmanager
 def prefect_log_to_file(path: Path, also_on_terminal: bool = False) -> Iterator[Path]:
     """Prefect's log (flow and task runs, the temporary server, warnings) written to `path` in
     Prefect's own format, instead of the terminal (as well as, with `also_on_terminal`).

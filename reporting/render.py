@@ -124,9 +124,6 @@ def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list
     place: a full disk, a killed process or an unwritable folder never leaves a 0-byte or
     half-written report under the final name, so a report folder that exists is complete
     (`report_complete`), and one that is missing is written again by the next run."""
-    from reporting.annotate import annotate_workbook
-    from reporting.mail import build_message
-
     report_dir = Path(report_dir)
     report_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(report_dir)
@@ -139,8 +136,12 @@ def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list
         (staging / "report.html").write_text(render_html(data, findings), encoding="utf-8")
         write_findings_csv(staging / "findings.csv", data["findings"])
         if _can_annotate(summary, findings):
+            from reporting.annotate import annotate_workbook  # openpyxl (0.3 s): only when used
+
             annotate_workbook(summary.source_path, staging / "annotated.xlsx", findings, data["language"])
         if summary.contact_email:
+            from reporting.mail import build_message
+
             message = build_message(data, findings, staging, to=summary.contact_email)
             (staging / "message.eml").write_bytes(bytes(message))
         _replace_folder(staging, report_dir)

@@ -122,3 +122,51 @@ def test_two_ingestions_at_once_on_one_inbox_take_each_file_once(prefect_api, tm
     accepted = [int(re.search(r"(\d+) accepted", line).group(1)) if "accepted" in line else 0
                 for line in summaries]
     assert sum(accepted) == 4, summaries
+
+
+def test_glotip_sends_prefects_last_log_lines_to_the_server_before_its_prompt_exit(prefect_api, tmp_path):
+    """`glotip` (cli.main) ends its process without CPython's teardown, but only after the
+    atexit handlers: the flow run's last log line ("Finished in state"), emitted as the run
+    ends, reaches the server through Prefect's log worker, drained at exit."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "EGY_2022.xlsx", inbox)
+    env = {**prefect_api, "GLOTIP_SETTLE_SECONDS": "0", "PREFECT_LOGGING_LEVEL": "INFO"}
+    done = glotip("ingest", str(inbox), "--db", str(tmp_path / "w.duckdb"), "--reports",
+                  str(tmp_path / "reports"), "--archive", str(tmp_path / "archive"), env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert plain(done.stdout).rstrip().splitlines()[-1].startswith("Prefect's log: ")  # output flushed
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as connection:
+        [(flow_run_id,)] = connection.execute("SELECT flow_run_id FROM ingestion_runs").fetchall()
+    with temporary_settings({PREFECT_API_URL: prefect_api["PREFECT_API_URL"]}), \
+            get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    messages = [log.message for log in logs]
+    assert any(message.startswith("Finished in state Completed") for message in messages), messages
+
+
+def test_the_foreground_flow_run_sends_no_heartbeats_and_others_keep_prefects_default():
+    """`glotip ingest` runs its flow within `without_heartbeats`: Prefect then starts no
+    heartbeat thread, and so does not wait for it (up to a second) when the run ends. Anything
+    else (a worker's run, `glotip serve`) keeps Prefect's own setting."""
+    from prefect import flow
+    from prefect.flow_engine import FlowRunEngine
+    from prefect.settings import get_current_settings
+
+    from flows import without_heartbeats
+
+    @flow
+    def a_flow():
+        pass
+
+    default = FlowRunEngine(flow=a_flow).heartbeat_seconds
+    assert default is not None and default >= 30
+    api_url = get_current_settings().api.url
+    with without_heartbeats():
+        assert FlowRunEngine(flow=a_flow).heartbeat_seconds is None
+        assert get_current_settings().api.url == api_url  # every other setting as it was
+    assert FlowRunEngine(flow=a_flow).heartbeat_seconds == default

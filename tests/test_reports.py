@@ -222,3 +222,22 @@ def test_message_values_that_are_words_are_translated_too():
     year = make_finding("year-out-of-range", value=1850, min_year=1990, max_year=2100)
     assert render_message(year, "es") == "`1850` no es un año de referencia verosímil (1990–2100)."
     assert render_message(year) == "`1850` is not a plausible reporting year (1990–2100)."
+
+
+def test_reports_without_findings_do_not_load_openpyxl(tmp_path):
+    """openpyxl (a third of a second to import) is loaded only to annotate a workbook: the
+    reports of a workbook without findings, in a fresh process, never import it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, SAMPLES
+
+    script = ("import sys\nfrom cli import app\n"
+              "try:\n    app(sys.argv[1:])\nexcept SystemExit as ended:\n    assert not ended.code, ended.code\n"
+              "print(sorted(name for name in sys.modules if name.split('.')[0] == 'openpyxl'))")
+    done = subprocess.run([sys.executable, "-c", script, "validate", str(SAMPLES / "EGY_2022.xlsx"),
+                           "--reports", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [report] = tmp_path.glob("EGY-*")
+    assert json.loads((report / "report.json").read_text(encoding="utf-8"))["findings"] == []
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
