@@ -29,7 +29,7 @@ from transforms.isolated import start_reader_server
 from transforms.prepare import discover
 from warehouse import load as loader
 from warehouse import locks, snapshot
-from warehouse.session import WAIT_SECONDS, Warehouse
+from warehouse.session import Warehouse
 
 SERIALISED_STEPS = frozenset({"load"})  # run holding a turn of the `glotip-load` limit
 
@@ -68,10 +68,11 @@ def _as_task(name: str, function, *args, loads: LoadTurns = LoadTurns(False)):
 
 
 @task(name="publish-for-analysts", cache_policy=NO_CACHE)
-def publish_task(db_path: str, wait_seconds: float = WAIT_SECONDS) -> dict[str, str]:
+def publish_task(warehouse: Warehouse) -> dict[str, str]:
     """Read-only snapshot and Parquet files for analysts (warehouse/snapshot.py), in one turn
-    at the warehouse (no other run writes while it is copied)."""
-    return snapshot.publish(Warehouse(db_path, wait_seconds=wait_seconds))
+    at the warehouse (no other run writes while it is copied); the session is closed after."""
+    with warehouse.turn():
+        return snapshot.publish(warehouse)
 
 
 @flow(name="ingest_submissions", log_prints=True)
@@ -141,12 +142,12 @@ def _ingest_inbox(run_id: str, options: sequence.InboxOptions, db_path: str,
         except sequence.WAREHOUSE_ERRORS as problem:  # the next run marks it `interrupted`
             logger.error("the run's own record could not be written: %s",
                          printable(sequence.warehouse_problem(problem, db_path)))
-    _log_summary(run_id, counts, summary)
-    try:
-        published = publish_task(db_path, wait_seconds)
-        logger.info("published for analysts: %s", published)
-    except Exception as problem:  # noqa: BLE001 - the load stands; analysts keep the last snapshot
-        logger.error("publishing the analysts' snapshot failed: %s", problem)
+        _log_summary(run_id, counts, summary)
+        try:
+            published = publish_task(opaque(warehouse))
+            logger.info("published for analysts: %s", published)
+        except Exception as problem:  # noqa: BLE001 - the load stands; analysts keep the last snapshot
+            logger.error("publishing the analysts' snapshot failed: %s", problem)
     return [sequence.as_row(o) | {"run_id": run_id} for o in outcomes]
 
 

@@ -191,14 +191,16 @@ def _insert_population(connection, frame: pd.DataFrame) -> None:
 # ------------------------------------------------------------------ publishing
 
 def publish(warehouse: Warehouse) -> dict[str, str]:
-    """Refresh the reference tables, then publish the snapshot and the Parquet files; the
-    session's connection is closed afterwards (closing checkpoints the file)."""
+    """Refresh the reference tables, then publish the snapshot and the Parquet files, all while
+    the session holds the warehouse file: two runs side by side publish one after the other, so
+    the `parquet` link never goes back to an older version. The session's connection is closed
+    afterwards (closing checkpoints the file)."""
     try:
         refresh_reference_tables(warehouse.connection)
         snapshot = publish_snapshot(warehouse.connection, snapshot_path(warehouse.path))
+        parquet = publish_parquet(snapshot, analyst_dir(warehouse.path))
     finally:
         warehouse.close()
-    parquet = publish_parquet(snapshot, analyst_dir(warehouse.path))
     return {"snapshot": str(snapshot), "parquet": str(parquet)}
 
 
@@ -240,8 +242,8 @@ def _remove_temporary(temporary: Path) -> None:
 
 
 def _remove_stale_temporaries(target: Path) -> None:
-    """Temporary snapshots of a publishing process that was killed (publishing runs under the
-    ingestion lock or after it, one at a time)."""
+    """Temporary snapshots of a publishing process that was killed (a publisher holds the
+    warehouse file meanwhile: one at a time)."""
     for stale in target.parent.glob(f".{glob_escape(target.name)}.*.tmp*"):
         stale.unlink(missing_ok=True)
 
