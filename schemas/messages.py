@@ -33,6 +33,7 @@ PARAMETER_KINDS = {
     "dimension": "column",
     "table": "table",  # a table key: as the template names its sheet
     "key": "columns",  # column keys
+    "part_columns": "columns",
     "parts": "codes_of_dimension",  # codes of the `dimension` column
     "allowed": "codes_of_column",  # codes of the finding's column
     "context": "breakdown",  # {column key: code}, the cell's other dimensions

@@ -46,6 +46,8 @@ def normalise_table(spec: TableSpec, frame: TableFrame) -> TableFrame:
             mapper = _country_mapper(meta.get("special"))
         elif meta.get("list_of"):
             mapper = _list_mapper(meta["list_of"])
+        elif meta.get("date"):
+            mapper = _date_text
         else:
             continue
         data[column] = _map_distinct(data[column], mapper)
@@ -61,6 +63,15 @@ def _map_distinct(series: pd.Series, mapper) -> pd.Series:
     mapped = pa.array([mapper(value) for value in encoded.dictionary.to_pylist()], type=pa.string())
     return pd.Series(pd.array(mapped.take(encoded.indices), dtype="str"), index=series.index,
                      name=series.name)
+
+
+# An Excel date cell is read as `2022-11-15T00:00:00` (readers.cell_text): the date is the day.
+MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$", re.ASCII)
+
+
+def _date_text(text: str) -> str:
+    midnight = MIDNIGHT.match(text.strip())
+    return midnight.group(1) if midnight else text
 
 
 def _integer_text(text: str) -> str:
