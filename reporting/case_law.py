@@ -31,7 +31,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from reporting.safe import neutralise_formula
+from reporting.safe import workbook_cell
 from schemas import codelists as cl
 from schemas import i18n
 from schemas.countries import country_name
@@ -199,7 +199,7 @@ def _workbook(records: list[dict]) -> Workbook:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Case-law records"
-    sheet.append([field.label for field in FIELDS])
+    sheet.append([workbook_cell(field.label) for field in FIELDS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -220,7 +220,7 @@ def _workbook(records: list[dict]) -> Workbook:
     for cell in about[1]:
         cell.font = Font(bold=True)
     for field in FIELDS:
-        about.append([field.label, field.key, field.description])
+        about.append([workbook_cell(text) for text in (field.label, field.key, field.description)])
     return workbook
 
 
@@ -241,7 +241,7 @@ def _cell(key: str, record: dict) -> Any:
                  else codelist.label(value))
     elif isinstance(value, list):
         value = "; ".join(value)
-    return neutralise_formula(value)
+    return workbook_cell(value)
 
 
 def _label(key: str) -> str:

@@ -109,11 +109,13 @@ def test_cases_ingested_are_exported_as_case_law_records_field_by_field(tmp_path
 
 
 def test_the_spreadsheet_is_inert_whatever_the_texts_start_with(tmp_path):
+    """Texts a spreadsheet would run as formulas stay text; control characters a workbook
+    cannot hold (openpyxl refused the whole workbook for one) are shown as U+FFFD."""
     formulas = ["=1+2", "@SUM(1,2)", "+1+1 kidneys", "-recruited abroad", '=HYPERLINK("http://x","y")']
     case = list(FULL_CASE)
     case[0], case[17], case[18], case[21] = formulas[0], formulas[1], formulas[2], formulas[3]
     other = list(OLD_CASE)
-    other[21] = formulas[4]
+    other[17], other[21] = "Court\x0bof appeal\x07", formulas[4]
     db = ingest(tmp_path, case_rows(case, other))
     result, json_path, xlsx_path = export(db, tmp_path / "out")
     assert result.exit_code == 0, result.output
@@ -126,6 +128,8 @@ def test_the_spreadsheet_is_inert_whatever_the_texts_start_with(tmp_path):
     assert not [cell.coordinate for cell in texts if cell.data_type == "f"]
     assert not [cell.value for cell in texts if cell.value.startswith(FORMULA_STARTS)]
     assert {f"'{text}" for text in formulas} <= {cell.value for cell in texts}
+    assert "Court\ufffdof appeal\ufffd" in {cell.value for cell in texts}
+    assert records[1]["court"] == "Court\x0bof appeal\x07"  # JSON escapes it
 
 
 @pytest.mark.parametrize(("summary", "kind", "needle"), [
@@ -224,7 +228,7 @@ def test_decision_dates_are_real_past_dates_not_before_the_case_year(tmp_path):
         with_case(case_reference="C", decision_date="1985-01-10"),   # before MIN_YEAR
         with_case(case_reference="D", decision_date="2023-06-02"),   # after today
         with_case(case_reference="E", decision_date="2021-12-31"),   # before the case's year
-        with_case(case_reference="F", decision_date="2023-06-01 00:00:00"),  # today, as a datetime
+        with_case(case_reference="F", decision_date="2023-06-01 14:30:00"),  # today, with a time
         with_case(case_reference="G", outcome="guilty"),
         with_case(case_reference="H", offenders_citizenship="NPL;Atlantis"),
     ), NPL_2022)

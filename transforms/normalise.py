@@ -65,13 +65,14 @@ def _map_distinct(series: pd.Series, mapper) -> pd.Series:
                      name=series.name)
 
 
-# An Excel date cell is read as `2022-11-15T00:00:00` (readers.cell_text): the date is the day.
-MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$", re.ASCII)
+# An Excel date cell is read as `2022-11-15T00:00:00` (readers.cell_text), a date and time
+# cell with its time: the date is the day.
+DATE_AND_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$", re.ASCII)
 
 
 def _date_text(text: str) -> str:
-    midnight = MIDNIGHT.match(text.strip())
-    return midnight.group(1) if midnight else text
+    date_and_time = DATE_AND_TIME.match(text.strip())
+    return date_and_time.group(1) if date_and_time else text
 
 
 def _integer_text(text: str) -> str:
