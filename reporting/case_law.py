@@ -123,7 +123,7 @@ def purpose(material_removed: list[str] | None) -> list[str]:
     """`organs`, `tissues`, `cells` in that order, from what was removed; `unknown` when none is
     known."""
     found = {PURPOSE_OF_MATERIAL[m] for m in material_removed or [] if m in PURPOSE_OF_MATERIAL}
-    return [p for p in ("organs", "tissues", "cells") if p in found] or [cl.UNKNOWN]
+    return [p for p in PURPOSE_LABELS if p in found] or [cl.UNKNOWN]
 
 
 def case_law_records(connection, year: int | None = None, country: str | None = None) -> list[dict]:
