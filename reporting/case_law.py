@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,7 +162,7 @@ def write_case_law(db_path: str | Path, out_dir: str | Path, *, year: int | None
                    country: str | None = None) -> tuple[Path, Path, int]:
     """Write `case_law_records.json` and `.xlsx` into `out_dir` from the analysts' snapshot of
     the warehouse at `db_path`: (json path, xlsx path, number of records). Raises NoCases, and
-    writes nothing, when no case matches. Each file is written aside and renamed into place."""
+    writes nothing, when no case matches."""
     with open_snapshot(db_path) as connection:
         records = case_law_records(connection, year, country)
     if not records:
@@ -170,27 +170,26 @@ def write_case_law(db_path: str | Path, out_dir: str | Path, *, year: int | None
                                            f"country {country}" if country else ""]))
         raise NoCases(f"no organ-removal cases{' for ' + asked if asked else ''} in the snapshot; "
                       "nothing written")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     document = {"format": RECORD_FORMAT, "filters": {"year": year, "country": country},
                 "fields": {field.key: field.description for field in FIELDS},
                 "records": records}
-    json_path = _replace(out / JSON_NAME, lambda path: path.write_text(
-        json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"))
-    xlsx_path = _replace(out / XLSX_NAME, lambda path: _workbook(records).save(path))
-    return json_path, xlsx_path, len(records)
-
-
-def _replace(target: Path, write) -> Path:
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    workbook = _workbook(records)  # built before anything is written
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, xlsx_path = out / JSON_NAME, out / XLSX_NAME
+    # both written aside, then renamed into place: a failure (a full disk) leaves the pair as it was
+    aside = {target: target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+             for target in (json_path, xlsx_path)}
     try:
-        write(Path(temporary))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+        aside[json_path].write_text(text, encoding="utf-8")
+        workbook.save(aside[xlsx_path])
+        for target, temporary in aside.items():
+            os.replace(temporary, target)
+    finally:
+        for temporary in aside.values():
+            temporary.unlink(missing_ok=True)
+    return json_path, xlsx_path, len(records)
 
 
 def _workbook(records: list[dict]) -> Workbook:
