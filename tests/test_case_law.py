@@ -266,3 +266,43 @@ def test_personal_data_in_the_court_is_rejected_like_any_free_text(tmp_path):
 def test_the_analysts_docs_describe_every_record_field():
     text = (Path(__file__).resolve().parents[1] / "docs" / "analysts.md").read_text(encoding="utf-8")
     assert [key for key in FIELD_KEYS if f"`{key}`" not in text] == []
+
+
+def test_a_warehouse_made_before_the_case_law_columns_gains_them(tmp_path):
+    """A warehouse whose organ-removal table predates the columns (made here by dropping them)
+    is brought up to date when it is opened: its old cases export with the new fields empty,
+    and a new submission with them loads."""
+    new_columns = ["offenders_total", "offenders_female", "offenders_male", "offenders_citizenship",
+                   "court", "decision_date", "outcome"]
+    db = tmp_path / "var" / "glotip.duckdb"
+    old_header = HEADERS["organ_removal_cases"]
+    entry = write_submission(tmp_path / "old" / "NPL_2022", {
+        **VICTIMS, "organ_removal_cases": [old_header, FULL_CASE[:len(old_header)]]}, NPL_2022)
+    with Warehouse(db) as warehouse:
+        options = sequence.InboxOptions(str(entry.parent), str(tmp_path / "reports"),
+                                        str(tmp_path / "archive"), settle_seconds=0)
+        assert sequence.ingest_entry(entry, warehouse, options, run_id="old").status == "accepted"
+        connection = warehouse.connection  # the old case stays; the table loses the columns
+        connection.execute("DROP VIEW organ_removal_cases")
+        for column in new_columns:
+            connection.execute(f"ALTER TABLE fact_organ_removal_cases DROP COLUMN {column}")
+        connection.execute("""CREATE VIEW organ_removal_cases AS
+            SELECT c.country, f.* EXCLUDE (source_line) FROM fact_organ_removal_cases AS f
+            JOIN current_country_years AS c ON c.submission_id = f.submission_id AND c.year = f.year""")
+    with Warehouse(db) as warehouse:  # opened again: the DDL adds what is missing
+        columns = [row[0] for row in warehouse.connection.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'organ_removal_cases'").fetchall()]
+        assert set(new_columns) <= set(columns)
+    analyst_snapshot.publish(Warehouse(db))
+    result, json_path, _ = export(db, tmp_path / "before")
+    assert result.exit_code == 0, result.output
+    [old] = json.loads(json_path.read_text(encoding="utf-8"))["records"]
+    assert (old["case_reference"], old["court"], old["outcome"], old["offenders_total"]) == (
+        "OR-2022-01", None, None, None)
+    assert ingest(tmp_path, case_rows(with_case(case_reference="OR-2022-03")), name="NPL_2022_v2") == db
+    result, json_path, _ = export(db, tmp_path / "after")
+    assert result.exit_code == 0, result.output
+    records = json.loads(json_path.read_text(encoding="utf-8"))["records"]
+    # the resubmission replaces the old one for NPL 2022: its case is the current one
+    assert [(r["case_reference"], r["court"], r["outcome"]) for r in records] == [
+        ("OR-2022-03", "District Court of Kathmandu", "conviction")]
