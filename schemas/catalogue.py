@@ -150,6 +150,11 @@ _RULES = (
          "The decision date {value} is before {year}, the year the case is reported for.",
          "Check the decision date and `{organ_removal_cases.year}`: a case is reported for a year "
          "no later than its court decision."),
+    Rule("outcome-contradicts-stage", WARNING, "Outcome contradicts the stage",
+         "The outcome `{value}` contradicts `{organ_removal_cases.stage}`, `{stage}`.",
+         "Check both: a case at the conviction stage was not acquitted or dismissed, and an "
+         "acquitted case was not convicted. An appeal's later outcome is worth a word in the "
+         "summary."),
     Rule("repatriated-from-own-country", WARNING, "Repatriated from the submitting country",
          "These repatriated victims are reported as detected in the submitting country itself "
          "({value}).",

@@ -477,9 +477,15 @@ CASE_BREAKDOWNS = (
 )
 
 
+# (stage, outcome) that cannot both be true of one case: a warning, since an appeal may have
+# turned the outcome round after the stage was recorded.
+CONTRADICTIONS = {("conviction", "acquittal"), ("conviction", "dismissed"), ("acquittal", "conviction")}
+
+
 def _organ_case_rules(result: ValidationResult, today: dt.date) -> list[Finding]:
-    """Each case on its own: a breakdown never above its total, a decision date not in the
-    future and not before the year the case is reported for. Cells that already failed (not a
+    """Each case on its own: a breakdown never above its total, an outcome that does not
+    contradict the stage, a decision date not in the future and not before the year the case
+    is reported for. Cells that already failed (not a
     number, not a date) are empty in the typed table and so not checked again."""
     cases = result.tables.get("organ_removal_cases")
     if cases is None or cases.empty:
@@ -497,6 +503,10 @@ def _organ_case_rules(result: ValidationResult, today: dt.date) -> list[Finding]
                 "case-counts-exceed-total", frame=frame, line=int(row[LINE]), column=total_column,
                 value=total, part_columns=list(part_columns), parts_sum=int(parts_sum[index]),
                 total=total))
+    for outcome, stage, line in cases[["outcome", "stage", LINE]].itertuples(index=False):
+        if (stage, outcome) in CONTRADICTIONS:
+            findings.append(make_finding("outcome-contradicts-stage", frame=frame, line=int(line),
+                                         column="outcome", value=outcome, stage=stage))
     dated = cases[cases["decision_date"].notna()]
     for text, year, line in dated[["decision_date", "year", LINE]].itertuples(index=False):
         date = parsed_date(text)

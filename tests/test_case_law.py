@@ -248,6 +248,24 @@ def test_decision_dates_are_real_past_dates_not_before_the_case_year(tmp_path):
     assert render_message(future, "ru", marked=False) == "Дата 2023-06-02 позже сегодняшнего дня (2023-06-01)."
 
 
+def test_an_outcome_that_contradicts_the_stage_is_a_warning(tmp_path):
+    folder = write_submission(tmp_path / "s", case_rows(
+        with_case(case_reference="A", stage="conviction", outcome="acquittal"),
+        with_case(case_reference="B", stage="conviction", outcome="dismissed"),
+        with_case(case_reference="C", stage="acquittal", outcome="Conviction"),
+        with_case(case_reference="D", stage="prosecution", outcome="conviction"),  # decided later
+        with_case(case_reference="E", stage="acquittal", outcome="acquittal"),
+    ), NPL_2022)
+    result = validate_submission(prepare_submission(folder))
+    contradictions = [f for f in result.findings if f.rule == "outcome-contradicts-stage"]
+    assert [(f.severity, f.location.line, f.value) for f in contradictions] == [
+        ("warning", 2, "acquittal"), ("warning", 3, "dismissed"), ("warning", 4, "conviction")]
+    assert render_message(contradictions[0], marked=False) == (
+        "The outcome “Acquittal” contradicts “Stage of the case”, “Conviction”.")
+    assert render_message(contradictions[0], "es", marked=False) == (
+        "El resultado «Absolución» contradice el campo «Etapa del caso», «Condena».")
+
+
 def test_an_excel_date_cell_is_read_as_the_date(tmp_path):
     rows = case_rows(with_case(decision_date=dt.datetime(2022, 11, 15)))
     path = write_submission(tmp_path / "NPL_2022.xlsx", rows, NPL_2022)
