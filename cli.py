@@ -602,6 +602,36 @@ def report(
     console.print(f"Drafting pack for {year}: {index}")
 
 
+@app.command("case-law")
+def case_law(
+    year: Optional[int] = typer.Option(None, "--year", help="Only the cases of this year. Default: every year."),
+    country: Optional[str] = typer.Option(None, "--country", help="Only the cases of this reporting country (ISO3). Default: every country."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write to. Default: case_law next to the warehouse."),
+    db: Optional[Path] = typer.Option(None, help=DB_HELP + " Its snapshot is read."),
+) -> None:
+    """Write the organ-removal cases as records for UNODC's case-law database:
+    case_law_records.json and case_law_records.xlsx, texts holding personal data withheld."""
+    from reporting.case_law import NoCases, write_case_law
+    from schemas.countries import country_codes
+
+    if country is not None:
+        country = country.strip().upper()
+        if country not in country_codes():
+            console.print(f"[red]--country {_shown(country)} is not an ISO 3166-1 alpha-3 code.[/red]")
+            raise typer.Exit(2)
+    db = Path(_settings(db=db).db)
+    out = out or db.parent / "case_law"
+    try:
+        json_path, xlsx_path, count = write_case_law(db, out, year=year, country=country)
+    except FileNotFoundError as problem:
+        console.print(f"[red]{_shown(problem)}[/red]")
+        raise typer.Exit(2)
+    except NoCases as problem:
+        console.print(f"[red]{_shown(problem)}[/red]")
+        raise typer.Exit(1)
+    console.print(f"{count} case-law record{'s' if count != 1 else ''}: {_shown(json_path)}, {_shown(xlsx_path)}")
+
+
 def _send_report(report_dir: Path, smtp_host: Optional[str], smtp_port: int) -> None:
     from reporting.mail import send_message
 

@@ -33,6 +33,24 @@ def neutralise_formula(value: Any) -> Any:
     return value
 
 
+# Control characters an .xlsx cannot hold (openpyxl refuses the whole workbook for one); a
+# submitted text may carry them (a CSV cell with a bell or an escape sequence).
+NOT_IN_A_WORKBOOK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+CELL_MAX_CHARS = 32_767  # Excel's limit: a longer cell makes Excel "repair" the file
+
+
+def workbook_cell(value: Any) -> Any:
+    """A value as an .xlsx cell may hold it: inert (`neutralise_formula`), each control
+    character a workbook cannot hold shown as U+FFFD (the text stays readable, and the workbook
+    is written), and no longer than Excel takes (cut, ending in `…`)."""
+    if not isinstance(value, str):
+        return value
+    value = neutralise_formula(NOT_IN_A_WORKBOOK.sub("\ufffd", value))
+    return value if len(value) <= CELL_MAX_CHARS else value[:CELL_MAX_CHARS - 1] + "…"
+
+
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells (and column names) are inert in a spreadsheet: every
     CSV or Excel file we write, and `glotip sql --format csv`, goes through this."""

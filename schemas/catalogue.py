@@ -96,6 +96,12 @@ _RULES = (
          "`{value}` in `{column}` could mean more than one country: {candidates}.",
          "Write the country's full name (e.g. South Sudan, Democratic Republic of the Congo) "
          "or its ISO 3166-1 alpha-3 code."),
+    Rule("invalid-date", ERROR, "Date not valid",
+         "`{value}` is not a date of {min_year} to {max_year} written as year-month-day.",
+         "Enter the date as YYYY-MM-DD, e.g. 2022-11-15, or as a date cell in Excel."),
+    Rule("date-in-future", ERROR, "Date in the future",
+         "The date {value} is after today ({today}).",
+         "Enter the date of a decision already taken; leave the cell empty while there is none."),
     Rule("invalid-email", ERROR, "E-mail address not valid",
          "`{value}` is not a valid e-mail address.",
          "Enter one e-mail address, such as focal.point@ministry.gov."),
@@ -136,6 +142,19 @@ _RULES = (
          "trafficking for removal of organs reported in `{sheet.victims}` ({victims}).",
          "Check that every victim of the cases is counted in `{sheet.victims}` under removal of "
          "organs."),
+    Rule("case-counts-exceed-total", ERROR, "Breakdown of a case exceeds its total",
+         "{part_columns} ({parts_sum}) is more than `{column}` ({total}).",
+         "Check the case's total and its breakdown: the persons counted by sex, or the children, "
+         "can never be more than the total."),
+    Rule("decision-before-case-year", WARNING, "Decision before the case's year",
+         "The decision date {value} is before {year}, the year the case is reported for.",
+         "Check the decision date and `{organ_removal_cases.year}`: a case is reported for a year "
+         "no later than its court decision."),
+    Rule("outcome-contradicts-stage", WARNING, "Outcome contradicts the stage",
+         "The outcome `{value}` contradicts `{organ_removal_cases.stage}`, `{stage}`.",
+         "Check both: a case at the conviction stage was not acquitted or dismissed, and an "
+         "acquitted case was not convicted. An appeal's later outcome is worth a word in the "
+         "summary."),
     Rule("repatriated-from-own-country", WARNING, "Repatriated from the submitting country",
          "These repatriated victims are reported as detected in the submitting country itself "
          "({value}).",

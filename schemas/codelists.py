@@ -104,6 +104,21 @@ MATERIAL_REMOVED = Codelist(
     ),
 )
 
+# The decision's outcome, as UNODC's case-law database (SHERLOC) records a verdict: guilty of at
+# least one charge, not guilty, no judgment on the merits, or no final decision yet.
+CASE_OUTCOME = Codelist(
+    "case_outcome",
+    "Outcome of the case",
+    (
+        ("conviction", "Conviction (guilty of at least one charge)"),
+        ("acquittal", "Acquittal"),
+        ("dismissed", "Dismissed or discontinued"),
+        ("ongoing", "Ongoing (no final decision)"),
+        ("other", "Other"),
+        (UNKNOWN, "Unknown"),
+    ),
+)
+
 YES_NO_UNKNOWN = Codelist(
     "yes_no_unknown",
     "Yes / No / Unknown",
@@ -145,7 +160,8 @@ PUBLISHED_COUNTRY_SPECIAL = Codelist(
 
 CODELISTS: dict[str, Codelist] = {
     c.name: c
-    for c in (SEX, AGE, FORM, STAGE, CASE_STAGE, MATERIAL_REMOVED, YES_NO_UNKNOWN, LANGUAGE)
+    for c in (SEX, AGE, FORM, STAGE, CASE_STAGE, CASE_OUTCOME, MATERIAL_REMOVED, YES_NO_UNKNOWN,
+              LANGUAGE)
 }
 
 

@@ -33,6 +33,8 @@ PARAMETER_KINDS = {
     "dimension": "column",
     "table": "table",  # a table key: as the template names its sheet
     "key": "columns",  # column keys
+    "part_columns": "columns",
+    "stage": "code_of_stage",  # a code of the finding's table's `stage` column: its label
     "parts": "codes_of_dimension",  # codes of the `dimension` column
     "allowed": "codes_of_column",  # codes of the finding's column
     "context": "breakdown",  # {column key: code}, the cell's other dimensions
@@ -318,6 +320,8 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         return _count_text(value, language)
     if kind == "cell_key":
         return _cell_key_text(value, finding.params.get("texts"), language)
+    if kind == "code_of_stage":
+        return coded_text(table, "stage", value, language)
     if kind == "listed_codes":
         dimension = str(finding.params.get("dimension") or "")
         cell_key = finding.params.get("cell_key")

@@ -9,6 +9,7 @@ template's dropdowns, the table-level rules and the reports read the same declar
 - `list_of`: a `;`-separated list of countries (`country`) or of codes of a codelist;
 - `dimension`: a breakdown whose categories must not add up to more than its `total` row;
 - `example`: a value shown in the template's instructions;
+- `date`: a calendar date, `YYYY-MM-DD` (an Excel date cell is read as one);
 - `free_text`: text written by the submitter (not a code, a number or a country), screened for
   personal data (`schemas.personal_data`, rule `personal-data`);
 - `contact`: the focal point's own work contact: not screened (it is meant to hold an
@@ -17,6 +18,8 @@ template's dropdowns, the table-level rules and the reports read the same declar
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -67,6 +70,30 @@ def list_items(series: pd.Series, *, list_of: str, special: str) -> pd.Series:
         lambda text: all(item in allowed for item in str(text).split(LIST_SEPARATOR) if item),
         na_action="ignore",
     ).fillna(True).astype(bool)
+
+
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parsed_date(text: object) -> dt.date | None:
+    """A `YYYY-MM-DD` text as a date; None for anything else (`15/03/2022` could be either
+    order of day and month, so only the ISO form is taken)."""
+    text = str(text)
+    if not DATE_PATTERN.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:  # 2022-02-30
+        return None
+
+
+@extensions.register_check_method(statistics=["min_year", "max_year"])
+def iso_date(series: pd.Series, *, min_year: int, max_year: int) -> pd.Series:
+    """A real calendar date written YYYY-MM-DD, in a plausible year."""
+    def valid(text) -> bool:
+        date = parsed_date(text)
+        return date is not None and min_year <= date.year <= max_year
+    return series.map(valid, na_action="ignore").fillna(True).astype(bool)
 
 
 def _year(**kwargs) -> pa.Field:
@@ -234,10 +261,35 @@ class OrganRemovalCasesModel(pa.DataFrameModel):
         metadata={"list_of": "country", "example": "ISR"})
     medical_professionals_involved: Series[str] = _coded(
         cl.YES_NO_UNKNOWN, title="Medical professionals involved", description="Whether medical professionals took part (yes, no, unknown).")
+    # What a record of UNODC's case-law database holds beyond the rest: who was prosecuted,
+    # which court decided, when and how. All optional: files made before they existed stay valid.
+    offenders_total: Series[pd.Int64Dtype] = _count(
+        "Offenders (total)", nullable=True, example="2",
+        description="Persons prosecuted or convicted in the case, where known.")
+    offenders_female: Series[pd.Int64Dtype] = _count(
+        "Offenders (female)", nullable=True, example="0", description="Female offenders, where known.")
+    offenders_male: Series[pd.Int64Dtype] = _count(
+        "Offenders (male)", nullable=True, example="2", description="Male offenders, where known.")
+    offenders_citizenship: Series[str] = pa.Field(
+        nullable=True, list_items={"list_of": "country", "special": cl.CITIZENSHIP_SPECIAL.name},
+        title="Offenders' citizenship",
+        description="Countries of citizenship of the offenders (ISO3 codes or names, separated by ;).",
+        metadata={"list_of": "country", "example": "NPL;IND"})
+    court: Series[str] = pa.Field(
+        nullable=True, title="Court",
+        description="Name of the court that decided the case (no names of persons).",
+        metadata={"free_text": True, "example": "District Court of Kathmandu"})
     court_decision_reference: Series[str] = pa.Field(
         nullable=True, title="Court decision reference",
         description="Reference of the court decision, for UNODC's case law database.",
         metadata={"free_text": True, "example": "Supreme Court, 123/2022"})
+    decision_date: Series[str] = pa.Field(
+        nullable=True, iso_date={"min_year": MIN_YEAR, "max_year": MAX_YEAR}, title="Decision date",
+        description="Date of the court decision, as YYYY-MM-DD or an Excel date; not in the future.",
+        metadata={"date": True, "example": "2022-11-15"})
+    outcome: Series[str] = _coded(
+        cl.CASE_OUTCOME, title="Outcome", nullable=True,
+        description="Outcome of the decision (conviction, acquittal, dismissed, ongoing, other, unknown).")
     summary: Series[str] = pa.Field(
         nullable=True, str_length={"max_value": SUMMARY_MAX_CHARS}, title="Case summary",
         description=f"A short description (at most {SUMMARY_MAX_CHARS} characters) with no "

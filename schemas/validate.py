@@ -10,6 +10,7 @@ typed tables afterwards.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,7 +26,7 @@ from schemas.limits import Limits
 from schemas.personal_data import holds_personal_data, screen
 from schemas.submission import SubmissionDetails, country_in_file_name
 from schemas.totals import failing_totals
-from schemas.tables import FACT_TABLES, LIST_SEPARATOR, MAX_YEAR, MIN_YEAR, TABLES, TableSpec
+from schemas.tables import FACT_TABLES, LIST_SEPARATOR, MAX_YEAR, MIN_YEAR, TABLES, TableSpec, parsed_date
 
 SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*\d+\s*$")
 PERSONAL_DATA = "personal-data"
@@ -43,7 +44,9 @@ class ValidationResult:
         return any(f.severity == "error" for f in self.findings)
 
 
-def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits()) -> ValidationResult:
+def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits(),
+                        today: dt.date | None = None) -> ValidationResult:
+    """`today`: the day dates are checked against (a date after it is in the future)."""
     findings = list(parsed.read_findings)
     result = ValidationResult(findings=findings, frames=dict(parsed.tables))
     if any(f.rule == "unreadable-file" or (f.rule == "limit-exceeded" and f.table is None)
@@ -59,6 +62,8 @@ def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits()) -> 
         findings.extend(table_findings)
         result.tables[name] = typed
     findings.extend(_submission_rules(result, parsed.file_name))
+    # each case's own errors before the warning on all of a year's cases (one finding per cell)
+    findings.extend(_organ_case_rules(result, today or dt.date.today()))
     findings.extend(_organ_cases_against_victims(result))
     findings.extend(cross_table_findings(result.tables, result.frames, result.details))
     result.findings = one_per_cell(findings)
@@ -278,6 +283,9 @@ def _finding_for_check(spec, frame, check: str, column: str, line: int, value) -
             return make_finding("negative-count", frame=frame, line=line, column=column, value=value)
         return make_finding("year-out-of-range", frame=frame, line=line, column=column, value=value,
                             min_year=MIN_YEAR, max_year=MAX_YEAR)
+    if check.startswith("iso_date"):
+        return make_finding("invalid-date", frame=frame, line=line, column=column, value=value,
+                            min_year=MIN_YEAR, max_year=MAX_YEAR)
     if check.startswith("str_matches"):
         return make_finding("invalid-email", frame=frame, line=line, column=column, value=value)
     if check.startswith("str_length"):
@@ -457,4 +465,58 @@ def _organ_cases_against_victims(result: ValidationResult) -> list[Finding]:
                 "organ-cases-exceed-victims", frame=result.frames["organ_removal_cases"],
                 line=int(case_lines[year]), column="victims_total", value=int(in_cases),
                 year=int(year), victims=limit))
+    return findings
+
+
+# Within one case, a breakdown and the total it breaks down: (total, its parts summed together).
+# The same rule for victims and offenders: counted by sex, or (victims) the children among them.
+CASE_BREAKDOWNS = (
+    ("victims_total", ("victims_female", "victims_male")),
+    ("victims_total", ("victims_children",)),
+    ("offenders_total", ("offenders_female", "offenders_male")),
+)
+
+
+# (stage, outcome) that cannot both be true of one case: a warning, since an appeal may have
+# turned the outcome round after the stage was recorded.
+CONTRADICTIONS = {("conviction", "acquittal"), ("conviction", "dismissed"), ("acquittal", "conviction")}
+
+
+def _organ_case_rules(result: ValidationResult, today: dt.date) -> list[Finding]:
+    """Each case on its own: a breakdown never above its total, an outcome that does not
+    contradict the stage, a decision date not in the future and not before the year the case
+    is reported for. Cells that already failed (not a
+    number, not a date) are empty in the typed table and so not checked again."""
+    cases = result.tables.get("organ_removal_cases")
+    if cases is None or cases.empty:
+        return []
+    frame = result.frames["organ_removal_cases"]
+    findings = []
+    for total_column, part_columns in CASE_BREAKDOWNS:
+        parts = cases[list(part_columns)]
+        given = parts.notna().any(axis=1) & cases[total_column].notna()
+        parts_sum = parts.fillna(0).sum(axis=1)
+        exceeding = cases[given & (parts_sum > cases[total_column])]
+        for index, row in exceeding.iterrows():
+            total = int(row[total_column])
+            findings.append(make_finding(
+                "case-counts-exceed-total", frame=frame, line=int(row[LINE]), column=total_column,
+                value=total, part_columns=list(part_columns), parts_sum=int(parts_sum[index]),
+                total=total))
+    for outcome, stage, line in cases[["outcome", "stage", LINE]].itertuples(index=False):
+        if (stage, outcome) in CONTRADICTIONS:
+            findings.append(make_finding("outcome-contradicts-stage", frame=frame, line=int(line),
+                                         column="outcome", value=outcome, stage=stage))
+    dated = cases[cases["decision_date"].notna()]
+    for text, year, line in dated[["decision_date", "year", LINE]].itertuples(index=False):
+        date = parsed_date(text)
+        if date is None:  # not a date: `invalid-date` already says so
+            continue
+        if date > today:
+            findings.append(make_finding("date-in-future", frame=frame, line=int(line),
+                                         column="decision_date", value=text,
+                                         today=today.isoformat()))
+        elif pd.notna(year) and date.year < int(year):
+            findings.append(make_finding("decision-before-case-year", frame=frame, line=int(line),
+                                         column="decision_date", value=text, year=int(year)))
     return findings

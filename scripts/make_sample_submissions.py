@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import io
 import itertools
 import re
@@ -419,13 +420,16 @@ def france(export: Export) -> None:
 
 
 def organ_case(reference, year, stage, victims, female, male, children, citizenship, material,
-               recruitment, removal, recipients, medical, court, summary) -> dict:
+               recruitment, removal, recipients, medical, decision_reference, summary,
+               **case_law) -> dict:
+    """`case_law`: the case-law columns (court, decision_date, outcome, offenders_*), where a
+    sample has them."""
     return dict(case_reference=reference, year=year, stage=stage, victims_total=victims,
                 victims_female=female, victims_male=male, victims_children=children,
                 victims_citizenship=citizenship, material_removed=material,
                 recruitment_countries=recruitment, removal_countries=removal,
                 recipient_countries=recipients, medical_professionals_involved=medical,
-                court_decision_reference=court, summary=summary)
+                court_decision_reference=decision_reference, summary=summary, **case_law)
 
 
 def egypt(export: Export) -> None:
@@ -464,18 +468,23 @@ def egypt(export: Export) -> None:
 
 def nepal(export: Export) -> None:
     """NPL 2022, codes (a few in odd spellings), organ-removal cases (kidneys removed in
-    India); accepted. Like Egypt, the single 2022 cell is the organ removals; the rest repeats
-    2021, the latest year with a breakdown."""
+    India) with the case-law columns (court, decision date as an Excel date, outcome,
+    offenders); accepted. Like Egypt, the single 2022 cell is the organ removals; the rest
+    repeats 2021, the latest year with a breakdown."""
     cases = [
         organ_case("NPL-OR-2022-01", 2022, "conviction", 2, 0, 2, 0, "NPL", "kidney", "NPL", "IND",
                    "IND", "yes", "District Court, criminal case of 2022",
                    "Two men from a rural district were recruited with promises of work abroad, "
                    "taken across the border and had a kidney removed in a private hospital. "
-                   "The broker was convicted."),
+                   "The broker was convicted.",
+                   offenders_total=1, offenders_female=0, offenders_male=1,
+                   offenders_citizenship="NPL", court="District Court",
+                   decision_date=dt.datetime(2022, 11, 15), outcome="conviction"),
         organ_case("NPL-OR-2022-02", 2022, "investigation", 1, 0, 1, None, "NPL", "kidney", "NPL",
                    "IND", "unknown", "unknown", None,
                    "A man was offered a loan against the sale of a kidney, which was removed in "
-                   "a hospital across the border; the recruiters are under investigation."),
+                   "a hospital across the border; the recruiters are under investigation.",
+                   outcome="ongoing"),
     ]
     organs = {("male", "adult"): {"removal_of_organs": 3}}
     cells = victim_cells(export, "NPL", 2021, forms={}, added=organs)
@@ -597,14 +606,21 @@ def main() -> None:
     parser.add_argument("export", nargs="?", default=DEFAULT_EXPORT,
                         help=f"the published export (default: {DEFAULT_EXPORT}, "
                              "relative to the repository root)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        choices=["thailand", "nigeria", "mexico", "france", "egypt", "nepal",
+                                 "ukraine", "philippines", "corrupted"],
+                        help="write only these samples (by their function's name, e.g. nepal)")
     path = Path(parser.parse_args().export)
     if not path.is_absolute() and not path.exists():
         path = ROOT / path
     export = Export(path)
     OUT.mkdir(exist_ok=True)
+    only = set(parser.parse_args().only or [])
     for make in (thailand, nigeria, mexico, france, egypt, nepal, ukraine, philippines):
-        make(export)
-    corrupted()
+        if not only or make.__name__ in only:
+            make(export)
+    if not only or "corrupted" in only:
+        corrupted()
     for entry in sorted(OUT.iterdir()):
         print(entry.relative_to(ROOT))
 

@@ -145,8 +145,9 @@ def test_every_header_is_its_own_columns_title_and_every_example_is_in_the_langu
                 for item in example.split(LIST_SEPARATOR):  # a country column: its codes, or ISO3
                     assert item in offered or (meta.get("country") and re.fullmatch("[A-Z]{3}", item)), \
                         (table, column, example)
-            else:  # language-neutral: a number, ISO3 codes, an e-mail address
-                assert re.fullmatch(r"\d+|[A-Z]{3}(;[A-Z]{3})*|[\w.]+@[\w.]+", example), (table, column, example)
+            else:  # language-neutral: a number, ISO3 codes, an e-mail address, an ISO date
+                assert re.fullmatch(r"\d+|[A-Z]{3}(;[A-Z]{3})*|[\w.]+@[\w.]+|\d{4}-\d{2}-\d{2}", example), \
+                    (table, column, example)
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)

@@ -46,6 +46,8 @@ def normalise_table(spec: TableSpec, frame: TableFrame) -> TableFrame:
             mapper = _country_mapper(meta.get("special"))
         elif meta.get("list_of"):
             mapper = _list_mapper(meta["list_of"])
+        elif meta.get("date"):
+            mapper = _date_text
         else:
             continue
         data[column] = _map_distinct(data[column], mapper)
@@ -61,6 +63,16 @@ def _map_distinct(series: pd.Series, mapper) -> pd.Series:
     mapped = pa.array([mapper(value) for value in encoded.dictionary.to_pylist()], type=pa.string())
     return pd.Series(pd.array(mapped.take(encoded.indices), dtype="str"), index=series.index,
                      name=series.name)
+
+
+# An Excel date cell is read as `2022-11-15T00:00:00` (readers.cell_text), a date and time
+# cell with its time: the date is the day.
+DATE_AND_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$", re.ASCII)
+
+
+def _date_text(text: str) -> str:
+    date_and_time = DATE_AND_TIME.match(text.strip())
+    return date_and_time.group(1) if date_and_time else text
 
 
 def _integer_text(text: str) -> str:

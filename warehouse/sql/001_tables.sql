@@ -169,3 +169,14 @@ ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS suppressed BOOLEAN DEFAULT
 ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS count_min BIGINT;
 ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS count_max BIGINT;
 ALTER TABLE fact_repatriated ADD COLUMN IF NOT EXISTS category_text VARCHAR;
+
+-- What a record of UNODC's case-law database holds beyond the first organ-removal columns
+-- (schemas/tables.py, OrganRemovalCasesModel; `glotip case-law`): optional in a submission, so
+-- NULL for cases loaded before they existed. Here for the same reason as above: the view reads them.
+ALTER TABLE fact_organ_removal_cases ADD COLUMN IF NOT EXISTS offenders_total BIGINT;
+ALTER TABLE fact_organ_removal_cases ADD COLUMN IF NOT EXISTS offenders_female BIGINT;
+ALTER TABLE fact_organ_removal_cases ADD COLUMN IF NOT EXISTS offenders_male BIGINT;
+ALTER TABLE fact_organ_removal_cases ADD COLUMN IF NOT EXISTS offenders_citizenship VARCHAR[];
+ALTER TABLE fact_organ_removal_cases ADD COLUMN IF NOT EXISTS court VARCHAR;
+ALTER TABLE fact_organ_removal_cases ADD COLUMN IF NOT EXISTS decision_date DATE;
+ALTER TABLE fact_organ_removal_cases ADD COLUMN IF NOT EXISTS outcome VARCHAR;

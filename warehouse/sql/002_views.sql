@@ -57,6 +57,8 @@ CREATE OR REPLACE VIEW organ_removal_cases AS
 SELECT c.country, f.year, f.case_reference, f.stage, f.victims_total, f.victims_female,
        f.victims_male, f.victims_children, f.victims_citizenship, f.material_removed,
        f.recruitment_countries, f.removal_countries, f.recipient_countries,
-       f.medical_professionals_involved, f.court_decision_reference, f.summary, f.submission_id
+       f.medical_professionals_involved, f.court_decision_reference, f.summary, f.submission_id,
+       f.offenders_total, f.offenders_female, f.offenders_male, f.offenders_citizenship, f.court,
+       f.decision_date, f.outcome
 FROM fact_organ_removal_cases AS f
 JOIN current_country_years AS c ON c.submission_id = f.submission_id AND c.year = f.year;
