@@ -110,7 +110,7 @@ class Release:
     """The protected tables of a release and what the audit needs besides their displays."""
     tables: list[ProtectedTable]
     relations: list[KeyRelation]                 # every relation, by key, deduplicated
-    unpublished: list[str]                       # keys in relations that no table shows
+    unpublished: dict[str, float]                # cells in relations that no table shows: key -> count
     solver: SolverReport | None = None
 
     def table(self, name: str) -> ProtectedTable:
@@ -401,7 +401,7 @@ def protect_release(tables: Sequence[TableCells], unpublished: Mapping[str, floa
     hide = _publish_determined(model, hide)
     solver = SolverReport(round(time.perf_counter() - started, 3), iterations, len(cuts), outcome, objective)
     return Release(_shown_tables(tables, model, hide), key_relations,
-                   [k for k, shown in zip(model.keys, model.shown) if not shown], solver)
+                   {k: float(v) for k, v, shown in zip(model.keys, model.values, model.shown) if not shown}, solver)
 
 
 def _relaxation_cuts(model, weights, cuts, sensitive, choosable, deadline: float) -> list:

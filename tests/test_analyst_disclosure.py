@@ -16,13 +16,13 @@ from reporting import disclosure as sdc
 DATA = Path(__file__).parent / "data"
 
 
-def release_of(*tables: sdc.ProtectedTable, relations=(), unpublished=()) -> sdc.Release:
+def release_of(*tables: sdc.ProtectedTable, relations=()) -> sdc.Release:
     """A release as published: its tables' displays and relations (by key)."""
     by_key = list(relations)
     for table in tables:
         keys = list(table.frame["key"])
         by_key += [(keys[t], [keys[p] for p in ps]) for t, ps in table.relations]
-    return sdc.Release(list(tables), by_key, list(unpublished))
+    return sdc.Release(list(tables), by_key, {})
 
 
 def keyed(frame: pd.DataFrame, measure: str, dimensions: list[str], total: str = "total") -> pd.DataFrame:
@@ -146,7 +146,7 @@ def test_publishing_any_one_secondary_cell_fails_the_audit(seed):
         weakened.loc[position, "status"] = "published"
         table = sdc.ProtectedTable("sex_age", weakened, release.tables[0].relations)
         with pytest.raises(sdc.DisclosureError):
-            sdc.check_audit(sdc.audit_release(sdc.Release([table], release.relations, [])))
+            sdc.check_audit(sdc.audit_release(sdc.Release([table], release.relations, {})))
 
 
 def test_a_2x2_table_with_margins_and_one_small_cell_hides_the_four_inner_cells():
