@@ -72,8 +72,13 @@ def cell_key(measure: str, **dimensions) -> str:
     """The identity of a published figure, from its data: `measure=victims|area=NGA|sex=female|
     year=2022`. Dimensions at their total are passed as None and left out, so a total has the
     same key whichever table shows it."""
-    given = sorted((name, str(value)) for name, value in dimensions.items() if value is not None)
-    return "|".join([f"measure={measure}", *(f"{name}={value}" for name, value in given)])
+    given = sorted((name, _escaped(value)) for name, value in dimensions.items() if value is not None)
+    return "|".join([f"measure={_escaped(measure)}", *(f"{name}={value}" for name, value in given)])
+
+
+def _escaped(value) -> str:
+    """A value as text that cannot run into the next one (area names come from grouping files)."""
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("=", "\\=")
 
 
 @dataclass

@@ -502,6 +502,21 @@ def sex_age_links(cells: pd.DataFrame, year: int) -> tuple[dict[str, float], lis
     return unpublished, relations
 
 
+def flow_links(draft: sdc.ReleaseDraft, year: int) -> list[sdc.KeyRelation]:
+    """What ties the flows table to the origin table: victims detected in a region who are
+    citizens of that region are its domestic plus intra-regional victims. Kept for each region
+    where the figures bear it out (a reader can rely on a definition only where it holds)."""
+    counts = {key: count for table in draft.tables for key, count in zip(table.frame["key"], table.frame["count"])}
+    flows = next((t.frame for t in draft.tables if t.name == "flows_by_type"), pd.DataFrame(columns=["destination_region"]))
+    links = []
+    for region in flows["destination_region"].unique():
+        same_region = _citizenship_key(year, region, origin=f"region:{region}")
+        parts = [_citizenship_key(year, region, flow=flow) for flow in ("domestic", "intra_regional")]
+        if all(k in counts for k in (same_region, *parts)) and counts[same_region] == sum(counts[p] for p in parts):
+            links.append((same_region, parts))
+    return links
+
+
 def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_TIME_LIMIT) -> Pack:
     """The pack's tables, protected as one release, and its audit; NoDataForYear when no
     country has figures for `year`."""
@@ -532,7 +547,7 @@ def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_T
     draft = sdc.ReleaseDraft()
     tables_with(draft.table)  # first pass: every table's cells
     unpublished, links = sex_age_links(cells, year)
-    release = draft.protect(unpublished, links, time_limit=suppression_seconds)
+    release = draft.protect(unpublished, links + flow_links(draft, year), time_limit=suppression_seconds)
     tables = tables_with(partial(sdc.release_table, release))
     if left_out:
         for table in (tables[0], tables[-1]):
