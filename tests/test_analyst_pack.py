@@ -156,3 +156,22 @@ def test_every_release_of_the_imported_series_passes_the_audit(imported_db):
     # Some leak only through a second table: a cell hidden in one, published in the other.
     crossing = pd.concat(weakened_exposed.values())
     assert crossing["key"].str.contains("victims_exact_countries").any()
+
+
+def test_out_of_solver_time_the_pack_takes_the_safe_fallback_and_passes(known_db, tmp_path, monkeypatch):
+    """`suppression_seconds` 0 (here from the environment, as glotip.toml would give it): the
+    fallback hides every cell linked to a small count; the audit passes and says so."""
+    from cli import app
+
+    monkeypatch.setenv("GLOTIP_SUPPRESSION_SECONDS", "0")
+    out = tmp_path / "pack"
+    result = CliRunner().invoke(app, ["report", "--year", "2022", "--out", str(out), "--db", str(known_db)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "disclosure_audit.json").read_text())
+    assert summary["solver"]["outcome"] == "time limit: fallback" and summary["exposed"] == 0
+    fallback_hidden = summary["shown_x"]
+    result = CliRunner().invoke(app, ["report", "--year", "2022", "--out", str(out), "--db", str(known_db),
+                                      "--suppression-seconds", "60"])  # the flag wins over the environment
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "disclosure_audit.json").read_text())
+    assert summary["solver"]["outcome"] == "optimal" and summary["shown_x"] < fallback_hidden
