@@ -378,29 +378,30 @@ def protect_release(tables: Sequence[TableCells], unpublished: Mapping[str, floa
                 if cut is not None:
                     cuts.append(cut)
 
-    hide = np.zeros(len(model.values), dtype=bool)
-    iterations, outcome, objective = 0, "no small cell linked", 0.0
-    while cuts:
-        if time.perf_counter() - started >= time_limit:
-            hide, outcome = _fallback(model, hide, sensitive), "time limit: fallback"
-            break
-        # Cuts at the LP relaxation's fractional answers first: cheap LPs that find most of
-        # the cuts the MILP would otherwise meet one solve at a time.
-        cuts += _relaxation_cuts(model, weights, cuts, sensitive, choosable, started + time_limit / 2)
-        remaining = time_limit - (time.perf_counter() - started)
-        iterations += 1
-        result = milp(weights, integrality=np.ones(len(weights)), bounds=Bounds(0, choosable.astype(float)),
-                      constraints=LinearConstraint(sparse.vstack([c for c, _ in cuts]), lb=[r for _, r in cuts],
-                                                   ub=np.inf),
-                      options={"time_limit": max(remaining, 1.0), "mip_rel_gap": 0.0})
-        if result.x is None:  # no answer in the time left
-            hide, outcome = _fallback(model, hide, sensitive), "time limit: fallback"
-            break
-        hide = np.round(result.x).astype(bool) & choosable
-        objective = float(result.fun)
-        new_cuts = _separate(model, hide, sensitive, choosable)
+    hide = np.zeros(len(model.values), dtype=bool)  # hiding nothing, while no condition asks more
+    iterations, proven, objective = 0, True, 0.0
+    while True:
+        if cuts:
+            if time.perf_counter() - started >= time_limit:
+                hide, outcome = _fallback(model, hide, sensitive), "time limit: fallback"
+                break
+            # Cuts at the LP relaxation's fractional answers first: cheap LPs that find most
+            # of the cuts the MILP would otherwise meet one solve at a time.
+            cuts += _relaxation_cuts(model, weights, cuts, sensitive, choosable, started + time_limit / 2)
+            remaining = time_limit - (time.perf_counter() - started)
+            iterations += 1
+            result = milp(weights, integrality=np.ones(len(weights)), bounds=Bounds(0, choosable.astype(float)),
+                          constraints=LinearConstraint(sparse.vstack([c for c, _ in cuts]),
+                                                       lb=[r for _, r in cuts], ub=np.inf),
+                          options={"time_limit": max(remaining, 1.0), "mip_rel_gap": 0.0})
+            if result.x is None:  # no answer in the time left
+                hide, outcome = _fallback(model, hide, sensitive), "time limit: fallback"
+                break
+            hide = np.round(result.x).astype(bool) & choosable
+            objective, proven = float(result.fun), result.status == 0
+        new_cuts = _separate(model, hide, sensitive, choosable)  # the attacker, always
         if not new_cuts:
-            outcome = "optimal" if result.status == 0 else "protected; time limit before proven optimal"
+            outcome = "optimal" if proven else "protected; time limit before proven optimal"
             break
         cuts += new_cuts
     hide = _publish_determined(model, hide)

@@ -271,3 +271,18 @@ def test_out_of_time_the_answer_is_the_safe_fallback():
     release = sdc.protect_release([sex_age_regions(0)], time_limit=0.0)
     assert release.solver.outcome == "time limit: fallback"
     sdc.check_audit(sdc.audit_release(release))
+
+
+def test_small_cells_that_cover_each_other_need_no_secondary_cell():
+    """2 and 3, both `<5`, adding up to a published 5: each can be anything from 1 to 4 (the
+    other takes the rest), so nothing else is hidden; the attacker still runs."""
+    frame = keyed(pd.DataFrame({"k": ["a", "b", "total"], "count": [2, 3, 5]}), "v", ["k"])
+    release = sdc.protect_release([sdc.TableCells("t", frame, [(2, [0, 1])])])
+    assert list(release.tables[0].frame["display"]) == ["<5", "<5", "5"]
+    assert release.solver.outcome == "optimal" and release.solver.iterations == 0
+    sdc.check_audit(sdc.audit_release(release))
+    # 1 and 1 adding up to 2: each is 1. Only hiding (as `x`) the pair or the total helps.
+    frame["count"] = [1, 1, 2]
+    release = sdc.protect_release([sdc.TableCells("t", frame, [(2, [0, 1])])])
+    sdc.check_audit(sdc.audit_release(release))
+    assert "x" in list(release.tables[0].frame["display"])
