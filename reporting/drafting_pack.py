@@ -2,11 +2,13 @@
 charts (PNG and SVG) and an index page, from the analysts' snapshot.
 
 Everything here is meant for publication, so every count of persons goes through disclosure
-control (reporting/disclosure.py): small counts shown as `<5`, secondary suppression (`x`) so
-that no hidden count can be worked out from the totals, and a final check that fails the pack
-if one could. Shares and rates are computed only from published cells. Tables are built so
-that their totals are exactly the sums of their parts (other-or-unknown categories take the
-rest): the relations the attacker uses are then the relations that hold.
+control (reporting/disclosure.py), all tables of the pack as one release: each cell has a key
+from its data, so a figure shown in two tables is one cell; small counts are shown as `<5`,
+optimal secondary suppression (`x`) keeps each of them anywhere in 1 to 4 for a reader of every
+table, and the audit (disclosure_audit.csv) fails the pack before anything is written if one
+is not. Shares and rates are computed only from published cells. Tables are built so that
+their totals are exactly the sums of their parts (other-or-unknown categories take the rest):
+the relations the attacker uses are then the relations that hold (checked).
 Exact values stay in the warehouse for internal analysis (`glotip sql`).
 """
 
