@@ -629,24 +629,15 @@ def check_audit(audit: pd.DataFrame) -> None:
 
 
 def audit_summary(audit: pd.DataFrame, solver: SolverReport | None) -> dict:
-    """The audit's figures, for the pack's index page and audit file."""
+    """The audit's figures, for the pack's index page and audit file. Published: nothing here
+    tells which `x` hides a small count (the `sensitive` column stays internal)."""
     summary = {"suppressed_cells": int(len(audit)), "shown_small": int((audit["shown"] == SMALL_LABEL).sum()),
                "shown_x": int((audit["shown"] == SECONDARY_LABEL).sum()),
-               "exposed": int((audit["exposed"] != "").sum()),
-               "narrowest_small_interval": _narrowest(audit)}
+               "exposed": int((audit["exposed"] != "").sum())}
     if solver is not None:
         summary["solver"] = {"seconds": solver.seconds, "iterations": solver.iterations, "cuts": solver.cuts,
                              "outcome": solver.outcome}
     return summary
-
-
-def _narrowest(audit: pd.DataFrame) -> list[float] | None:
-    small = audit[audit["sensitive"]]
-    if small.empty:
-        return None
-    widths = small["high"] - small["low"]
-    row = small.loc[widths.idxmin()]
-    return [float(row["low"]), float(row["high"])]
 
 
 # ------------------------------------------------------------------ two passes over table builders
