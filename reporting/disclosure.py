@@ -29,10 +29,13 @@ attacker's subproblems (Fischetti and Salazar), so it is solved by cutting plane
 the necessary condition of each relation holding a small cell (the other hidden cells of that
 relation can absorb the move to 1 and to 4), solve, run the attacker's LP for every small cell,
 and for each one still narrowed add the cut its LP's dual gives (weak duality: the interval's
-reach is at most the sum of each hidden cell's slack times its reduced cost), then solve again.
-Bounded by `time_limit`; past it, every cell of the relations linked to a still-narrowed small
-cell is hidden as `x` (then the feasible set is a cone through the true values: every interval
-is [0, inf), proven safe, costly), and the result says so.
+reach is at most the sum of each hidden cell's slack times its reduced cost), then solve again;
+before each MILP, rounds of the same cuts at the LP relaxation's fractional answers (cheap).
+Bounded by `time_limit`; past it, every cell linked through relations to a small count is
+hidden as `x` (then the feasible set is a cone through the true values: every interval is
+[0, inf), proven safe, costly), and the result says so. A limit of the model, stated: the
+attacker is the LP one (tau-ARGUS's); one who also reasons in whole numbers is met by the
+audit's rule that no hidden cell may have a single whole number left.
 
 The audit (`audit_release`), run on every release before anything is written: from what is
 published only (displays and relations, not the values), the min and max of every suppressed
