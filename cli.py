@@ -581,15 +581,20 @@ def report(
     out: Optional[Path] = typer.Option(None, "--out", help="Folder to write to. Default: drafting_pack/YEAR next to the warehouse."),
     db: Optional[Path] = typer.Option(None, help=DB_HELP + " Its snapshot is read."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Use the data as current then (e.g. 2025-01-31). Default: now."),
+    suppression_seconds: Optional[float] = typer.Option(
+        None, "--suppression-seconds", help="Solver time for the secondary suppression of the release; past it the "
+        "safe fallback (more cells hidden). Default: suppression_seconds of glotip.toml (120)."),
 ) -> None:
-    """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG) and an index page."""
+    """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG), the disclosure audit
+    and an index page."""
     from reporting.drafting_pack import NoDataForYear, write_drafting_pack
     from reporting.disclosure import DisclosureError
 
-    db = Path(_settings(db=db).db)
+    settings = _settings(db=db, suppression_seconds=suppression_seconds)
+    db = Path(settings.db)
     out = out or db.parent / "drafting_pack" / str(year)
     try:
-        index = write_drafting_pack(db, year, out, as_of=as_of)
+        index = write_drafting_pack(db, year, out, as_of=as_of, suppression_seconds=settings.suppression_seconds)
     except FileNotFoundError as problem:
         console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)

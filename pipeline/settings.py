@@ -38,6 +38,9 @@ class Settings:
     # how long a step waits for its turn at the warehouse file (another run's step, an import,
     # an analyst's `glotip sql --live`); then the entry is left for the next run
     warehouse_wait_seconds: float = 120.0
+    # solver time for the secondary suppression of one release (`glotip report`); past it the
+    # safe fallback: every cell linked to a small count hidden (reporting/disclosure.py)
+    suppression_seconds: float = 120.0
     # the scheduled deployment (`glotip serve`)
     deployment_name: str = "scheduled-ingestion"
     cron: str = "*/15 * * * *"

@@ -2,21 +2,26 @@
 charts (PNG and SVG) and an index page, from the analysts' snapshot.
 
 Everything here is meant for publication, so every count of persons goes through disclosure
-control (reporting/disclosure.py): small counts shown as `<5`, secondary suppression (`x`) so
-that no hidden count can be worked out from the totals, and a final check that fails the pack
-if one could. Shares and rates are computed only from published cells. Tables are built so
-that their totals are exactly the sums of their parts (other-or-unknown categories take the
-rest): the relations the attacker uses are then the relations that hold.
+control (reporting/disclosure.py), all tables of the pack as one release: each cell has a key
+from its data, so a figure shown in two tables is one cell; small counts are shown as `<5`,
+optimal secondary suppression (`x`) keeps each of them anywhere in 1 to 4 for a reader of every
+table, and the audit (disclosure_audit.csv) fails the pack before anything is written if one
+is not. Shares and rates are computed only from published cells. Tables are built so that
+their totals are exactly the sums of their parts (other-or-unknown categories take the rest):
+the relations the attacker uses are then the relations that hold (checked).
 Exact values stay in the warehouse for internal analysis (`glotip sql`).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -42,6 +47,20 @@ SEX_AGE_LABELS = {"girls": "Girls", "boys": "Boys", "women": "Women", "men": "Me
 SDG_FORMS = ("sexual_exploitation", "forced_labour", "removal_of_organs")
 TREND_YEARS = 10
 CHART_FORMATS = ("png", "svg")
+# The sex and age of each category of the sex/age and SDG tables, for their cell keys: the same
+# figure in both tables gets the same key (reporting/disclosure.py links them).
+CATEGORY_DIMENSIONS = {
+    "girls": {"sex": "female", "age": "child"}, "boys": {"sex": "male", "age": "child"},
+    "women": {"sex": "female", "age": "adult"}, "men": {"sex": "male", "age": "adult"},
+    "other_or_unknown": {"sex_age": "other_or_unknown"}, "total": {},
+    "female": {"sex": "female"}, "male": {"sex": "male"}, "sex_other_or_unknown": {"sex": "other_or_unknown"},
+    "child": {"age": "child"}, "adult": {"age": "adult"}, "age_unknown": {"age": "unknown"},
+    "other_purposes": {"form": "other"}, **{form: {"form": form} for form in SDG_FORMS},
+}
+# How a table builder has its cells protected: `protect(name, frame, relations)`. The release is
+# protected as a whole, so `build_pack` runs the builders twice: first to collect every table's
+# cells (sdc.ReleaseDraft), then with the solved release (sdc.release_table).
+Protect = Callable[[str, pd.DataFrame, list], "sdc.ProtectedTable"]
 
 
 @dataclass
@@ -120,23 +139,30 @@ def country_cells(profiles: pd.DataFrame) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ tables
 
-def victims_by_sex_age_table(cells: pd.DataFrame, year: int) -> PackTable:
+def _country_cell_key(year: int, area: str | None, category: str) -> str:
+    """A cell of the countries with exact figures (`country_cells`), or of their regional sums."""
+    return sdc.cell_key("victims_exact_countries", year=year, area=area, **CATEGORY_DIMENSIONS[category])
+
+
+def victims_by_sex_age_table(cells: pd.DataFrame, year: int, protect: Protect) -> PackTable:
     """Countries, regions and the world x girls, boys, women, men, other or unknown, total."""
     categories = [*SEX_AGE, "other_or_unknown", "total"]
     rows = []
     for record in cells.itertuples(index=False):
         for category in categories:
-            rows.append(("country", record.region, record.name, category, getattr(record, category)))
+            rows.append(("country", record.region, record.name, category, getattr(record, category),
+                         _country_cell_key(year, record.country, category)))
     regional = cells.groupby("region")[categories].sum()
     for region, values in regional.iterrows():
-        rows += [("region", region, region, c, values[c]) for c in categories]
-    rows += [("world", WORLD, WORLD, c, regional[c].sum()) for c in categories]
-    frame = pd.DataFrame(rows, columns=["level", "region", "area", "category", "count"])
+        rows += [("region", region, region, c, values[c], _country_cell_key(year, f"region:{region}", c))
+                 for c in categories]
+    rows += [("world", WORLD, WORLD, c, regional[c].sum(), _country_cell_key(year, None, c)) for c in categories]
+    frame = pd.DataFrame(rows, columns=["level", "region", "area", "category", "count", "key"])
     parent_of = {name: region for name, region in zip(cells["name"], cells["region"])}
     parent_of |= {region: WORLD for region in regional.index}
     relations = (sdc.additive_relations(frame, "category", "total", ["area"])
                  + sdc.hierarchy_relations(frame, "area", parent_of, ["category"]))
-    protected = sdc.protect("victims_by_sex_age", frame, relations)
+    protected = protect("victims_by_sex_age", frame, relations)
     table = _wide(protected.frame, ["level", "region", "area"], "category", categories)
     table = table.rename(columns=SEX_AGE_LABELS)
     for label in ("Girls", "Boys", "Women", "Men"):
@@ -148,15 +174,17 @@ def victims_by_sex_age_table(cells: pd.DataFrame, year: int) -> PackTable:
                      "Girls and boys are 0 to 17 years old. Other or unknown: sex or age not reported.")
 
 
-def forms_by_region_table(forms: pd.DataFrame, year: int) -> PackTable:
+def forms_by_region_table(forms: pd.DataFrame, year: int, protect: Protect) -> PackTable:
     present = [code for code in cl.FORM.codes if code in set(forms["form"]) and code != cl.TOTAL]
     counts = forms.pivot_table(index="region", columns="form", values="victims", aggfunc="sum").reindex(columns=present).fillna(0)
     counts.loc[WORLD] = counts.sum()
     counts["total"] = counts.sum(axis=1)
     frame = counts.stack().rename("count").reset_index().rename(columns={"form": "category"})
+    frame["key"] = [sdc.cell_key("victims_by_form", year=year, area=None if r == WORLD else f"region:{r}",
+                                 form=None if c == "total" else c) for r, c in zip(frame["region"], frame["category"])]
     relations = (sdc.additive_relations(frame, "category", "total", ["region"])
                  + sdc.hierarchy_relations(frame, "region", {r: WORLD for r in counts.index if r != WORLD}, ["category"]))
-    protected = sdc.protect("forms_by_region", frame, relations)
+    protected = protect("forms_by_region", frame, relations)
     labels = {code: cl.FORM.label(code) for code in present} | {"total": TOTAL_LABEL}
     table = _wide(protected.frame, ["region"], "category", [*present, "total"]).rename(columns=labels)
     for code in present:
@@ -167,30 +195,41 @@ def forms_by_region_table(forms: pd.DataFrame, year: int) -> PackTable:
                      "Shares are of all detected victims with a reported form, where both counts are published.")
 
 
-def victims_trend_table(trend: pd.DataFrame) -> PackTable:
+def victims_trend_table(trend: pd.DataFrame, protect: Protect) -> PackTable:
     regional = trend[trend["region"] != WORLD]
     frame = regional[["region", "year", "total_victims"]].rename(columns={"total_victims": "count"})
     world = frame.groupby("year", as_index=False)["count"].sum().assign(region=WORLD)
     frame = pd.concat([frame, world], ignore_index=True)
+    frame["key"] = [sdc.cell_key("victims_reported_total", year=int(y), area=None if r == WORLD else f"region:{r}")
+                    for r, y in zip(frame["region"], frame["year"])]
     relations = sdc.hierarchy_relations(frame, "region", {r: WORLD for r in regional["region"]}, ["year"])
-    protected = sdc.protect("victims_trend", frame, relations)
+    protected = protect("victims_trend", frame, relations)
     table = _wide(protected.frame, ["region"], "year", sorted(frame["year"].unique()))
     table.columns = [str(c) for c in table.columns]
     return PackTable("victims_trend", "Detected victims by region and year", _world_first(table, "region"),
                      [protected], "Reported totals of the countries with data for that year.")
 
 
-def flows_table(flow_shares: pd.DataFrame, year: int) -> PackTable:
+def _citizenship_key(year: int, destination: str, **dimensions) -> str:
+    """Victims by region of detection with a known citizenship: the flows and origin tables
+    share their totals by region of detection."""
+    area = None if destination in (WORLD, TOTAL_LABEL) else f"region:{destination}"
+    return sdc.cell_key("victims_with_citizenship", year=year, destination=area, **dimensions)
+
+
+def flows_table(flow_shares: pd.DataFrame, year: int, protect: Protect) -> PackTable:
     types = ["domestic", "intra_regional", "trans_regional", "unclassified"]
     counts = flow_shares.set_index("destination_region")[types].astype("float64").fillna(0)
     counts.loc[WORLD] = counts.sum()
     counts["total"] = counts.sum(axis=1)
     frame = counts.stack().rename("count").reset_index().rename(columns={"level_1": "flow_type"})
     frame.columns = ["destination_region", "flow_type", "count"]
+    frame["key"] = [_citizenship_key(year, d, flow=None if t == "total" else t)
+                    for d, t in zip(frame["destination_region"], frame["flow_type"])]
     relations = (sdc.additive_relations(frame, "flow_type", "total", ["destination_region"])
                  + sdc.hierarchy_relations(frame, "destination_region",
                                            {r: WORLD for r in counts.index if r != WORLD}, ["flow_type"]))
-    protected = sdc.protect("flows_by_type", frame, relations)
+    protected = protect("flows_by_type", frame, relations)
     labels = {"domestic": "Domestic", "intra_regional": "Intra-regional",
               "trans_regional": "Trans-regional", "unclassified": "Unclassified", "total": TOTAL_LABEL}
     table = _wide(protected.frame, ["destination_region"], "flow_type", [*types, "total"]).rename(columns=labels)
@@ -201,26 +240,29 @@ def flows_table(flow_shares: pd.DataFrame, year: int) -> PackTable:
                      "Countries of detection reporting victims by citizenship.")
 
 
-def origin_destination_table(origins: pd.DataFrame, year: int) -> PackTable:
+def origin_destination_table(origins: pd.DataFrame, year: int, protect: Protect) -> PackTable:
     matrix = origins.pivot_table(index="destination_region", columns="origin_region", values="victims",
                                  aggfunc="sum").astype("float64").fillna(0)
     matrix[TOTAL_LABEL] = matrix.sum(axis=1)
     matrix.loc[TOTAL_LABEL] = matrix.sum()
     frame = matrix.stack().rename("count").reset_index()
     frame.columns = ["destination_region", "origin_region", "count"]
+    frame["key"] = [_citizenship_key(year, d, origin=None if o == TOTAL_LABEL else f"region:{o}")
+                    for d, o in zip(frame["destination_region"], frame["origin_region"])]
     relations = (sdc.additive_relations(frame, "origin_region", TOTAL_LABEL, ["destination_region"])
                  + sdc.additive_relations(frame, "destination_region", TOTAL_LABEL, ["origin_region"]))
-    protected = sdc.protect("origin_destination", frame, relations)
+    protected = protect("origin_destination", frame, relations)
     table = _wide(protected.frame, ["destination_region"], "origin_region", list(matrix.columns))
     table = table.rename(columns={c: f"from {c}" for c in matrix.columns if c != TOTAL_LABEL})
     return PackTable("origin_destination", f"Detected victims by region of origin (columns) and of detection (rows), {year}",
                      table, [protected], "Region of origin: the victims' citizenship.")
 
 
-def offenders_table(offenders: pd.DataFrame) -> PackTable:
+def offenders_table(offenders: pd.DataFrame, protect: Protect) -> PackTable:
     counted = ["prosecuted", "convicted", "convicted_women", "convicted_men"]
     frame = offenders.melt(id_vars="year", value_vars=counted, var_name="category", value_name="count")
-    protected = sdc.protect("offenders_trend", frame, [])  # no additive relation between these
+    frame["key"] = [sdc.cell_key(f"persons_{c}", year=int(y)) for c, y in zip(frame["category"], frame["year"])]
+    protected = protect("offenders_trend", frame, [])  # no additive relation between these
     table = _wide(protected.frame, ["year"], "category", counted)
     table = table.merge(offenders[["year", "countries_prosecuted", "countries_convicted"]], on="year")
     table["Women among convicted (share)"] = _share(table["convicted_women"],
@@ -236,9 +278,10 @@ def coverage_table(coverage: pd.DataFrame) -> PackTable:
     return PackTable("countries_reporting", "Countries reporting, by year", coverage.reset_index(drop=True), [])
 
 
-def organ_removal_table(cases: pd.DataFrame, material: pd.DataFrame) -> PackTable:
+def organ_removal_table(cases: pd.DataFrame, material: pd.DataFrame, protect: Protect) -> PackTable:
     frame = cases[["year", "victims"]].rename(columns={"victims": "count"})
-    protected = sdc.protect("organ_removal", frame, [])
+    frame["key"] = [sdc.cell_key("victims_in_organ_removal_cases", year=int(y)) for y in frame["year"]]
+    protected = protect("organ_removal", frame, [])
     table = cases.drop(columns=["victims"]).copy()
     table.insert(2, "victims", protected.frame["display"].map(_number).to_numpy())
     if not material.empty:
@@ -249,7 +292,7 @@ def organ_removal_table(cases: pd.DataFrame, material: pd.DataFrame) -> PackTabl
                      "Cases are court and police cases, counted without suppression; victims are suppressed as other counts.")
 
 
-def sdg_table(cells: pd.DataFrame, population: pd.DataFrame, year: int) -> PackTable:
+def sdg_table(cells: pd.DataFrame, population: pd.DataFrame, year: int, protect: Protect) -> PackTable:
     """SDG 16.2.2: victims per 100,000 population by country, for the total, sex, age and form."""
     breakdowns = {
         "sex": ["female", "male", "sex_other_or_unknown"],
@@ -263,6 +306,8 @@ def sdg_table(cells: pd.DataFrame, population: pd.DataFrame, year: int) -> PackT
             if getattr(record, f"reported_{breakdown}"):  # a breakdown not reported is left out
                 rows += [(record.country, record.name, breakdown, c, getattr(record, c)) for c in categories]
     frame = pd.DataFrame(rows, columns=["country", "name", "breakdown", "category", "count"])
+    frame["key"] = [_country_cell_key(year, country, category)
+                    for country, category in zip(frame["country"], frame["category"])]
     relations = []
     for _, group in frame.groupby("country", sort=False):
         positions = list(group.index)
@@ -271,7 +316,7 @@ def sdg_table(cells: pd.DataFrame, population: pd.DataFrame, year: int) -> PackT
             parts = [p for p in positions if frame.at[p, "breakdown"] == breakdown]
             if parts:
                 relations.append((total, parts))
-    protected = sdc.protect("sdg_16_2_2", frame, relations)
+    protected = protect("sdg_16_2_2", frame, relations)
     table = protected.frame[["country", "name", "breakdown", "category", "display"]].rename(columns={"display": "victims"})
     table = table.merge(population[["country", "population"]], on="country", how="left")
     published = pd.to_numeric(table["victims"], errors="coerce")
@@ -430,8 +475,53 @@ def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
 
 # ------------------------------------------------------------------ the pack
 
-def build_tables(connection, year: int) -> list[PackTable]:
-    """The pack's tables; NoDataForYear when no country has figures for `year`."""
+@dataclass
+class Pack:
+    tables: list[PackTable]
+    release: sdc.Release          # every protected table, protected together
+    audit: pd.DataFrame           # every suppressed cell's feasible interval (sdc.audit_release)
+
+
+def sex_age_links(cells: pd.DataFrame, year: int) -> tuple[dict[str, float], list[sdc.KeyRelation]]:
+    """What ties the SDG table's sex and age margins to the sex/age table's cells, as relations
+    with a cell published nowhere: female = girls + women + females of unknown age (likewise
+    male, child, adult). They hold because `country_cells` makes each margin at least the sum
+    of its cross cells; a reader can rely on them, so the audit and the solver do."""
+    unpublished: dict[str, float] = {}
+    relations: list[sdc.KeyRelation] = []
+    margins = (("female", ("girls", "women"), {"sex": "female", "age": "unknown"}, "reported_sex"),
+               ("male", ("boys", "men"), {"sex": "male", "age": "unknown"}, "reported_sex"),
+               ("child", ("girls", "boys"), {"sex": "unknown", "age": "child"}, "reported_age"),
+               ("adult", ("women", "men"), {"sex": "unknown", "age": "adult"}, "reported_age"))
+    for record in cells.itertuples(index=False):
+        for margin, parts, rest, shown in margins:
+            if not getattr(record, shown):  # the SDG table leaves the breakdown out
+                continue
+            rest_key = sdc.cell_key("victims_exact_countries", year=year, area=record.country, **rest)
+            unpublished[rest_key] = getattr(record, margin) - sum(getattr(record, p) for p in parts)
+            relations.append((_country_cell_key(year, record.country, margin),
+                              [*(_country_cell_key(year, record.country, p) for p in parts), rest_key]))
+    return unpublished, relations
+
+
+def flow_links(draft: sdc.ReleaseDraft, year: int) -> list[sdc.KeyRelation]:
+    """What ties the flows table to the origin table: victims detected in a region who are
+    citizens of that region are its domestic plus intra-regional victims. Kept for each region
+    where the figures bear it out (a reader can rely on a definition only where it holds)."""
+    counts = {key: count for table in draft.tables for key, count in zip(table.frame["key"], table.frame["count"])}
+    flows = next((t.frame for t in draft.tables if t.name == "flows_by_type"), pd.DataFrame(columns=["destination_region"]))
+    links = []
+    for region in flows["destination_region"].unique():
+        same_region = _citizenship_key(year, region, origin=f"region:{region}")
+        parts = [_citizenship_key(year, region, flow=flow) for flow in ("domestic", "intra_regional")]
+        if all(k in counts for k in (same_region, *parts)) and counts[same_region] == sum(counts[p] for p in parts):
+            links.append((same_region, parts))
+    return links
+
+
+def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_TIME_LIMIT) -> Pack:
+    """The pack's tables, protected as one release, and its audit; NoDataForYear when no
+    country has figures for `year`."""
     data = read_pack_data(connection, year)
     if data["profiles"].empty:
         years = run_standard_query(connection, "countries_reporting")["year"]
@@ -442,42 +532,54 @@ def build_tables(connection, year: int) -> list[PackTable]:
     exact = profiles[profiles["suppressed_cells"] == 0]
     cells = country_cells(exact)
     left_out = sorted(profiles.loc[profiles["suppressed_cells"] > 0, "name"])
-    tables = [
-        victims_by_sex_age_table(cells, year),
-        forms_by_region_table(data["forms"], year),
-        victims_trend_table(data["sex_age_trend"]),
-        offenders_table(data["offenders"]),
-        flows_table(data["flow_shares"], year),
-        origin_destination_table(data["origins"], year),
-        coverage_table(data["coverage"]),
-        organ_removal_table(data["organ_cases"], data["organ_material"]),
-        sdg_table(cells, data["population"], year),
-    ]
+
+    def tables_with(protect: Protect) -> list[PackTable]:
+        return [
+            victims_by_sex_age_table(cells, year, protect),
+            forms_by_region_table(data["forms"], year, protect),
+            victims_trend_table(data["sex_age_trend"], protect),
+            offenders_table(data["offenders"], protect),
+            flows_table(data["flow_shares"], year, protect),
+            origin_destination_table(data["origins"], year, protect),
+            coverage_table(data["coverage"]),
+            organ_removal_table(data["organ_cases"], data["organ_material"], protect),
+            sdg_table(cells, data["population"], year, protect),
+        ]
+
+    draft = sdc.ReleaseDraft()
+    tables_with(draft.table)  # first pass: every table's cells
+    unpublished, links = sex_age_links(cells, year)
+    release = draft.protect(unpublished, links + flow_links(draft, year), time_limit=suppression_seconds)
+    tables = tables_with(partial(sdc.release_table, release))
     if left_out:
         for table in (tables[0], tables[-1]):
             table.note += (f" Left out: {len(left_out)} countries whose {year} figures include cells "
                            f"published as <5 (not exact): {', '.join(left_out[:12])}"
                            + (", ..." if len(left_out) > 12 else "") + ".")
-    return tables
+    return Pack(tables, release, sdc.audit_release(release))
+
+
+def build_tables(connection, year: int) -> list[PackTable]:
+    """The pack's tables (`build_pack` without its release and audit)."""
+    return build_pack(connection, year).tables
 
 
 def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
-                        as_of: str | None = None) -> Path:
+                        as_of: str | None = None, suppression_seconds: float = sdc.DEFAULT_TIME_LIMIT) -> Path:
     """Write the pack for `year` from the snapshot of the warehouse at `db_path`; returns the
-    index page. Raises NoDataForYear or DisclosureError before writing anything; any other
-    failure leaves `out_dir` as it was (the pack is written aside, then moved in whole)."""
+    index page. Raises NoDataForYear or DisclosureError (the audit found an exposed cell)
+    before writing anything; any other failure leaves `out_dir` as it was (the pack is written
+    aside, then moved in whole)."""
     out = Path(out_dir)
     with open_snapshot(db_path) as connection:
         if as_of:
             use_as_of(connection, as_of)
-        tables = build_tables(connection, year)
-    for table in tables:
-        for protected in table.protected:
-            sdc.check_published(protected)  # the subtraction attack, on every published table
+        pack = build_pack(connection, year, suppression_seconds)
+    sdc.check_audit(pack.audit)  # the attacker's LPs over every published table together
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _write_pack(tables, staging, year, as_of)
+        _write_pack(pack, staging, year, as_of)
         for written in sorted(staging.rglob("*")):
             if written.is_file():
                 target = out / written.relative_to(staging)
@@ -488,7 +590,8 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
     return out / "index.html"
 
 
-def _write_pack(tables: list[PackTable], out: Path, year: int, as_of: str | None) -> None:
+def _write_pack(pack: Pack, out: Path, year: int, as_of: str | None) -> None:
+    tables = pack.tables
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "charts").mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(out / f"glotip_tables_{year}.xlsx", engine="openpyxl") as workbook:
@@ -501,10 +604,14 @@ def _write_pack(tables: list[PackTable], out: Path, year: int, as_of: str | None
               + chart_forms(by_name["forms_by_region"], out / "charts", year)
               + chart_trends(by_name["victims_trend"], by_name["offenders_trend"], out / "charts")
               + chart_flows(by_name["origin_destination"], out / "charts", year))
-    (out / "index.html").write_text(_index_html(tables, charts, year, as_of), encoding="utf-8")
+    # The audit is public: intervals a reader can compute anyway, never the hidden values.
+    summary = sdc.audit_summary(pack.audit, pack.release.solver)
+    neutralise_frame(pack.audit.drop(columns=["sensitive"])).to_csv(out / "disclosure_audit.csv", index=False)
+    (out / "disclosure_audit.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (out / "index.html").write_text(_index_html(tables, charts, year, as_of, summary), encoding="utf-8")
 
 
-def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None) -> str:
+def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None, audit: dict) -> str:
     e = html.escape
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>GLOTIP drafting pack {year}</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
@@ -515,6 +622,11 @@ def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: st
              "Counts of 1 to 4 persons are shown as <code>&lt;5</code>; cells shown as <code>x</code> are hidden so "
              "that no small count can be worked out from the totals (checked before writing). "
              f"All tables: <a href='glotip_tables_{year}.xlsx'>workbook</a>; each as CSV below.</p>",
+             f"<p class='note'>Disclosure audit: {audit['suppressed_cells']} suppressed cells "
+             f"({audit['shown_small']} <code>&lt;5</code>, {audit['shown_x']} <code>x</code>) across all tables "
+             f"together; {audit['exposed']} exposed: every <code>&lt;5</code> count can be anything from 1 to 4 "
+             "given everything published, and no hidden cell can be worked out. Each cell's feasible interval: "
+             "<a href='disclosure_audit.csv'>disclosure_audit.csv</a>.</p>",
              "<h2>Charts</h2>"]
     parts += [f"<p><img src='charts/{e(c)}' alt='{e(c)}'><br><a href='charts/{e(c.replace('.png', '.svg'))}'>SVG</a></p>"
               for c in charts if c.endswith(".png")]
