@@ -392,8 +392,8 @@ def _stacked_counts(rows: pd.DataFrame, labels: list[str], title: str, out: Path
     for i, label in enumerate(labels):
         axis.barh(values.index, values[label], left=left, color=colours[i % 10], label=label)
         left += values[label].to_numpy()
-    for y, (area, partial) in enumerate(incomplete.items()):
-        if partial:
+    for y, (area, has_hidden) in enumerate(incomplete.items()):
+        if has_hidden:
             axis.text(left[y], y, "  some cells suppressed", va="center", fontsize=7, color="#555")
     axis.invert_yaxis()
     axis.set_xlabel("Detected victims (published counts)")
