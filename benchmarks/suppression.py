@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import greedy_suppression as greedy  # noqa: E402
 from reporting import disclosure as sdc  # noqa: E402
 from reporting import drafting_pack  # noqa: E402
+from tests.builders import sex_age_release_table  # noqa: E402
 
 EXPORT = ROOT / "tests" / "data" / "data_glotip_2025-04-14.xlsx"
 
@@ -158,27 +158,8 @@ def summary(release: sdc.Release, seconds: float, outcome: str) -> dict:
 
 def synthetic_release(countries: int = 60, seed: int = 0) -> list[sdc.TableCells]:
     """Sex x age (with totals) for `countries` countries in 5 regions and the world."""
-    rng = np.random.default_rng(seed)
-    regions = {f"C{c:03d}": f"R{c % 5}" for c in range(countries)}
-    rows = []
-    for country in regions:
-        cells = {(s, a): int(rng.choice([0, 1, 2, 3, 4, 5, 9, 30, 120])) for s in ("female", "male") for a in ("child", "adult")}
-        for s in ("female", "male"):
-            cells[(s, "total")] = cells[(s, "child")] + cells[(s, "adult")]
-        for a in ("child", "adult", "total"):
-            cells[("total", a)] = cells[("female", a)] + cells[("male", a)]
-        rows += [(country, s, a, v) for (s, a), v in cells.items()]
-    frame = pd.DataFrame(rows, columns=["area", "sex", "age", "count"])
-    regional = frame.assign(area=frame["area"].map(regions)).groupby(["area", "sex", "age"], as_index=False)["count"].sum()
-    world = regional.groupby(["sex", "age"], as_index=False)["count"].sum().assign(area="World")
-    frame = pd.concat([frame, regional, world], ignore_index=True)
-    frame["key"] = [sdc.cell_key("victims", area=a, sex=None if s == "total" else s, age=None if g == "total" else g)
-                    for a, s, g in zip(frame["area"], frame["sex"], frame["age"])]
-    parent_of = regions | {r: "World" for r in set(regions.values())}
-    relations = (sdc.additive_relations(frame, "sex", "total", ["area", "age"])
-                 + sdc.additive_relations(frame, "age", "total", ["area", "sex"])
-                 + sdc.hierarchy_relations(frame, "area", parent_of, ["sex", "age"]))
-    return [sdc.TableCells("synthetic_sex_age", frame, relations)]
+    table = sex_age_release_table(countries, regions=5, seed=seed, values=[0, 1, 2, 3, 4, 5, 9, 30, 120])
+    return [sdc.TableCells("synthetic_sex_age", table.frame, table.relations)]
 
 
 def print_table(releases: list[dict]) -> None:

@@ -226,3 +226,35 @@ def write_workbook(path: Path, country: str = "NGA", rows: int = 50, first_year:
     """An .xlsx submission with `submission` and `victims` sheets (openpyxl, write-only)."""
     override = None if victims_rows_override is None else [VICTIMS_HEADER, *victims_rows_override]
     return _synthetic(path, "xlsx", country, rows, first_year, 20, override)
+
+
+def sex_age_release_table(countries: int, regions: int, seed: int, values: Sequence[int]):
+    """A synthetic release table for disclosure control: victims by sex x age (with totals)
+    for `countries` countries in `regions` regions and the world, counts drawn from `values`;
+    the additive and area relations between them (reporting/disclosure.py)."""
+    import numpy as np
+    import pandas as pd
+
+    from reporting import disclosure as sdc
+
+    rng = np.random.default_rng(seed)
+    region_of = {f"C{c:03d}": f"R{c % regions}" for c in range(countries)}
+    rows = []
+    for country in region_of:
+        cells = {(s, a): int(rng.choice(values)) for s in ("female", "male") for a in ("child", "adult")}
+        for s in ("female", "male"):
+            cells[(s, "total")] = cells[(s, "child")] + cells[(s, "adult")]
+        for a in ("child", "adult", "total"):
+            cells[("total", a)] = cells[("female", a)] + cells[("male", a)]
+        rows += [(country, s, a, v) for (s, a), v in cells.items()]
+    frame = pd.DataFrame(rows, columns=["area", "sex", "age", "count"])
+    regional = frame.assign(area=frame["area"].map(region_of)).groupby(["area", "sex", "age"], as_index=False)["count"].sum()
+    world = regional.groupby(["sex", "age"], as_index=False)["count"].sum().assign(area="World")
+    frame = pd.concat([frame, regional, world], ignore_index=True)
+    frame["key"] = [sdc.cell_key("victims", area=a, sex=None if s == "total" else s, age=None if g == "total" else g)
+                    for a, s, g in zip(frame["area"], frame["sex"], frame["age"])]
+    parent_of = region_of | {r: "World" for r in set(region_of.values())}
+    relations = (sdc.additive_relations(frame, "sex", "total", ["area", "age"])
+                 + sdc.additive_relations(frame, "age", "total", ["area", "sex"])
+                 + sdc.hierarchy_relations(frame, "area", parent_of, ["sex", "age"]))
+    return sdc.TableCells("sex_age", frame, relations)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from reporting import disclosure as sdc
+from tests.builders import sex_age_release_table
 
 DATA = Path(__file__).parent / "data"
 
@@ -102,25 +103,7 @@ def test_primary_suppression_alone_fails_the_audit_and_the_release_passes_it():
 
 def sex_age_regions(seed: int) -> sdc.TableCells:
     """Sex x age per country, with regional and world totals: many linked relations."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    regions = {f"C{c}": f"R{c % 3}" for c in range(9)}
-    for country in regions:
-        cells = {(s, a): int(rng.choice([0, 1, 2, 3, 4, 5, 9, 30])) for s in ("female", "male") for a in ("child", "adult")}
-        for s in ("female", "male"):
-            cells[(s, "total")] = cells[(s, "child")] + cells[(s, "adult")]
-        for a in ("child", "adult", "total"):
-            cells[("total", a)] = cells[("female", a)] + cells[("male", a)]
-        rows += [(country, s, a, v) for (s, a), v in cells.items()]
-    frame = pd.DataFrame(rows, columns=["area", "sex", "age", "count"])
-    regional = frame.assign(area=frame["area"].map(regions)).groupby(["area", "sex", "age"], as_index=False)["count"].sum()
-    world = regional.groupby(["sex", "age"], as_index=False)["count"].sum().assign(area="World")
-    frame = keyed(pd.concat([frame, regional, world], ignore_index=True), "victims", ["area", "sex", "age"])
-    parent_of = regions | {r: "World" for r in set(regions.values())}
-    relations = (sdc.additive_relations(frame, "sex", "total", ["area", "age"])
-                 + sdc.additive_relations(frame, "age", "total", ["area", "sex"])
-                 + sdc.hierarchy_relations(frame, "area", parent_of, ["sex", "age"]))
-    return sdc.TableCells("sex_age", frame, relations)
+    return sex_age_release_table(countries=9, regions=3, seed=seed, values=[0, 1, 2, 3, 4, 5, 9, 30])
 
 
 @pytest.mark.parametrize("seed", range(6))
