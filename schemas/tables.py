@@ -120,6 +120,13 @@ def _citizenship() -> pa.Field:
                               "dimension": True, "example": "total"})
 
 
+def _countries(title: str, description: str, example: str) -> pa.Field:
+    """A `;`-separated list of countries (ISO3 codes or names), or unknown / total."""
+    return pa.Field(nullable=True, list_items={"list_of": "country", "special": cl.CITIZENSHIP_SPECIAL.name},
+                    title=title, description=description,
+                    metadata={"list_of": "country", "example": example})
+
+
 def _count(title: str = "Count", nullable: bool = False, description: str = "",
            example: str = "12") -> pa.Field:
     return pa.Field(ge=0, coerce=True, nullable=nullable, title=title,
@@ -235,30 +242,28 @@ class OrganRemovalCasesModel(pa.DataFrameModel):
                                                   description="Male victims, where known.")
     victims_children: Series[pd.Int64Dtype] = _count(
         "Victims (children)", nullable=True, example="0", description="Victims aged 0 to 17, where known.")
-    victims_citizenship: Series[str] = pa.Field(
-        nullable=True, list_items={"list_of": "country", "special": cl.CITIZENSHIP_SPECIAL.name},
-        title="Victims' citizenship",
-        description="Countries of citizenship of the victims (ISO3 codes or names, separated by ;).",
-        metadata={"list_of": "country", "example": "NPL;IND"})
+    victims_citizenship: Series[str] = _countries(
+        "Victims' citizenship",
+        "Countries of citizenship of the victims (ISO3 codes or names, separated by ;).",
+        example="NPL;IND")
     material_removed: Series[str] = pa.Field(
         list_items={"list_of": cl.MATERIAL_REMOVED.name, "special": ""},
         title="What was removed",
         description="What was removed (kidney, liver, other_organ, tissue, cells, unknown; "
                     "several separated by ;).",
         metadata={"list_of": cl.MATERIAL_REMOVED.name, "example": "kidney"})
-    recruitment_countries: Series[str] = pa.Field(
-        nullable=True, list_items={"list_of": "country", "special": cl.CITIZENSHIP_SPECIAL.name},
-        title="Countries of recruitment", description="Where victims were recruited (ISO3; ;-separated).",
-        metadata={"list_of": "country", "example": "NPL"})
-    removal_countries: Series[str] = pa.Field(
-        nullable=True, list_items={"list_of": "country", "special": cl.CITIZENSHIP_SPECIAL.name},
-        title="Countries of removal", description="Where the removal took place (ISO3; ;-separated).",
-        metadata={"list_of": "country", "example": "IND"})
-    recipient_countries: Series[str] = pa.Field(
-        nullable=True, list_items={"list_of": "country", "special": cl.CITIZENSHIP_SPECIAL.name},
-        title="Countries of the recipients",
-        description="Where the recipients of the organs came from (ISO3; ;-separated).",
-        metadata={"list_of": "country", "example": "ISR"})
+    recruitment_countries: Series[str] = _countries(
+        "Countries of recruitment",
+        "Where victims were recruited (ISO3; ;-separated).",
+        example="NPL")
+    removal_countries: Series[str] = _countries(
+        "Countries of removal",
+        "Where the removal took place (ISO3; ;-separated).",
+        example="IND")
+    recipient_countries: Series[str] = _countries(
+        "Countries of the recipients",
+        "Where the recipients of the organs came from (ISO3; ;-separated).",
+        example="ISR")
     medical_professionals_involved: Series[str] = _coded(
         cl.YES_NO_UNKNOWN, title="Medical professionals involved", description="Whether medical professionals took part (yes, no, unknown).")
     # What a record of UNODC's case-law database holds beyond the rest: who was prosecuted,
@@ -270,11 +275,10 @@ class OrganRemovalCasesModel(pa.DataFrameModel):
         "Offenders (female)", nullable=True, example="0", description="Female offenders, where known.")
     offenders_male: Series[pd.Int64Dtype] = _count(
         "Offenders (male)", nullable=True, example="2", description="Male offenders, where known.")
-    offenders_citizenship: Series[str] = pa.Field(
-        nullable=True, list_items={"list_of": "country", "special": cl.CITIZENSHIP_SPECIAL.name},
-        title="Offenders' citizenship",
-        description="Countries of citizenship of the offenders (ISO3 codes or names, separated by ;).",
-        metadata={"list_of": "country", "example": "NPL;IND"})
+    offenders_citizenship: Series[str] = _countries(
+        "Offenders' citizenship",
+        "Countries of citizenship of the offenders (ISO3 codes or names, separated by ;).",
+        example="NPL;IND")
     court: Series[str] = pa.Field(
         nullable=True, title="Court",
         description="Name of the court that decided the case (no names of persons).",
