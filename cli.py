@@ -584,6 +584,7 @@ def report(
     suppression_seconds: Optional[float] = typer.Option(
         None, "--suppression-seconds", help="Solver time for the secondary suppression of the release; past it the "
         "safe fallback (more cells hidden). Default: suppression_seconds of glotip.toml (120)."),
+    lang: Language = language_option(Language.en, "Language of the pack: its tables, charts, profiles and pages."),
 ) -> None:
     """Write the drafting pack: tables (.xlsx and CSV), charts (PNG, SVG), the disclosure audit
     and an index page."""
@@ -594,7 +595,8 @@ def report(
     db = Path(settings.db)
     out = out or db.parent / "drafting_pack" / str(year)
     try:
-        index = write_drafting_pack(db, year, out, as_of=as_of, suppression_seconds=settings.suppression_seconds)
+        index = write_drafting_pack(db, year, out, as_of=as_of, suppression_seconds=settings.suppression_seconds,
+                                    language=lang.value)
     except FileNotFoundError as problem:
         console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)

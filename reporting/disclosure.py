@@ -681,3 +681,18 @@ def release_table(release: Release, name: str, frame: pd.DataFrame, relations: l
 def primary_display(counts: Iterable[float]) -> list[str]:
     """UNODC's own rule alone: 1-4 shown as `<5`, everything else as is."""
     return [SMALL_LABEL if SMALL_MIN <= c <= SMALL_MAX else _text(c) for c in counts]
+
+
+def published_number(text):
+    """A published cell as a number again; `<5` and `x` stay text, an empty cell is None."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    text = str(text)
+    if text in (SMALL_LABEL, SECONDARY_LABEL) or text == "":
+        return text or None
+    return int(float(text))
+
+
+def published_values(series: pd.Series) -> pd.Series:
+    """The numbers of a published column; hidden cells (`<5`, `x`) and empty ones are NaN."""
+    return pd.to_numeric(series.where(series.map(lambda v: isinstance(v, (int, float, np.integer)))), errors="coerce")

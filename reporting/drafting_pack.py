@@ -24,20 +24,15 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # files only; no display on a server
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.path import Path as CurvePath  # noqa: E402
-from matplotlib.patches import PathPatch  # noqa: E402
-
-from schemas import codelists as cl  # noqa: E402
-from reporting import disclosure as sdc  # noqa: E402
-from reporting.safe import neutralise_frame  # noqa: E402
-from warehouse.snapshot import open_snapshot, use_as_of  # noqa: E402
-from warehouse.queries import run_standard_query  # noqa: E402
+from schemas import codelists as cl
+from reporting import disclosure as sdc
+from reporting.pack_charts import chart_flows, chart_forms, chart_sex_age, chart_trends
+from reporting.safe import neutralise_frame
+from warehouse.snapshot import open_snapshot, use_as_of
+from warehouse.queries import run_standard_query
 
 WORLD = "World"
 TOTAL_LABEL = "Total"
@@ -46,7 +41,6 @@ SEX_AGE_LABELS = {"girls": "Girls", "boys": "Boys", "women": "Women", "men": "Me
                   "other_or_unknown": "Other or unknown", "total": TOTAL_LABEL}
 SDG_FORMS = ("sexual_exploitation", "forced_labour", "removal_of_organs")
 TREND_YEARS = 10
-CHART_FORMATS = ("png", "svg")
 # The sex and age of each category of the sex/age and SDG tables, for their cell keys: the same
 # figure in both tables gets the same key (reporting/disclosure.py links them).
 CATEGORY_DIMENSIONS = {
@@ -283,7 +277,7 @@ def organ_removal_table(cases: pd.DataFrame, material: pd.DataFrame, protect: Pr
     frame["key"] = [sdc.cell_key("victims_in_organ_removal_cases", year=int(y)) for y in frame["year"]]
     protected = protect("organ_removal", frame, [])
     table = cases.drop(columns=["victims"]).copy()
-    table.insert(2, "victims", protected.frame["display"].map(_number).to_numpy())
+    table.insert(2, "victims", protected.frame["display"].map(sdc.published_number).to_numpy())
     if not material.empty:
         by_material = material.pivot_table(index="year", columns="material", values="cases", aggfunc="sum").fillna(0)
         by_material.columns = [f"cases: {cl.MATERIAL_REMOVED.label(c).lower()}" for c in by_material.columns]
@@ -321,7 +315,7 @@ def sdg_table(cells: pd.DataFrame, population: pd.DataFrame, year: int, protect:
     table = table.merge(population[["country", "population"]], on="country", how="left")
     published = pd.to_numeric(table["victims"], errors="coerce")
     table["victims_per_100k"] = (published * 100000 / table["population"]).round(4)
-    table["victims"] = table["victims"].map(_number)
+    table["victims"] = table["victims"].map(sdc.published_number)
     table["population"] = table["population"].astype("Int64")
     note = ("Denominator: total population of the country and year (table `population`). "
             "The rate is empty where the count is suppressed or the population is not known.")
@@ -338,139 +332,21 @@ def _wide(protected: pd.DataFrame, index: list[str], column: str, order: list) -
     wide = wide.reset_index()
     wide.columns.name = None
     # Column by column as objects, so that published counts stay whole numbers next to `<5`.
-    return pd.DataFrame({c: pd.Series([_number(v) for v in wide[c]] if c not in index else wide[c],
+    return pd.DataFrame({c: pd.Series([sdc.published_number(v) for v in wide[c]] if c not in index else wide[c],
                                       dtype=object) for c in wide.columns})
 
 
-def _number(text):
-    """Published cells become numbers again; `<5` and `x` stay text."""
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return None
-    text = str(text)
-    if text in (sdc.SMALL_LABEL, sdc.SECONDARY_LABEL) or text == "":
-        return text or None
-    return int(float(text))
-
-
-def _published(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(series.where(series.map(lambda v: isinstance(v, (int, float, np.integer)))), errors="coerce")
-
-
 def _share(part: pd.Series, whole) -> pd.Series:
-    whole = _published(whole) if isinstance(whole, pd.Series) and whole.dtype == object else pd.to_numeric(whole)
-    return (_published(part) / whole.replace(0, np.nan)).round(4)
+    whole = sdc.published_values(whole) if isinstance(whole, pd.Series) and whole.dtype == object else pd.to_numeric(whole)
+    return (sdc.published_values(part) / whole.replace(0, np.nan)).round(4)
 
 
 def _sum_published(a: pd.Series, b: pd.Series) -> pd.Series:
-    return _published(a) + _published(b)
+    return sdc.published_values(a) + sdc.published_values(b)
 
 
 def _world_first(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return pd.concat([table[table[column] == WORLD], table[table[column] != WORLD]], ignore_index=True)
-
-
-# ------------------------------------------------------------------ charts
-
-def _save(figure, out: Path, name: str) -> list[str]:
-    written = []
-    for fmt in CHART_FORMATS:
-        figure.savefig(out / f"{name}.{fmt}", dpi=130, bbox_inches="tight")
-        written.append(f"{name}.{fmt}")
-    plt.close(figure)
-    return written
-
-
-def _stacked_counts(rows: pd.DataFrame, labels: list[str], title: str, out: Path, name: str) -> list[str]:
-    """Stacked bars of published counts. A hidden cell (`<5`, `x`) is not drawn: its bar is
-    marked, so that no one reads a missing segment as a zero or a share."""
-    values = pd.DataFrame({label: _published(rows[label]) for label in labels}, index=rows.index)
-    incomplete = values.isna().any(axis=1)
-    values = values.fillna(0)
-    figure, axis = plt.subplots(figsize=(9, 0.55 * len(values) + 1.8))
-    left = np.zeros(len(values))
-    colours = plt.get_cmap("tab10").colors
-    for i, label in enumerate(labels):
-        axis.barh(values.index, values[label], left=left, color=colours[i % 10], label=label)
-        left += values[label].to_numpy()
-    for y, (area, has_hidden) in enumerate(incomplete.items()):
-        if has_hidden:
-            axis.text(left[y], y, "  some cells suppressed", va="center", fontsize=7, color="#555")
-    axis.invert_yaxis()
-    axis.set_xlabel("Detected victims (published counts)")
-    axis.set_title(title)
-    axis.margins(x=0.25)
-    axis.legend(ncol=min(len(labels), 4), loc="upper center", bbox_to_anchor=(0.5, -0.18),
-                frameon=False, fontsize=8)
-    return _save(figure, out, name)
-
-
-def chart_sex_age(table: pd.DataFrame, out: Path, year: int) -> list[str]:
-    regions = table[table["level"].isin(["world", "region"])].set_index("area")
-    return _stacked_counts(regions, ["Girls", "Boys", "Women", "Men", "Other or unknown"],
-                           f"Detected victims by sex and age, {year}", out, "victims_by_sex_age")
-
-
-def chart_forms(table: pd.DataFrame, out: Path, year: int) -> list[str]:
-    labels = [c for c in table.columns if c not in ("region", TOTAL_LABEL) and not c.endswith("(share)")]
-    return _stacked_counts(table.set_index("region"), labels,
-                           f"Forms of exploitation by region, {year}", out, "forms_by_region")
-
-
-def chart_trends(victims: pd.DataFrame, offenders: pd.DataFrame, out: Path) -> list[str]:
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    years = [c for c in victims.columns if c != "region"]
-    for record in victims.itertuples(index=False):
-        values = _published(pd.Series(list(record)[1:], dtype=object))
-        left.plot([int(y) for y in years], values, marker="o", label=record[0],
-                  linewidth=2.5 if record[0] == WORLD else 1.2)
-    left.set_title("Detected victims by region")
-    left.legend(fontsize=7, frameon=False)
-    for column, colour in (("Prosecuted", "#386cb0"), ("Convicted", "#d95f02")):
-        right.plot(offenders["year"], _published(offenders[column]), marker="o", label=column, color=colour)
-    right.set_title("Persons prosecuted and convicted")
-    right.legend(fontsize=8, frameon=False)
-    for axis in (left, right):
-        axis.xaxis.get_major_locator().set_params(integer=True)
-        axis.set_xlabel("Year")
-        axis.grid(alpha=0.3)
-    return _save(figure, out, "trends")
-
-
-def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
-    """Origin regions (left) to regions of detection (right), band width by victims."""
-    matrix = table.set_index("destination_region").drop(index=TOTAL_LABEL, errors="ignore")
-    matrix = matrix.drop(columns=[TOTAL_LABEL], errors="ignore")
-    matrix.columns = [c.removeprefix("from ") for c in matrix.columns]
-    hidden = int(matrix.apply(_published).isna().to_numpy().sum())
-    values = matrix.apply(_published).fillna(0)
-    origins, destinations = list(values.columns), list(values.index)
-    figure, axis = plt.subplots(figsize=(9, 0.6 * max(len(origins), len(destinations)) + 2))
-    y_origin = {r: i for i, r in enumerate(reversed(origins))}
-    y_destination = {r: i for i, r in enumerate(reversed(destinations))}
-    largest = values.to_numpy().max() or 1
-    colours = plt.get_cmap("tab10").colors
-    for i, origin in enumerate(origins):
-        for destination in destinations:
-            victims = values.at[destination, origin]
-            if victims <= 0:
-                continue
-            y0, y1 = y_origin[origin], y_destination[destination]
-            curve = CurvePath([(0, y0), (0.5, y0), (0.5, y1), (1, y1)],
-                              [CurvePath.MOVETO, CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.CURVE4])
-            axis.add_patch(PathPatch(curve, facecolor="none", edgecolor=colours[i % 10], alpha=0.6,
-                                     linewidth=1 + 18 * victims / largest))
-    for region, y in y_origin.items():
-        axis.text(-0.02, y, region, ha="right", va="center", fontsize=9)
-    for region, y in y_destination.items():
-        axis.text(1.02, y, region, ha="left", va="center", fontsize=9)
-    axis.set_xlim(-0.6, 1.6)
-    axis.set_ylim(-1, max(len(origins), len(destinations)))
-    axis.axis("off")
-    axis.set_title(f"Detected victims: region of origin (left) to region of detection (right), {year}")
-    if hidden:
-        axis.text(0.5, -0.9, f"{hidden} flows hidden by disclosure control (<5 or x) are not drawn.",
-                  ha="center", fontsize=8, color="#555")
-    return _save(figure, out, "flows")
 
 
 # ------------------------------------------------------------------ the pack
@@ -565,7 +441,8 @@ def build_tables(connection, year: int) -> list[PackTable]:
 
 
 def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
-                        as_of: str | None = None, suppression_seconds: float = sdc.DEFAULT_TIME_LIMIT) -> Path:
+                        as_of: str | None = None, suppression_seconds: float = sdc.DEFAULT_TIME_LIMIT,
+                        language: str = "en") -> Path:
     """Write the pack for `year` from the snapshot of the warehouse at `db_path`; returns the
     index page. Raises NoDataForYear or DisclosureError (the audit found an exposed cell)
     before writing anything; any other failure leaves `out_dir` as it was (the pack is written
@@ -579,7 +456,7 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _write_pack(pack, staging, year, as_of)
+        _write_pack(pack, staging, year, as_of, language)
         for written in sorted(staging.rglob("*")):
             if written.is_file():
                 target = out / written.relative_to(staging)
@@ -590,28 +467,39 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
     return out / "index.html"
 
 
-def _write_pack(pack: Pack, out: Path, year: int, as_of: str | None) -> None:
-    tables = pack.tables
-    (out / "tables").mkdir(parents=True, exist_ok=True)
-    (out / "charts").mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(out / f"glotip_tables_{year}.xlsx", engine="openpyxl") as workbook:
-        for table in tables:
-            inert = neutralise_frame(table.table)  # region names may come from a grouping file
-            inert.to_excel(workbook, sheet_name=table.name[:31], index=False)
-            inert.to_csv(out / "tables" / f"{table.name}.csv", index=False)
-    by_name = {t.name: t.table for t in tables}
-    charts = (chart_sex_age(by_name["victims_by_sex_age"], out / "charts", year)
-              + chart_forms(by_name["forms_by_region"], out / "charts", year)
-              + chart_trends(by_name["victims_trend"], by_name["offenders_trend"], out / "charts")
-              + chart_flows(by_name["origin_destination"], out / "charts", year))
+def _write_pack(pack: Pack, out: Path, year: int, as_of: str | None, language: str) -> None:
+    written_charts = _write_charts(pack, out / "charts", year, language)
+    _write_tables(pack, out, year, language)
     # The audit is public: intervals a reader can compute anyway, never the hidden values.
     summary = sdc.audit_summary(pack.audit, pack.release.solver)
     neutralise_frame(pack.audit.drop(columns=["sensitive"])).to_csv(out / "disclosure_audit.csv", index=False)
     (out / "disclosure_audit.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out / "index.html").write_text(_index_html(tables, charts, year, as_of, summary), encoding="utf-8")
+    (out / "index.html").write_text(_index_html(pack.tables, written_charts, year, as_of, summary, language),
+                                    encoding="utf-8")
 
 
-def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None, audit: dict) -> str:
+def _write_tables(pack: Pack, out: Path, year: int, language: str) -> None:
+    """The workbook (a sheet per table) and one CSV per table, inert."""
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(out / f"glotip_tables_{year}.xlsx", engine="openpyxl") as workbook:
+        for table in pack.tables:
+            inert = neutralise_frame(table.table)  # region names may come from a grouping file
+            inert.to_excel(workbook, sheet_name=table.name[:31], index=False)
+            inert.to_csv(out / "tables" / f"{table.name}.csv", index=False)
+
+
+def _write_charts(pack: Pack, out: Path, year: int, language: str) -> list[str]:
+    """Every chart, PNG and SVG; returns the files' names."""
+    out.mkdir(parents=True, exist_ok=True)
+    by_name = {t.name: t.table for t in pack.tables}
+    return (chart_sex_age(by_name["victims_by_sex_age"], out, year)
+            + chart_forms(by_name["forms_by_region"], out, year)
+            + chart_trends(by_name["victims_trend"], by_name["offenders_trend"], out)
+            + chart_flows(by_name["origin_destination"], out, year))
+
+
+def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None, audit: dict,
+                language: str) -> str:
     e = html.escape
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>GLOTIP drafting pack {year}</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"

@@ -2,7 +2,8 @@
 
 English stays where it is declared (rules in `catalogue.py`, codelist labels in
 `codelists.py`, tables and columns in `tables.py`, interface strings in `UI` below); the other
-five languages are data, one flat JSON file per language in `schemas/i18n/<lang>.json`, keyed:
+five languages are data, one flat JSON file per language in `schemas/i18n/<lang>.json` (and one
+per area of the publication outputs, `schemas/i18n/<area>/<lang>.json`: schemas/publication.py), keyed:
 
     rule.<code>.title / .message / .hint      codelist.<name>.title, codelist.<name>.<code>
     table.<name>.title / .description         column.<table>.<column>.title / .description
@@ -37,6 +38,7 @@ from babel.numbers import format_decimal, format_percent
 
 from schemas import codelists as cl
 from schemas.catalogue import CATALOGUE
+from schemas.publication import AREAS as PUBLICATION_AREAS
 from schemas.tables import TABLES
 
 LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")  # the codes of codelists.LANGUAGE
@@ -235,6 +237,8 @@ UI: dict[str, str] = {
     "published_expected.count": "a count (a whole number or `<5`)",
     "published_expected.year": "a year from {min_year} to {max_year}",
 }
+# The publication outputs' strings (schemas/publication.py): `ui.<area>.<key>`.
+UI |= {f"{area}.{key}": text for area, texts in PUBLICATION_AREAS.items() for key, text in texts.items()}
 
 # The UI strings that hold a count: stored once per plural form of each language (`ui.<key>.<form>`).
 PLURAL_UI = frozenset(key.rsplit(".", 1)[0] for key in UI if key.endswith(".other"))
@@ -283,8 +287,11 @@ def translations(language: str) -> dict[str, str]:
         return {}
     if language not in LANGUAGES or not _FILE_NAME.match(language):
         raise ValueError(f"unknown language {language!r}; one of {', '.join(LANGUAGES)}")
-    path = resources.files("schemas").joinpath("i18n", f"{language}.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    folder = resources.files("schemas").joinpath("i18n")
+    stored = json.loads(folder.joinpath(f"{language}.json").read_text(encoding="utf-8"))
+    for area in PUBLICATION_AREAS:  # the publication outputs' strings, one file per area
+        stored |= json.loads(folder.joinpath(area, f"{language}.json").read_text(encoding="utf-8"))
+    return stored
 
 
 def language_or_default(language: Any) -> str:

@@ -11,14 +11,23 @@ import pytest
 from schemas import codelists as cl
 from schemas import i18n
 from schemas.catalogue import CATALOGUE
+from schemas.publication import AREAS
 from schemas.tables import TABLES
 
 OTHER_LANGUAGES = [language for language in i18n.LANGUAGES if language != i18n.DEFAULT_LANGUAGE]
 
 
 def stored(language: str) -> dict[str, str]:
-    path = resources.files("schemas").joinpath("i18n", f"{language}.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """What the files hold, each key once: the submitter reports' file and the publication
+    areas' files (schemas/publication.py)."""
+    folder = resources.files("schemas").joinpath("i18n")
+    files = [folder.joinpath(f"{language}.json"), *(folder.joinpath(area, f"{language}.json") for area in AREAS)]
+    keys: dict[str, str] = {}
+    for path in files:
+        held = json.loads(path.read_text(encoding="utf-8"))
+        assert not set(held) & set(keys), f"{path}: keys stored twice"
+        keys |= held
+    return keys
 
 
 def test_the_six_languages_are_the_codelist_of_report_languages():
