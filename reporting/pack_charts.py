@@ -15,19 +15,10 @@ from matplotlib.path import Path as CurvePath  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 
 from reporting import disclosure as sdc  # noqa: E402
+from reporting.chart_style import save  # noqa: E402
 
 WORLD = "World"
 TOTAL_LABEL = "Total"
-CHART_FORMATS = ("png", "svg")
-
-
-def _save(figure, out: Path, name: str) -> list[str]:
-    written = []
-    for fmt in CHART_FORMATS:
-        figure.savefig(out / f"{name}.{fmt}", dpi=130, bbox_inches="tight")
-        written.append(f"{name}.{fmt}")
-    plt.close(figure)
-    return written
 
 
 def _stacked_counts(rows: pd.DataFrame, labels: list[str], title: str, out: Path, name: str) -> list[str]:
@@ -51,7 +42,7 @@ def _stacked_counts(rows: pd.DataFrame, labels: list[str], title: str, out: Path
     axis.margins(x=0.25)
     axis.legend(ncol=min(len(labels), 4), loc="upper center", bbox_to_anchor=(0.5, -0.18),
                 frameon=False, fontsize=8)
-    return _save(figure, out, name)
+    return save(figure, out, name)
 
 
 def chart_sex_age(table: pd.DataFrame, out: Path, year: int) -> list[str]:
@@ -83,7 +74,7 @@ def chart_trends(victims: pd.DataFrame, offenders: pd.DataFrame, out: Path) -> l
         axis.xaxis.get_major_locator().set_params(integer=True)
         axis.set_xlabel("Year")
         axis.grid(alpha=0.3)
-    return _save(figure, out, "trends")
+    return save(figure, out, "trends")
 
 
 def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
@@ -120,6 +111,6 @@ def chart_flows(table: pd.DataFrame, out: Path, year: int) -> list[str]:
     if hidden:
         axis.text(0.5, -0.9, f"{hidden} flows hidden by disclosure control (<5 or x) are not drawn.",
                   ha="center", fontsize=8, color="#555")
-    return _save(figure, out, "flows")
+    return save(figure, out, "flows")
 
 
