@@ -565,7 +565,7 @@ def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: st
     return environment.get_template("pack_index.html").render(
         lang=language, direction="rtl" if language in i18n.RIGHT_TO_LEFT else "ltr",
         t=lambda key, **values: i18n.ui(f"page.{key}", language, **values),
-        year=year, currency=_currency(as_of, language), workbook=f"glotip_tables_{year}.xlsx",
+        year=str(year), currency=_currency(as_of, language), workbook=f"glotip_tables_{year}.xlsx",
         small=sdc.SMALL_LABEL, hidden=sdc.SECONDARY_LABEL, audit=audit, solver=solver,
         charts=chart_items, tables=[_page_table(t, language) for t in tables], sdmx=sdmx_view,
         profiles=list(profiles))

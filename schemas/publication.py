@@ -55,7 +55,7 @@ PAGE: dict[str, str] = {
     "chart_svg": "Vector version (SVG)",
     "section_tables": "Tables",
     "table_csv": "CSV file",
-    "table_suppressed": "Suppressed cells: {count}",
+    "table_suppressed": "Suppressed cells: {cells}",
     "table_first_rows": "First {shown} of {total} rows; all rows are in the CSV file and the workbook.",
     "section_sdmx": "SDG indicator 16.2.2 for the SDG Global Database",
     "sdmx_file": "SDMX-CSV file following the SDG data structure definition",
