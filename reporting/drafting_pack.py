@@ -562,10 +562,13 @@ def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: st
     chart_items = [{"png": c, "name": c.removesuffix(".png"),
                     "svg": c.replace(".png", ".svg") if c.replace(".png", ".svg") in charts else None} for c in pngs]
     sdmx_view = None if sdmx_summary is None else {"file": SDMX_FILE, **asdict(sdmx_summary)}
+    right_to_left = language in i18n.RIGHT_TO_LEFT
+    # In a right-to-left sentence `<5` and `x` are isolated (FSI ... PDI), or "<5: 10" reorders.
+    symbol = (lambda text: f"\u2068{text}\u2069") if right_to_left else str
     return environment.get_template("pack_index.html").render(
-        lang=language, direction="rtl" if language in i18n.RIGHT_TO_LEFT else "ltr",
+        lang=language, direction="rtl" if right_to_left else "ltr",
         t=lambda key, **values: i18n.ui(f"page.{key}", language, **values),
         year=str(year), currency=_currency(as_of, language), workbook=f"glotip_tables_{year}.xlsx",
-        small=sdc.SMALL_LABEL, hidden=sdc.SECONDARY_LABEL, audit=audit, solver=solver,
+        small=symbol(sdc.SMALL_LABEL), hidden=symbol(sdc.SECONDARY_LABEL), audit=audit, solver=solver,
         charts=chart_items, tables=[_page_table(t, language) for t in tables], sdmx=sdmx_view,
         profiles=list(profiles))
