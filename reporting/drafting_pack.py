@@ -563,8 +563,9 @@ def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: st
                     "svg": c.replace(".png", ".svg") if c.replace(".png", ".svg") in charts else None} for c in pngs]
     sdmx_view = None if sdmx_summary is None else {"file": SDMX_FILE, **asdict(sdmx_summary)}
     right_to_left = language in i18n.RIGHT_TO_LEFT
-    # In a right-to-left sentence `<5` and `x` are isolated (FSI ... PDI), or "<5: 10" reorders.
-    symbol = (lambda text: f"\u2068{text}\u2069") if right_to_left else str
+    # In a right-to-left sentence `<5` and `x` are isolated left to right (LRI ... PDI): "<5" has no
+    # strong direction of its own, so it would take the sentence's and show mirrored as "5>".
+    symbol = (lambda text: f"\u2066{text}\u2069") if right_to_left else str
     return environment.get_template("pack_index.html").render(
         lang=language, direction="rtl" if right_to_left else "ltr",
         t=lambda key, **values: i18n.ui(f"page.{key}", language, **values),

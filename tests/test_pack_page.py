@@ -121,8 +121,8 @@ def test_arabic_is_right_to_left_with_arabic_texts(written):
     page = render(written, "ar", profiles_in("ar"))
     assert page.startswith('<!doctype html>\n<html lang="ar" dir="rtl">')
     assert "مراقبة الإفصاح الإحصائي" in page and country_name("NGA", "ar") in page
-    # `<5` and `x` inside Arabic sentences are bidi-isolated, so "<5: 10" does not reorder.
-    assert "\u2068&lt;5\u2069" in page and "\u2068x\u2069" in page
+    # `<5` and `x` inside Arabic sentences are isolated left to right, so "<5" is not mirrored.
+    assert "\u2066&lt;5\u2069" in page and "\u2066x\u2069" in page
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
