@@ -516,6 +516,8 @@ def _cell(value, language: str) -> dict:
     (`<5`, `x`) and texts as they are, nothing for a missing value."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return {"text": "", "number": False}
+    if value in (sdc.SMALL_LABEL, sdc.SECONDARY_LABEL):  # a hidden count is still a count
+        return {"text": value, "number": True}
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         return {"text": str(value), "number": False}
     value = float(value)

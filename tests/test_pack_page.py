@@ -123,6 +123,7 @@ def test_arabic_is_right_to_left_with_arabic_texts(written):
     assert "مراقبة الإفصاح الإحصائي" in page and country_name("NGA", "ar") in page
     # `<5` and `x` inside Arabic sentences are isolated left to right, so "<5" is not mirrored.
     assert "\u2066&lt;5\u2069" in page and "\u2066x\u2069" in page
+    assert '<td class="num">&lt;5</td>' in page  # table cells too: counts read left to right
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
