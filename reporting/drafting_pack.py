@@ -14,21 +14,24 @@ Exact values stay in the warehouse for internal analysis (`glotip sql`).
 
 from __future__ import annotations
 
-import html
+import datetime as dt
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from babel.dates import format_date
 
 from schemas import codelists as cl
+from schemas import i18n
 from reporting import disclosure as sdc
+from reporting import sdmx
 from reporting.pack_charts import chart_flows, chart_forms, chart_sex_age, chart_trends
 from reporting.safe import neutralise_frame
 from warehouse.snapshot import open_snapshot, use_as_of
@@ -356,6 +359,7 @@ class Pack:
     tables: list[PackTable]
     release: sdc.Release          # every protected table, protected together
     audit: pd.DataFrame           # every suppressed cell's feasible interval (sdc.audit_release)
+    population: pd.DataFrame = field(default_factory=pd.DataFrame)  # the year's, for SDG 16.2.2 rates
 
 
 def sex_age_links(cells: pd.DataFrame, year: int) -> tuple[dict[str, float], list[sdc.KeyRelation]]:
@@ -432,7 +436,7 @@ def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_T
             table.note += (f" Left out: {len(left_out)} countries whose {year} figures include cells "
                            f"published as <5 (not exact): {', '.join(left_out[:12])}"
                            + (", ..." if len(left_out) > 12 else "") + ".")
-    return Pack(tables, release, sdc.audit_release(release))
+    return Pack(tables, release, sdc.audit_release(release), data["population"])
 
 
 def build_tables(connection, year: int) -> list[PackTable]:
@@ -474,8 +478,9 @@ def _write_pack(pack: Pack, out: Path, year: int, as_of: str | None, language: s
     summary = sdc.audit_summary(pack.audit, pack.release.solver)
     neutralise_frame(pack.audit.drop(columns=["sensitive"])).to_csv(out / "disclosure_audit.csv", index=False)
     (out / "disclosure_audit.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out / "index.html").write_text(_index_html(pack.tables, written_charts, year, as_of, summary, language),
-                                    encoding="utf-8")
+    sdmx_summary = sdmx.write_sdg_16_2_2(pack.release, pack.population, year, out / SDMX_FILE)
+    (out / "index.html").write_text(_index_html(pack.tables, written_charts, year, as_of, summary, language,
+                                                sdmx_summary), encoding="utf-8")
 
 
 def _write_tables(pack: Pack, out: Path, year: int, language: str) -> None:
@@ -498,33 +503,75 @@ def _write_charts(pack: Pack, out: Path, year: int, language: str) -> list[str]:
             + chart_flows(by_name["origin_destination"], out, year))
 
 
+# The solver's outcomes (reporting/disclosure.py, SolverReport.outcome) said in the page's language.
+SOLVER_OUTCOMES = {"optimal": "optimal", "no small cell linked": "no_small_cell_linked",
+                   "time limit: fallback": "time_limit_fallback",
+                   "protected; time limit before proven optimal": "time_limit_protected"}
+PAGE_TABLE_ROWS = 60  # rows of each table shown on the page; the CSV and workbook hold them all
+SDMX_FILE = "sdg_16_2_2.sdmx.csv"
+
+
+def _cell(value, language: str) -> dict:
+    """A published table cell as the page shows it: numbers the language's way, hidden cells
+    (`<5`, `x`) and texts as they are, nothing for a missing value."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return {"text": "", "number": False}
+    if value in (sdc.SMALL_LABEL, sdc.SECONDARY_LABEL):  # a hidden count is still a count
+        return {"text": value, "number": True}
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return {"text": str(value), "number": False}
+    value = float(value)
+    decimals = None if value.is_integer() else min(4, len(f"{value:.4f}".rstrip("0").split(".")[1]))
+    return {"text": i18n.format_number(value, language, decimals=decimals), "number": True}
+
+
+def _page_table(table: PackTable, language: str) -> dict:
+    shown = table.table.head(PAGE_TABLE_ROWS)
+    return {"name": table.name, "title": table.title, "note": table.note,
+            "suppressed": sum(p.suppressed for p in table.protected),
+            "headers": [str(c) for c in shown.columns], "total_rows": len(table.table),
+            "rows": [[_cell(v, language) for v in row] for row in shown.itertuples(index=False)]}
+
+
+def _currency(as_of: str | None, language: str) -> str:
+    if not as_of:
+        return i18n.ui("page.data_current", language)
+    try:
+        date = format_date(dt.date.fromisoformat(str(as_of)[:10]), "long", locale=language)
+    except ValueError:
+        date = str(as_of)
+    return i18n.ui("page.data_as_of", language, date=date)
+
+
 def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None, audit: dict,
-                language: str) -> str:
-    e = html.escape
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>GLOTIP drafting pack {year}</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;font-size:12px;margin-bottom:1em}td,th{border:1px solid #ccc;padding:2px 6px}"
-             "td{text-align:right}img{max-width:100%;border:1px solid #eee}.note{color:#555;font-size:13px}</style></head><body>",
-             f"<h1>GLOTIP drafting pack, {year}</h1>",
-             f"<p class='note'>Data as current {'at ' + e(as_of) if as_of else 'at publication of the snapshot'}. "
-             "Counts of 1 to 4 persons are shown as <code>&lt;5</code>; cells shown as <code>x</code> are hidden so "
-             "that no small count can be worked out from the totals (checked before writing). "
-             f"All tables: <a href='glotip_tables_{year}.xlsx'>workbook</a>; each as CSV below.</p>",
-             f"<p class='note'>Disclosure audit: {audit['suppressed_cells']} suppressed cells "
-             f"({audit['shown_small']} <code>&lt;5</code>, {audit['shown_x']} <code>x</code>) across all tables "
-             f"together; {audit['exposed']} exposed: every <code>&lt;5</code> count can be anything from 1 to 4 "
-             "given everything published, and no hidden cell can be worked out. Each cell's feasible interval: "
-             "<a href='disclosure_audit.csv'>disclosure_audit.csv</a>.</p>",
-             "<h2>Charts</h2>"]
-    parts += [f"<p><img src='charts/{e(c)}' alt='{e(c)}'><br><a href='charts/{e(c.replace('.png', '.svg'))}'>SVG</a></p>"
-              for c in charts if c.endswith(".png")]
-    parts.append("<h2>Tables</h2>")
-    for table in tables:
-        hidden = sum(p.suppressed for p in table.protected)
-        parts.append(f"<h3>{e(table.title)}</h3><p class='note'>{e(table.note)} "
-                     f"<a href='tables/{e(table.name)}.csv'>CSV</a>; {hidden} cells suppressed.</p>")
-        parts.append(table.table.head(60).to_html(index=False, na_rep="", escape=True))
-        if len(table.table) > 60:
-            parts.append(f"<p class='note'>First 60 of {len(table.table)} rows; all in the CSV and workbook.</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+                language: str, sdmx_summary: "sdmx.SdmxSummary | None" = None,
+                profiles: Sequence[tuple[str, str, str]] = ()) -> str:
+    """The pack's index page in `language` (reporting/templates/pack_index.html): its tables,
+    charts, the disclosure audit's summary, the SDG 16.2.2 SDMX file and the country profiles
+    (`(iso3, name, href)`, as `write_profiles` returns them). Every text of the page's own is a
+    `page.<key>` string (schemas/publication.py PAGE); table titles and notes come translated
+    with their PackTables."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(loader=PackageLoader("reporting", "templates"),
+                              autoescape=select_autoescape(["html"], default=True))
+    solver = audit.get("solver")
+    if solver:
+        outcome = SOLVER_OUTCOMES.get(solver["outcome"])
+        solver = {"seconds": solver["seconds"],
+                  "outcome": i18n.ui(f"page.solver.{outcome}", language) if outcome else solver["outcome"]}
+    pngs = [c for c in charts if c.endswith(".png")]
+    chart_items = [{"png": c, "name": c.removesuffix(".png"),
+                    "svg": c.replace(".png", ".svg") if c.replace(".png", ".svg") in charts else None} for c in pngs]
+    sdmx_view = None if sdmx_summary is None else {"file": SDMX_FILE, **asdict(sdmx_summary)}
+    right_to_left = language in i18n.RIGHT_TO_LEFT
+    # In a right-to-left sentence `<5` and `x` are isolated left to right (LRI ... PDI): "<5" has no
+    # strong direction of its own, so it would take the sentence's and show mirrored as "5>".
+    symbol = (lambda text: f"\u2066{text}\u2069") if right_to_left else str
+    return environment.get_template("pack_index.html").render(
+        lang=language, direction="rtl" if right_to_left else "ltr",
+        t=lambda key, **values: i18n.ui(f"page.{key}", language, **values),
+        year=str(year), currency=_currency(as_of, language), workbook=f"glotip_tables_{year}.xlsx",
+        small=symbol(sdc.SMALL_LABEL), hidden=symbol(sdc.SECONDARY_LABEL), audit=audit, solver=solver,
+        charts=chart_items, tables=[_page_table(t, language) for t in tables], sdmx=sdmx_view,
+        profiles=list(profiles))

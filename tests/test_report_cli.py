@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from cli import app
 from schemas import i18n, messages
 from schemas.findings import Finding
+from tests.analyst_data import build_known_warehouse
 from tests.builders import csv_submission, faulty_workbook
 
 runner = CliRunner()
@@ -84,7 +85,9 @@ def test_unknown_lang_is_refused_with_the_six_codes_by_every_command(tmp_path):
     (exit code 2) naming the six codes. A new command with --lang must be added here."""
     submission = faulty_workbook(tmp_path / "FRA.xlsx")
     arguments = {"validate": [str(submission), "--reports", str(tmp_path / "r")],
-                 "template": [str(tmp_path / "t.xlsx")]}
+                 "template": [str(tmp_path / "t.xlsx")],
+                 "report": ["--year", "2022", "--out", str(tmp_path / "p"),
+                            "--db", str(build_known_warehouse(tmp_path / "db"))]}
     group = typer.main.get_command(app)
     with_lang = {name for name, command in group.commands.items()
                  if any("--lang" in parameter.opts for parameter in command.params)}
@@ -95,6 +98,7 @@ def test_unknown_lang_is_refused_with_the_six_codes_by_every_command(tmp_path):
         assert "french" in refused.output
         assert all(f"'{code}'" in refused.output for code in i18n.LANGUAGES), refused.output
     assert not (tmp_path / "r").exists() and not (tmp_path / "t.xlsx").exists()  # nothing was done
+    assert not (tmp_path / "p").exists()
     for name, given in arguments.items():
         accepted = runner.invoke(app, [name, *given, "--lang", "FR"])
         assert accepted.exit_code in (0, 1), accepted.output  # written; the faulty file is rejected
