@@ -29,7 +29,8 @@ import pandas as pd
 
 from schemas import codelists as cl
 from reporting import disclosure as sdc
-from reporting.pack_charts import chart_flows, chart_forms, chart_sex_age, chart_trends
+from reporting.chart_style import save, use_language
+from reporting.pack_charts import flows_figure, forms_figure, sex_age_figure, trends_figure
 from reporting.safe import neutralise_frame
 from warehouse.snapshot import open_snapshot, use_as_of
 from warehouse.queries import run_standard_query
@@ -489,13 +490,17 @@ def _write_tables(pack: Pack, out: Path, year: int, language: str) -> None:
 
 
 def _write_charts(pack: Pack, out: Path, year: int, language: str) -> list[str]:
-    """Every chart, PNG and SVG; returns the files' names."""
+    """Every chart, PNG and SVG, in `language`; returns the files' names. Charts read the
+    long protected frames (codes, `display`), never the translated tables nor exact counts."""
     out.mkdir(parents=True, exist_ok=True)
-    by_name = {t.name: t.table for t in pack.tables}
-    return (chart_sex_age(by_name["victims_by_sex_age"], out, year)
-            + chart_forms(by_name["forms_by_region"], out, year)
-            + chart_trends(by_name["victims_trend"], by_name["offenders_trend"], out)
-            + chart_flows(by_name["origin_destination"], out, year))
+    frames = {t.name: t.protected[0].frame for t in pack.tables if t.protected}
+    coverage = next(t.table for t in pack.tables if t.name == "countries_reporting")
+    with use_language(language):
+        return (save(sex_age_figure(frames["victims_by_sex_age"], year, language), out, "victims_by_sex_age")
+                + save(forms_figure(frames["forms_by_region"], year, language), out, "forms_by_region")
+                + save(trends_figure(frames["victims_trend"], frames["offenders_trend"], coverage, language),
+                       out, "trends")
+                + save(flows_figure(frames["origin_destination"], year, language), out, "flows"))
 
 
 def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None, audit: dict,
