@@ -494,13 +494,23 @@ def _write_charts(pack: Pack, out: Path, year: int, language: str) -> list[str]:
     long protected frames (codes, `display`), never the translated tables nor exact counts."""
     out.mkdir(parents=True, exist_ok=True)
     frames = {t.name: t.protected[0].frame for t in pack.tables if t.protected}
-    coverage = next(t.table for t in pack.tables if t.name == "countries_reporting")
+    coverage = _countries_reporting(pack)
     with use_language(language):
         return (save(sex_age_figure(frames["victims_by_sex_age"], year, language), out, "victims_by_sex_age")
                 + save(forms_figure(frames["forms_by_region"], year, language), out, "forms_by_region")
                 + save(trends_figure(frames["victims_trend"], frames["offenders_trend"], coverage, language),
                        out, "trends")
                 + save(flows_figure(frames["origin_destination"], year, language), out, "flows"))
+
+
+def _countries_reporting(pack: Pack) -> pd.DataFrame:
+    """Countries reporting victims and offenders by year, from the countries_reporting table
+    (numbers of countries, not of persons: it has no protected frame). Its columns are read by
+    position (year, victims, offenders, either), since their headers are in the pack's language."""
+    table = next(t.table for t in pack.tables if t.name == "countries_reporting")
+    columns = ["year", "countries_reporting_victims", "countries_reporting_offenders"]
+    coverage = table.iloc[:, :3].set_axis(columns, axis=1)
+    return coverage.astype({"year": int})
 
 
 def _index_html(tables: list[PackTable], charts: list[str], year: int, as_of: str | None, audit: dict,

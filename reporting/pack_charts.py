@@ -40,6 +40,7 @@ HIDDEN = (sdc.SMALL_LABEL, sdc.SECONDARY_LABEL)
 SEX_AGE = ("girls", "boys", "women", "men", "other_or_unknown")
 OFFENDER_STAGES = ("prosecuted", "convicted")
 FONT_SIZE = 8              # value labels
+SMALL_FONT_SIZE = 6.5      # a thin band's number
 NOMINAL_SHARE = 0.012      # a hidden part of a hidden total: a stub this share of the axis
 
 
@@ -329,6 +330,8 @@ def trends_figure(victims: pd.DataFrame, offenders: pd.DataFrame, coverage: pd.D
     if rtl:  # read from the right: victims on the right, offenders on the left
         victims_axis, offenders_axis = offenders_axis, victims_axis
         countries_axes = countries_axes[::-1]
+    for axis in (victims_axis, offenders_axis):  # fixed before labelling: labels fit the bars' room
+        axis.set_xlim(years[0] - 0.6, years[-1] + 0.6)
 
     # Victims: regions stacked, the world's total on top.
     table = cells(victims, "region", "year")
@@ -387,7 +390,6 @@ def trends_figure(victims: pd.DataFrame, offenders: pd.DataFrame, coverage: pd.D
         axis.set_xticks(years, [str(y) for y in years], fontsize=FONT_SIZE)
     for axis in (victims_axis, offenders_axis):
         axis.tick_params(axis="x", labelbottom=False)
-        axis.set_xlim(years[0] - 0.6, years[-1] + 0.6) if years else None
     if rtl:
         for axis in (victims_axis, offenders_axis, *countries_axes):
             axis.yaxis.tick_right()
@@ -419,7 +421,7 @@ def flows_figure(frame: pd.DataFrame, year: int, language: str) -> Figure:
              "detection": Nodes(destinations, {d: table.get((d, TOTAL_REGION), missing) for d in destinations},
                                 {d: [flow[o, d] for o in origins] for d in destinations})}
     rows = max(len(origins), len(destinations), 1)
-    axis_inches, top_inches, bottom_inches = max(2.6, 0.5 * rows + 1.2), 0.9, 1.7
+    axis_inches, top_inches, bottom_inches = max(2.6, 0.5 * rows + 1.2), 0.9, 1.45
     height = axis_inches + top_inches + bottom_inches
     figure = Figure(figsize=(10, height))
     axis = figure.add_axes((0.22, bottom_inches / height, 0.56, axis_inches / height))
@@ -449,10 +451,14 @@ def flows_figure(frame: pd.DataFrame, year: int, language: str) -> Figure:
                 [CurvePath.MOVETO, CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.LINETO,
                  CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.CLOSEPOLY])
             axis.add_patch(PathPatch(band, facecolor=palette[o], edgecolor="white", linewidth=0.4, alpha=0.72))
-            if v * points_per_unit >= FONT_SIZE + 1:
-                # At the band's end in the region of detection, where bands do not cross.
+            thickness = v * points_per_unit
+            if thickness >= SMALL_FONT_SIZE - 1:
+                # At the band's end in the region of detection, where bands do not cross; a thin
+                # band's number in a smaller size.
+                size = FONT_SIZE if thickness >= FONT_SIZE + 1 else SMALL_FONT_SIZE
                 axis.text(x1 - 0.01, y1 - v / 2, number(v, language), ha="left" if rtl else "right",
-                          va="center", fontsize=FONT_SIZE, gid="value", color=text_colour_on(palette[o]))
+                          va="center", fontsize=size, gid="value",
+                          color=text_colour_on(palette[o]) if size == FONT_SIZE else "#000000")
             else:
                 unlabelled += 1
     # The regions: their published flows in colour, the rest of a published total hatched.
@@ -498,7 +504,7 @@ def flows_figure(frame: pd.DataFrame, year: int, language: str) -> Figure:
     notes = [say("flows_hidden", language, n=number(hidden_flows, language))] if hidden_flows else []
     if unlabelled:
         notes.append(say("flows_unlabelled", language, n=number(unlabelled, language)))
-    figure.text(0.95 if rtl else 0.05, 0.75 / height, "\n".join(notes), ha="right" if rtl else "left",
+    figure.text(0.95 if rtl else 0.05, 0.68 / height, "\n".join(notes), ha="right" if rtl else "left",
                 va="top", fontsize=FONT_SIZE, color="#333333")
     _source(figure, language, 0.25 / height)
     return figure
