@@ -260,7 +260,7 @@ def _horizontal_bars(bars: list[Bar], codes: list[str], names: dict[str, str], t
     any_hidden = stacker.draw(bars, palette, nominal)
     _value_axis(axis, "h", language, max(bar.end(nominal) for bar in bars) if bars else 1)
     axis.set_yticks(range(len(bars)), [bar.label for bar in bars], fontsize=FONT_SIZE + 1)
-    axis.set_ylim(len(bars) - 0.5, -0.5)  # the world on top
+    axis.set_ylim(max(len(bars), 1) - 0.5, -0.5)  # the world on top
     axis.tick_params(axis="y", length=0)
     axis.set_xlabel(say("victims_axis", language), fontsize=FONT_SIZE + 1)
     if right_to_left(language):
