@@ -80,9 +80,10 @@ def bold_weight(language: str) -> str:
 @contextmanager
 def use_language(language: str) -> Iterator[None]:
     """Charts drawn and saved inside are set in `language`'s fonts; SVGs keep their text as
-    text (editable in a layout program, searchable)."""
+    text (editable in a layout program, searchable). No text is read as mathtext: a `$` in a
+    region's name (groupings come from analysts' files) is a dollar sign, never markup."""
     with plt.rc_context({"font.family": font_families(language), "svg.fonttype": "none",
-                         "hatch.linewidth": 0.8}):
+                         "hatch.linewidth": 0.8, "text.parse_math": False}):
         yield
 
 

@@ -171,3 +171,15 @@ def test_the_flows_chart_has_numbers_a_scale_a_legend_and_counts_its_hidden_flow
     # The band numbers are published flows; the regions' totals are published margins.
     flows = set(texts(figure, "value"))
     assert published(inner, "en") & flows and flows <= published(cells, "en")
+
+
+def test_a_region_name_is_drawn_as_written_never_as_markup(pack, tmp_path):
+    """Groupings come from analysts' files: a `$` in a region's name is no mathtext."""
+    cells = frame(pack, "forms_by_region").copy()
+    odd = r"Zone $\undefined{1}$ & 50%"
+    cells["region"] = cells["region"].replace("Asia", odd)
+    with warnings.catch_warnings(), use_language("en"):
+        warnings.simplefilter("error")
+        figure = charts.forms_figure(cells, 2022, "en")
+        figure.savefig(tmp_path / "odd.svg")
+    assert odd in texts(figure)
