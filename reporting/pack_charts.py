@@ -536,7 +536,7 @@ def _layout(sides, label_points: float, axis_points: float, nominal: float, rese
     for _ in range(20):  # the label room depends on the span: a few rounds settle it
         unit = label_points * (span + reserve * 1.4) / axis_points
         gap = 0.02 * span
-        needed = max(sum(max(side.heights[n], unit) + gap for n in side.names) - gap for side in sides)
+        needed = max([sum(max(side.heights[n], unit) + gap for n in side.names) - gap for side in sides] + [1.0])
         if abs(needed - span) < 1e-6 * span:
             break
         span = needed
