@@ -32,7 +32,8 @@ from schemas import codelists as cl
 from schemas import i18n
 from reporting import disclosure as sdc
 from reporting import sdmx
-from reporting.pack_charts import chart_flows, chart_forms, chart_sex_age, chart_trends
+from reporting.chart_style import save, use_language
+from reporting.pack_charts import flows_figure, forms_figure, sex_age_figure, trends_figure
 from reporting.safe import neutralise_frame
 from warehouse.snapshot import open_snapshot, use_as_of
 from warehouse.queries import run_standard_query
@@ -494,13 +495,27 @@ def _write_tables(pack: Pack, out: Path, year: int, language: str) -> None:
 
 
 def _write_charts(pack: Pack, out: Path, year: int, language: str) -> list[str]:
-    """Every chart, PNG and SVG; returns the files' names."""
+    """Every chart, PNG and SVG, in `language`; returns the files' names. Charts read the
+    long protected frames (codes, `display`), never the translated tables nor exact counts."""
     out.mkdir(parents=True, exist_ok=True)
-    by_name = {t.name: t.table for t in pack.tables}
-    return (chart_sex_age(by_name["victims_by_sex_age"], out, year)
-            + chart_forms(by_name["forms_by_region"], out, year)
-            + chart_trends(by_name["victims_trend"], by_name["offenders_trend"], out)
-            + chart_flows(by_name["origin_destination"], out, year))
+    frames = {t.name: t.protected[0].frame for t in pack.tables if t.protected}
+    coverage = _countries_reporting(pack)
+    with use_language(language):
+        return (save(sex_age_figure(frames["victims_by_sex_age"], year, language), out, "victims_by_sex_age")
+                + save(forms_figure(frames["forms_by_region"], year, language), out, "forms_by_region")
+                + save(trends_figure(frames["victims_trend"], frames["offenders_trend"], coverage, language),
+                       out, "trends")
+                + save(flows_figure(frames["origin_destination"], year, language), out, "flows"))
+
+
+def _countries_reporting(pack: Pack) -> pd.DataFrame:
+    """Countries reporting victims and offenders by year, from the countries_reporting table
+    (numbers of countries, not of persons: it has no protected frame). Its columns are read by
+    position (year, victims, offenders, either), since their headers are in the pack's language."""
+    table = next(t.table for t in pack.tables if t.name == "countries_reporting")
+    columns = ["year", "countries_reporting_victims", "countries_reporting_offenders"]
+    coverage = table.iloc[:, :3].set_axis(columns, axis=1)
+    return coverage.astype({"year": int})
 
 
 # The solver's outcomes (reporting/disclosure.py, SolverReport.outcome) said in the page's language.
