@@ -74,7 +74,7 @@ WITH cells AS (
            bool_or(age <> 'total' AND form = 'total') AS reported_age,
            bool_or(sex <> 'total' AND age <> 'total' AND form = 'total') AS reported_sex_age,
            bool_or(sex = 'total' AND age = 'total' AND form <> 'total') AS reported_form,
-           count(*) FILTER (WHERE suppressed) AS suppressed_cells
+           count(*) FILTER (WHERE suppressed OR count IS NULL) AS suppressed_cells  -- `<5`: no count
     FROM cells
     GROUP BY country, year
 ), measured AS (
