@@ -242,9 +242,9 @@ def test_grouping_switch_changes_regions_and_flow_types(tmp_path):
 
 
 def test_suppressed_counts_are_counted_apart_not_as_zero(tmp_path):
-    """Published data (issue 4) may hold `<5` cells as NULL counts: such a country-year is not
-    exact, and is left out of the regional sums (counted in `countries_left_out`), never added
-    with a 0; the country's own row says `exact` false."""
+    """Published data (issue 4) may hold `<5` cells as NULL counts. A breakdown with such a cell
+    is not exact: it counts as not reported (its victims other or unknown), never with a 0; a
+    country-year whose total is hidden is left out of the regional sums (`countries_left_out`)."""
     db = build_known_warehouse(tmp_path, revised=False)
     with duckdb.connect(str(db)) as connection:
         connection.execute("ALTER TABLE fact_victims ALTER count DROP NOT NULL")
@@ -253,11 +253,20 @@ def test_suppressed_counts_are_counted_apart_not_as_zero(tmp_path):
     analyst_snapshot.publish(Warehouse(db))
     with analyst_snapshot.open_snapshot(db) as snap:
         europe, = rows(run_standard_query(snap, "victims_by_sex_age", {"year": 2022}), region="Europe")
+        italy_row, = rows(run_standard_query(snap, "country_profiles", {"year": 2022}), country="ITA")
+    assert (europe["countries"], europe["countries_sex_age"], europe["boys"], europe["girls"],
+            europe["other_or_unknown"], europe["total"]) == (2, 1, 5, 3, 20, 70)  # Germany's 3 and 5; Italy's 20 unknown
+    assert italy_row["exact"] and italy_row["suppressed_cells"] == 1 and pd.isna(italy_row["girls"])
+    assert not italy_row["reported_sex"] and italy_row["reported_form"] and italy_row["sexual_exploitation"] == 10
+    with duckdb.connect(str(db)) as connection:
+        connection.execute("UPDATE fact_victims SET count = NULL WHERE submission_id = ? AND sex = 'total' AND age = 'total' "
+                           "AND form = 'total' AND citizenship = 'total'", [italy])
+    analyst_snapshot.publish(Warehouse(db))
+    with analyst_snapshot.open_snapshot(db) as snap:
+        europe, = rows(run_standard_query(snap, "victims_by_sex_age", {"year": 2022}), region="Europe")
         forms = run_standard_query(snap, "forms_of_exploitation", {"year": 2022})
-        italy, = rows(run_standard_query(snap, "country_profiles", {"year": 2022}), country="ITA")
-    assert (europe["countries"], europe["countries_left_out"], europe["boys"], europe["total"]) == (1, 1, 5, 50)
+    assert (europe["countries"], europe["countries_left_out"], europe["total"]) == (1, 1, 50)
     assert sum(r["victims"] for r in rows(forms, region="Europe")) == 50  # Germany's 50 alone, as above
-    assert not italy["exact"] and italy["suppressed_cells"] == 1
 
 
 def test_parquet_files_of_every_current_table(known_db):

@@ -15,20 +15,22 @@
 --  one column per form of exploitation (codelist `form`; `other` is "other forms of
 --              exploitation"); `form_unknown`: the rest of `total` (reported as unknown, or not
 --              reported); `other_purposes`: `total` minus the three SDG 16.2.2 forms.
--- A breakdown the country did not report (`reported_sex`, `reported_age`, `reported_sex_age`,
--- `reported_form` false) has its categories NULL ("not reported", never 0); its whole total is
--- then other or unknown (`other_or_unknown`, `sex_other_or_unknown`, `age_unknown`,
--- `form_unknown`, `other_purposes` = `total`). Within a reported breakdown, a category without
--- a cell counts 0.
---  known_sex_age = girls + boys + women + men; known_form = total - form_unknown: the
+-- A breakdown the country did not report, or reported with a cell published as `<5` (no
+-- exact count), counts as not reported (`reported_sex`, `reported_age`, `reported_sex_age`,
+-- `reported_form` false): its categories are NULL ("not reported", never 0) and its victims
+-- are other or unknown (`other_or_unknown`, `sex_other_or_unknown`, `age_unknown`,
+-- `form_unknown`, `other_purposes` take the whole total). Within a reported breakdown, a
+-- category without a cell counts 0. `total` is taken from the reported breakdowns only.
+--  known_sex_age = girls + boys + women + men; known_form = the forms other than unknown: the
 --              denominators of the shares (a share is of the victims whose sex and age, or
 --              form, is known, in the countries that report that breakdown).
---  exact       no cell of the country's year was published as `<5` (`suppressed_cells` = 0):
---              only exact country-years are added into regional figures (a sum with a `<5`
---              part is not a number).
+--  exact       the total is an exact number (its cell was not published as `<5`, nor is it a
+--              sum with such a part): only exact country-years are added into regional figures
+--              (a sum with a `<5` part is not a number). `suppressed_cells` counts the hidden
+--              cells of the country's year.
 CREATE OR REPLACE VIEW victim_measures AS
 WITH cells AS (
-    SELECT country, year, sex, age, form, count, suppressed
+    SELECT country, year, sex, age, form, count, suppressed OR count IS NULL AS hidden  -- `<5`: no count
     FROM victims
     WHERE citizenship = 'total'
 ), sex_margins AS (  -- each sex: the larger of its margin and the sum of its sex x age cells
@@ -70,16 +72,26 @@ WITH cells AS (
            sum(count) FILTER (WHERE sex = 'total' AND age = 'total' AND form = 'other') AS other,
            sum(count) FILTER (WHERE sex = 'total' AND age = 'total' AND form NOT IN ('total', 'unknown')) AS known_forms_sum,
            sum(count) FILTER (WHERE sex = 'total' AND age = 'total' AND form <> 'total') AS forms_sum,
-           bool_or(sex <> 'total' AND form = 'total') AS reported_sex,
-           bool_or(age <> 'total' AND form = 'total') AS reported_age,
-           bool_or(sex <> 'total' AND age <> 'total' AND form = 'total') AS reported_sex_age,
-           bool_or(sex = 'total' AND age = 'total' AND form <> 'total') AS reported_form,
-           count(*) FILTER (WHERE suppressed OR count IS NULL) AS suppressed_cells  -- `<5`: no count
+           -- a breakdown counts as reported when it has cells and none of them is hidden (`<5`)
+           bool_or(sex <> 'total' AND form = 'total')
+               AND NOT coalesce(bool_or(hidden) FILTER (WHERE sex <> 'total' AND form = 'total'), false) AS reported_sex,
+           bool_or(age <> 'total' AND form = 'total')
+               AND NOT coalesce(bool_or(hidden) FILTER (WHERE age <> 'total' AND form = 'total'), false) AS reported_age,
+           bool_or(sex <> 'total' AND age <> 'total' AND form = 'total')
+               AND NOT coalesce(bool_or(hidden) FILTER (WHERE sex <> 'total' AND age <> 'total' AND form = 'total'), false)
+               AS reported_sex_age,
+           bool_or(sex = 'total' AND age = 'total' AND form <> 'total')
+               AND NOT coalesce(bool_or(hidden) FILTER (WHERE sex = 'total' AND age = 'total' AND form <> 'total'), false)
+               AS reported_form,
+           coalesce(bool_or(hidden) FILTER (WHERE sex = 'total' AND age = 'total' AND form = 'total'), false) AS total_hidden,
+           count(*) FILTER (WHERE hidden) AS suppressed_cells
     FROM cells
     GROUP BY country, year
 ), measured AS (
     SELECT r.*, s.female, s.male, a.child, a.adult,
-           greatest(r.reported_total, s.sex_sum, a.age_sum, r.sex_age_sum, r.forms_sum) AS total
+           greatest(r.reported_total, CASE WHEN r.reported_sex THEN s.sex_sum END,
+                    CASE WHEN r.reported_age THEN a.age_sum END, CASE WHEN r.reported_sex_age THEN r.sex_age_sum END,
+                    CASE WHEN r.reported_form THEN r.forms_sum END) AS total
     FROM reported AS r
     LEFT JOIN sex_margins AS s USING (country, year)
     LEFT JOIN age_margins AS a USING (country, year)
@@ -112,11 +124,11 @@ SELECT country, year, total::BIGINT AS total,
        CASE WHEN reported_form THEN coalesce(illegal_adoption, 0) END::BIGINT AS illegal_adoption,
        CASE WHEN reported_form THEN coalesce(mixed, 0) END::BIGINT AS mixed,
        CASE WHEN reported_form THEN coalesce(other, 0) END::BIGINT AS other,
-       (total - coalesce(known_forms_sum, 0))::BIGINT AS form_unknown,
-       (total - coalesce(sexual_exploitation, 0) - coalesce(forced_labour, 0)
-              - coalesce(removal_of_organs, 0))::BIGINT AS other_purposes,
+       (total - CASE WHEN reported_form THEN coalesce(known_forms_sum, 0) ELSE 0 END)::BIGINT AS form_unknown,
+       (total - CASE WHEN reported_form THEN coalesce(sexual_exploitation, 0) + coalesce(forced_labour, 0)
+                                             + coalesce(removal_of_organs, 0) ELSE 0 END)::BIGINT AS other_purposes,
        CASE WHEN reported_form THEN coalesce(known_forms_sum, 0) END::BIGINT AS known_form,
        coalesce(reported_sex, false) AS reported_sex, coalesce(reported_age, false) AS reported_age,
        coalesce(reported_sex_age, false) AS reported_sex_age, coalesce(reported_form, false) AS reported_form,
-       suppressed_cells, suppressed_cells = 0 AS exact
+       suppressed_cells, NOT total_hidden AND total IS NOT NULL AS exact
 FROM measured;
