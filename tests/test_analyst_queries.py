@@ -209,10 +209,12 @@ def test_as_of_shows_what_was_current_then(known_db):
         before = connection.execute("SELECT count FROM victims WHERE country = 'DEU' AND sex = 'total' "
                                     "AND age = 'total' AND form = 'total' AND citizenship = 'total'").fetchall()
         flows = run_standard_query(connection, "flow_shares", {"year": 2022})
+        germany, = rows(run_standard_query(connection, "country_profiles", {"year": 2022}), country="DEU")
         analyst_snapshot.use_as_of(connection, FIRST_LOAD.replace(year=2024))
         nothing = connection.execute("SELECT count(*) FROM victims").fetchall()
     assert current == [(55,)] and before == [(50,)]
     assert rows(flows, destination_region="Europe")[0]["victims"] == 70  # 50 + 20, before the revision
+    assert germany["total"] == 50 and germany["women"] == 30  # the measures view follows the as-of view
     assert nothing == [(0,)]
 
 
