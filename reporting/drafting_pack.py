@@ -686,8 +686,8 @@ def _write_sheet(sheet, table: PackTable, inert: pd.DataFrame, data_as_of: str |
         for cell, number_format in zip(sheet[sheet.max_row], formats):
             if isinstance(cell.value, (int, float)):
                 cell.number_format = number_format
-            else:
-                cell.alignment = Alignment(horizontal="right") if cell.column > 1 else Alignment()
+            elif cell.value in (sdc.SMALL_LABEL, sdc.SECONDARY_LABEL):  # in line with the numbers
+                cell.alignment = Alignment(horizontal="right")
     for position, column in enumerate(inert.columns, start=1):
         longest = max([len(str(column)) // 2, *(len(str(v)) for v in inert.iloc[:, position - 1])], default=8)
         sheet.column_dimensions[get_column_letter(position)].width = min(max(longest + 2, 9), 45)
