@@ -93,27 +93,120 @@ def test_published_tables_show_no_small_count_and_pass_the_audit(known_db):
     shown = pd.concat([t.frame[["key", "display"]] for t in protected])
     assert (shown.groupby("key")["display"].nunique() == 1).all()
     assert shown["key"].duplicated().any()
-    by_name = {t.name: t.table for t in tables}
+    long = {p.name: p.frame for p in protected}
     # Nigeria's 2 victims of organ removal are small: hidden, and so is another cell of its row.
-    sdg = by_name["sdg_16_2_2"]
+    sdg = long["sdg_16_2_2"]
     organs, = sdg[(sdg["country"] == "NGA") & (sdg["category"] == "removal_of_organs")].to_dict("records")
-    assert organs["victims"] == "<5" and pd.isna(organs["victims_per_100k"])
+    assert organs["display"] == "<5"
     nigeria_forms = sdg[(sdg["country"] == "NGA") & (sdg["breakdown"] == "form")]
-    assert (nigeria_forms["victims"] == "x").sum() >= 1
+    assert (nigeria_forms["display"] == "x").sum() >= 1
+    published_sdg = {t.name: t.table for t in tables}["sdg_16_2_2"]
+    nigeria_organs = published_sdg[(published_sdg["Country"] == "Nigeria") & (published_sdg["Category"] == "Removal of organs")]
+    assert nigeria_organs["Victims"].tolist() == ["<5"] and nigeria_organs["Victims per 100,000 population"].tolist() == [""]
     # Big regional figures stay published, exactly.
-    trend = by_name["victims_trend"].set_index("region")
-    assert trend.at["World", "2022"] == 235 and trend.at["Africa", "2021"] == 80
+    trend = long["victims_trend"].set_index(["region", "year"])["display"]
+    assert trend[("World", 2022)] == "235" and trend[("Africa", 2021)] == "80"
 
 
-def test_country_cells_add_up_whatever_was_reported(known_db):
+def test_one_measure_is_one_number_in_the_queries_the_tables_and_the_sdg_table(known_db):
+    """The girls' share and the totals: the standard query, the sex/age table, the forms table,
+    the trend and the SDG table say the same numbers (all read the view victim_measures)."""
     with open_snapshot(known_db) as connection:
-        profiles = drafting_pack.read_pack_data(connection, 2022)["profiles"]
-    cells = drafting_pack.country_cells(profiles).set_index("country")
-    for country, row in cells.iterrows():
-        assert row[["girls", "boys", "women", "men", "other_or_unknown"]].sum() == row["total"], country
-        assert row[["female", "male", "sex_other_or_unknown"]].sum() == row["total"], country
-        assert row[["sexual_exploitation", "forced_labour", "removal_of_organs", "other_purposes"]].sum() == row["total"]
-    assert cells.at["THA", "other_or_unknown"] == 60 and not cells.at["THA", "reported_sex"]
+        pack = drafting_pack.build_pack(connection, 2022)
+        by_region = run_standard_query(connection, "victims_by_sex_age", {"year": 2022}).set_index("region")
+        forms = run_standard_query(connection, "forms_of_exploitation", {"year": 2022})
+        profiles = run_standard_query(connection, "country_profiles", {"year": 2022}).set_index("country")
+        sdg_query = run_standard_query(connection, "sdg_16_2_2", {"year": 2022})
+    tables = {t.name: t for t in pack.tables}
+    long = {p.name: p.frame for t in pack.tables for p in t.protected}
+    sex_age = tables["victims_by_sex_age"].table.set_index("Country or area")
+    for region in ("World", "Africa", "Europe"):
+        query = by_region.loc[region]
+        assert sex_age.at[region, "Total"] == query["total"]
+        for category in ("girls", "boys", "women", "men"):
+            assert sex_age.at[region, f"{category.capitalize()} (share)"] == query[f"{category}_share"], (region, category)
+    assert by_region.at["World", "girls_share"] == pytest.approx(35 / 170, abs=1e-4)
+    forms_table = tables["forms_by_region"].table.set_index("Region")
+    assert forms_table.at["World", "Total"] == by_region.at["World", "total"] == forms["victims"].sum() == 235
+    assert forms_table.at["Europe", "Sexual exploitation (share)"] == forms[
+        (forms["region"] == "Europe") & (forms["form"] == "sexual_exploitation")]["share_of_known"].iloc[0]
+    trend = long["victims_trend"]
+    assert trend[(trend["region"] == "World") & (trend["year"] == 2022)]["count"].iloc[0] == 235
+    # One figure, one key: the sex/age table's totals are the forms table's and the trend's.
+    keys = {p.name: set(p.frame["key"]) for t in pack.tables for p in t.protected}
+    shared = keys["victims_by_sex_age"] & keys["forms_by_region"] & keys["victims_trend"]
+    assert len(shared) == 4  # the world and three regions
+    sdg = long["sdg_16_2_2"]
+    for country, row in profiles.iterrows():
+        cells = sdg[sdg["country"] == country].set_index("category")["count"]
+        assert cells["total"] == row["total"] == sex_age.loc[row["name"], "Total"]
+        queried = sdg_query[(sdg_query["country"] == country) & (sdg_query["sex"] == "total")
+                            & (sdg_query["age"] == "total") & (sdg_query["form"] == "total")]["victims"]
+        assert queried.tolist() == [row["total"]]
+        if row["reported_sex"]:
+            assert cells["female"] == row["female"]
+    # Thailand gave no sex and age breakdown: not reported, never 0.
+    thailand = sex_age.loc["Thailand"]
+    assert (thailand[["Girls", "Boys", "Women", "Men"]] == "not reported").all()
+    assert (thailand[["Girls (share)", "Boys (share)"]] == "").all() and thailand["Other or unknown"] == 60
+
+
+def test_every_table_in_every_language_says_not_reported_and_never_none(known_db):
+    """No None / nan anywhere; "not reported" (translated) where a breakdown was not given; the
+    release (cells, keys, what is shown) the same whatever the language."""
+    from schemas import i18n
+
+    releases = {}
+    with open_snapshot(known_db) as connection:
+        for language in i18n.LANGUAGES:
+            pack = drafting_pack.build_pack(connection, 2022, language=language)
+            not_reported = i18n.ui("pack.not_reported", language)
+            for table in pack.tables:
+                cells = table.table.to_numpy().ravel().tolist() + list(table.table.columns)
+                assert not any(v is None or (isinstance(v, float) and v != v) for v in cells), (language, table.name)
+                assert not {"None", "nan", "NaN", "<NA>", "NaT"} & {str(v) for v in cells}, (language, table.name)
+                assert table.title and table.note and not table.title.startswith("ui.")
+                assert not any(str(c).startswith("ui.") for c in cells), (language, table.name)
+            by_name = {t.name: t.table for t in pack.tables}
+            # Thailand and Asia: girls, boys, women, men; Thailand's sex and age in the SDG table.
+            assert (by_name["victims_by_sex_age"] == not_reported).to_numpy().sum() == 8, language
+            assert (by_name["sdg_16_2_2"] == not_reported).to_numpy().sum() == 2, language
+            releases[language] = pd.concat([p.frame[["key", "display", "status"]] for p in pack.release.tables],
+                                           ignore_index=True)
+            if language != "en":
+                assert by_name["victims_by_sex_age"].columns[3] != "Girls"
+                assert pack.tables[0].title != "Detected victims by sex and age, 2022"
+    for language, release in releases.items():
+        pd.testing.assert_frame_equal(release, releases["en"], obj=language)
+
+
+def test_the_workbook_is_formatted_to_paste(known_db, tmp_path):
+    """Title, frozen header, number formats, notes and sources under each table, right to left
+    in Arabic, no formula; CSVs with one header row and plain numbers."""
+    for language in ("en", "ar"):
+        out = tmp_path / language
+        drafting_pack.write_drafting_pack(known_db, 2022, out, language=language)
+        workbook = load_workbook(out / "glotip_tables_2022.xlsx")
+        assert workbook.sheetnames == TABLES
+        for sheet in workbook.worksheets:
+            assert sheet.freeze_panes == "A3" and sheet["A1"].font.bold, sheet.title
+            assert sheet.sheet_view.rightToLeft == (language == "ar"), sheet.title
+            assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row), sheet.title
+            notes = [str(row[0].value) for row in sheet.iter_rows(min_row=sheet.max_row - 5) if row[0].value]
+            assert any("<5" in line for line in notes) and any("dataUNODC" in line for line in notes), sheet.title
+        sex_age = workbook["victims_by_sex_age"]
+        world = [cell for cell in sex_age[3]]
+        total, girls_share = world[8], world[9]
+        assert total.value == 235 and total.number_format == "#,##0"
+        assert girls_share.value == pytest.approx(0.2059) and girls_share.number_format == "0.0%"
+        offenders = workbook["offenders_trend"]
+        assert offenders["A3"].value == 2021 and offenders["A3"].number_format == "0"
+    english = load_workbook(tmp_path / "en" / "glotip_tables_2022.xlsx")["victims_by_sex_age"]
+    notes = " ".join(str(row[0].value) for row in english.iter_rows(min_row=12) if row[0].value)
+    assert "Member States' submissions to UNODC" in notes and "Data as of March 1, 2025" in notes
+    csv = pd.read_csv(tmp_path / "en" / "tables" / "victims_by_sex_age.csv")
+    assert list(csv.columns[:4]) == ["Level", "Region", "Country or area", "Girls"]
+    assert csv.loc[0, "Total"] == 235 and csv.loc[0, "Girls (share)"] == pytest.approx(0.2059)
 
 
 def test_publishing_any_one_hidden_cell_of_the_pack_fails_the_audit(known_db):

@@ -51,14 +51,61 @@ def test_victims_by_sex_and_age(snapshot):
     # Europe: Germany's revision (3, 5, 33, 14; total 55) + Italy (2, -, 12, 6; total 20).
     europe, = rows(result, region="Europe")
     assert (europe["countries"], europe["girls"], europe["boys"], europe["women"], europe["men"],
-            europe["total_victims"]) == (2, 5, 5, 45, 20, 75)
+            europe["total"]) == (2, 5, 5, 45, 20, 75)
     assert europe["women_share"] == pytest.approx(45 / 75, abs=1e-4)
     world, = rows(result, region="World")
-    assert (world["countries"], world["girls"], world["boys"], world["women"], world["men"],
-            world["total_victims"]) == (4, 35, 15, 85, 35, 235)
-    asia, = rows(result, region="Asia")  # Thailand gave no sex or age breakdown
-    assert pd.isna(asia["girls"]) and asia["total_victims"] == 60
+    assert (world["countries"], world["countries_sex_age"], world["girls"], world["boys"], world["women"],
+            world["men"], world["other_or_unknown"], world["total"]) == (4, 3, 35, 15, 85, 35, 65, 235)
+    # Shares are of the victims of known sex and age (170), in the countries reporting them:
+    # Thailand's 60 without a breakdown and Nigeria's 5 of unknown sex or age are not in it.
+    assert world["girls_share"] == pytest.approx(35 / 170, abs=1e-4)
+    asia, = rows(result, region="Asia")  # Thailand gave no sex or age breakdown: not reported, not 0
+    assert pd.isna(asia["girls"]) and pd.isna(asia["girls_share"]) and asia["total"] == 60
+    assert asia["other_or_unknown"] == 60 and asia["countries_sex_age"] == 0
     assert set(result["year"]) == {2022}
+
+
+def test_the_measures_view_adds_up_whatever_was_reported(snapshot):
+    """victim_measures: each breakdown adds up to the total; one not reported is empty."""
+    measures = snapshot.execute("SELECT * FROM victim_measures WHERE year = 2022").df().set_index("country")
+    for country, row in measures.iterrows():
+        if row["reported_sex_age"]:
+            assert row[["girls", "boys", "women", "men", "other_or_unknown"]].sum() == row["total"], country
+        if row["reported_sex"]:
+            assert row[["female", "male", "sex_other_or_unknown"]].sum() == row["total"], country
+        if row["reported_age"]:
+            assert row[["child", "adult", "age_unknown"]].sum() == row["total"], country
+        forms = ["sexual_exploitation", "forced_labour", "removal_of_organs", "forced_marriage", "forced_begging",
+                 "forced_criminal_activity", "illegal_adoption", "mixed", "other", "form_unknown"]
+        assert row[forms].fillna(0).sum() == row["total"], country
+        assert row[["sexual_exploitation", "forced_labour", "removal_of_organs"]].fillna(0).sum() \
+            + row["other_purposes"] == row["total"], country
+        assert row["exact"], country
+    # Nigeria: 100 reported, 95 by sex and age (5 other or unknown), 8 of unknown form.
+    assert tuple(measures.loc["NGA", ["total", "other_or_unknown", "female", "child", "form_unknown"]]) == (100, 5, 70, 40, 8)
+    thailand = measures.loc["THA"]  # no sex or age breakdown: not reported, all of unknown sex and age
+    assert pd.isna(thailand["girls"]) and pd.isna(thailand["female"]) and pd.isna(thailand["child"])
+    assert (thailand["other_or_unknown"], thailand["sex_other_or_unknown"], thailand["age_unknown"]) == (60, 60, 60)
+
+
+def test_a_breakdown_larger_than_the_reported_total_raises_it(tmp_path):
+    """The total is the largest of the reported total and each breakdown's sum, so that every
+    breakdown adds up to it; a margin smaller than its sex x age cells is raised likewise."""
+    db = build_known_warehouse(tmp_path, revised=False)
+    with duckdb.connect(str(db)) as connection:
+        italy = connection.execute("SELECT submission_id FROM submissions WHERE country = 'ITA'").fetchall()[0][0]
+        # Italy's forms now add up to 26 (reported total 20); its female margin 10 < girls + women 14.
+        connection.execute("UPDATE fact_victims SET count = 16 WHERE submission_id = ? AND form = 'forced_labour'", [italy])
+        connection.execute("INSERT INTO fact_victims (submission_id, source_line, year, sex, age, form, citizenship, count) "
+                           "VALUES (?, 98, 2022, 'female', 'total', 'total', 'total', 10)", [italy])
+    analyst_snapshot.publish(Warehouse(db))
+    with analyst_snapshot.open_snapshot(db) as snap:
+        italy, = rows(run_standard_query(snap, "country_profiles", {"year": 2022}), country="ITA")
+        europe, = rows(run_standard_query(snap, "victims_by_sex_age", {"year": 2022}), region="Europe")
+        forms = run_standard_query(snap, "forms_of_exploitation", {"year": 2022})
+    assert (italy["total"], italy["female"], italy["other_or_unknown"], italy["sex_other_or_unknown"]) == (26, 14, 6, 6)
+    europe_forms = sum(r["victims"] for r in rows(forms, region="Europe"))
+    assert europe["total"] == europe_forms == 50 + 26
 
 
 def test_forms_of_exploitation_shares(snapshot):
@@ -162,10 +209,12 @@ def test_as_of_shows_what_was_current_then(known_db):
         before = connection.execute("SELECT count FROM victims WHERE country = 'DEU' AND sex = 'total' "
                                     "AND age = 'total' AND form = 'total' AND citizenship = 'total'").fetchall()
         flows = run_standard_query(connection, "flow_shares", {"year": 2022})
+        germany, = rows(run_standard_query(connection, "country_profiles", {"year": 2022}), country="DEU")
         analyst_snapshot.use_as_of(connection, FIRST_LOAD.replace(year=2024))
         nothing = connection.execute("SELECT count(*) FROM victims").fetchall()
     assert current == [(55,)] and before == [(50,)]
     assert rows(flows, destination_region="Europe")[0]["victims"] == 70  # 50 + 20, before the revision
+    assert germany["total"] == 50 and germany["women"] == 30  # the measures view follows the as-of view
     assert nothing == [(0,)]
 
 
@@ -195,7 +244,9 @@ def test_grouping_switch_changes_regions_and_flow_types(tmp_path):
 
 
 def test_suppressed_counts_are_counted_apart_not_as_zero(tmp_path):
-    """Published data (issue 4) may hold `<5` cells as NULL counts: the queries count them apart."""
+    """Published data (issue 4) may hold `<5` cells as NULL counts. A breakdown with such a cell
+    is not exact: it counts as not reported (its victims other or unknown), never with a 0; a
+    country-year whose total is hidden is left out of the regional sums (`countries_left_out`)."""
     db = build_known_warehouse(tmp_path, revised=False)
     with duckdb.connect(str(db)) as connection:
         connection.execute("ALTER TABLE fact_victims ALTER count DROP NOT NULL")
@@ -204,7 +255,20 @@ def test_suppressed_counts_are_counted_apart_not_as_zero(tmp_path):
     analyst_snapshot.publish(Warehouse(db))
     with analyst_snapshot.open_snapshot(db) as snap:
         europe, = rows(run_standard_query(snap, "victims_by_sex_age", {"year": 2022}), region="Europe")
-    assert europe["suppressed_cells"] == 1 and europe["boys"] == 5  # Germany's 5; Italy's hidden cell apart
+        italy_row, = rows(run_standard_query(snap, "country_profiles", {"year": 2022}), country="ITA")
+    assert (europe["countries"], europe["countries_sex_age"], europe["boys"], europe["girls"],
+            europe["other_or_unknown"], europe["total"]) == (2, 1, 5, 3, 20, 70)  # Germany's 3 and 5; Italy's 20 unknown
+    assert italy_row["exact"] and italy_row["suppressed_cells"] == 1 and pd.isna(italy_row["girls"])
+    assert not italy_row["reported_sex"] and italy_row["reported_form"] and italy_row["sexual_exploitation"] == 10
+    with duckdb.connect(str(db)) as connection:
+        connection.execute("UPDATE fact_victims SET count = NULL WHERE submission_id = ? AND sex = 'total' AND age = 'total' "
+                           "AND form = 'total' AND citizenship = 'total'", [italy])
+    analyst_snapshot.publish(Warehouse(db))
+    with analyst_snapshot.open_snapshot(db) as snap:
+        europe, = rows(run_standard_query(snap, "victims_by_sex_age", {"year": 2022}), region="Europe")
+        forms = run_standard_query(snap, "forms_of_exploitation", {"year": 2022})
+    assert (europe["countries"], europe["countries_left_out"], europe["total"]) == (1, 1, 50)
+    assert sum(r["victims"] for r in rows(forms, region="Europe")) == 50  # Germany's 50 alone, as above
 
 
 def test_parquet_files_of_every_current_table(known_db):

@@ -1,25 +1,16 @@
--- Question: What did each country report for a year: victims in total, by sex, by age, by sex and age (girls, boys, women, men) and by the SDG 16.2.2 forms?
+-- Question: What did each country report for a year: victims in total, by sex, by age, by sex and age (girls, boys, women, men) and by form of exploitation?
 -- Params: year=, grouping=
--- One row per country and year (cells with citizenship `total`); an empty value was not
--- reported. The basis of the drafting pack's country tables and of SDG 16.2.2.
-SELECT v.country, coalesce(c.name, v.country) AS name, coalesce(r.region, 'Unclassified') AS region, v.year,
-       sum(v.count) FILTER (WHERE sex = 'total' AND age = 'total' AND form = 'total')::BIGINT AS total,
-       sum(v.count) FILTER (WHERE sex = 'female' AND age = 'total' AND form = 'total')::BIGINT AS female,
-       sum(v.count) FILTER (WHERE sex = 'male' AND age = 'total' AND form = 'total')::BIGINT AS male,
-       sum(v.count) FILTER (WHERE sex = 'total' AND age = 'child' AND form = 'total')::BIGINT AS child,
-       sum(v.count) FILTER (WHERE sex = 'total' AND age = 'adult' AND form = 'total')::BIGINT AS adult,
-       sum(v.count) FILTER (WHERE sex = 'female' AND age = 'child' AND form = 'total')::BIGINT AS girls,
-       sum(v.count) FILTER (WHERE sex = 'male' AND age = 'child' AND form = 'total')::BIGINT AS boys,
-       sum(v.count) FILTER (WHERE sex = 'female' AND age = 'adult' AND form = 'total')::BIGINT AS women,
-       sum(v.count) FILTER (WHERE sex = 'male' AND age = 'adult' AND form = 'total')::BIGINT AS men,
-       sum(v.count) FILTER (WHERE sex = 'total' AND age = 'total' AND form = 'sexual_exploitation')::BIGINT AS sexual_exploitation,
-       sum(v.count) FILTER (WHERE sex = 'total' AND age = 'total' AND form = 'forced_labour')::BIGINT AS forced_labour,
-       sum(v.count) FILTER (WHERE sex = 'total' AND age = 'total' AND form = 'removal_of_organs')::BIGINT AS removal_of_organs,
-       count(*) FILTER (WHERE v.count IS NULL) AS suppressed_cells
-FROM victims AS v
-LEFT JOIN countries AS c ON c.country = v.country
+-- One row per country and year: the measures of the view `victim_measures`
+-- (warehouse/sql/006_measures.sql), each defined there once: `total` is the largest of the
+-- reported total and each breakdown's sum, every breakdown adds up to it (other or unknown
+-- takes the rest), a breakdown not reported is empty (never 0), `exact` is false where a cell
+-- was published as `<5` (then the figures leave it out). The basis of the drafting pack's
+-- country tables, its regional tables (exact countries only) and of SDG 16.2.2.
+SELECT m.country, coalesce(c.name, m.country) AS name, coalesce(r.region, 'Unclassified') AS region,
+       m.* EXCLUDE (country)
+FROM victim_measures AS m
+LEFT JOIN countries AS c ON c.country = m.country
 LEFT JOIN country_regions_in(coalesce($grouping, (SELECT min(grouping) FROM active_grouping))) AS r
-       ON r.country = v.country
-WHERE v.citizenship = 'total' AND ($year IS NULL OR v.year = CAST($year AS INTEGER))
-GROUP BY ALL
-ORDER BY region, v.country, v.year;
+       ON r.country = m.country
+WHERE $year IS NULL OR m.year = CAST($year AS INTEGER)
+ORDER BY region, m.country, m.year;
