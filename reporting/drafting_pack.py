@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from schemas import codelists as cl
+from reporting import country_profiles  # module: it builds on this one's tables
 from reporting import disclosure as sdc
 from reporting.pack_charts import chart_flows, chart_forms, chart_sex_age, chart_trends
 from reporting.safe import neutralise_frame
@@ -399,6 +400,7 @@ def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_T
     """The pack's tables, protected as one release, and its audit; NoDataForYear when no
     country has figures for `year`."""
     data = read_pack_data(connection, year)
+    data |= country_profiles.read_profile_data(connection, year)
     if data["profiles"].empty:
         years = run_standard_query(connection, "countries_reporting")["year"]
         raise NoDataForYear(year, sorted(int(y) for y in years.unique()))
@@ -420,6 +422,7 @@ def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_T
             coverage_table(data["coverage"]),
             organ_removal_table(data["organ_cases"], data["organ_material"], protect),
             sdg_table(cells, data["population"], year, protect),
+            *country_profiles.profile_tables(data, year, protect),
         ]
 
     draft = sdc.ReleaseDraft()
@@ -428,7 +431,7 @@ def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_T
     release = draft.protect(unpublished, links + flow_links(draft, year), time_limit=suppression_seconds)
     tables = tables_with(partial(sdc.release_table, release))
     if left_out:
-        for table in (tables[0], tables[-1]):
+        for table in (t for t in tables if t.name in ("victims_by_sex_age", "sdg_16_2_2")):
             table.note += (f" Left out: {len(left_out)} countries whose {year} figures include cells "
                            f"published as <5 (not exact): {', '.join(left_out[:12])}"
                            + (", ..." if len(left_out) > 12 else "") + ".")
@@ -469,6 +472,7 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
 
 def _write_pack(pack: Pack, out: Path, year: int, as_of: str | None, language: str) -> None:
     written_charts = _write_charts(pack, out / "charts", year, language)
+    country_profiles.write_profiles(pack, out, year, language)  # profiles/<ISO3>.html: (iso3, name, href)
     _write_tables(pack, out, year, language)
     # The audit is public: intervals a reader can compute anyway, never the hidden values.
     summary = sdc.audit_summary(pack.audit, pack.release.solver)
