@@ -31,6 +31,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on a server
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
@@ -116,11 +117,11 @@ def _victims_table(data, year: int, protect: Protect, language: str):
     exact = countries[countries["suppressed_cells"] == 0]
     cells = pack_tables.country_cells(exact).assign(year=exact["year"].to_numpy())
     reported = exact[list(SEX_AGE_CATEGORIES) + list(FORM_CATEGORIES)].notna().reset_index(drop=True)
-    rows = []  # country, region, year, breakdown, category, count, key
+    rows = []  # country, region, year, exact, breakdown, category, count, key
     region_of = dict(zip(countries["country"], countries["region"]))
 
-    def add(country, year_, breakdown, category, count, key):
-        rows.append((country, region_of.get(country, ""), int(year_), breakdown, category, float(count), key))
+    def add(country, year_, breakdown, category, count, key, exact=True):
+        rows.append((country, region_of.get(country, ""), int(year_), exact, breakdown, category, float(count), key))
         return len(rows) - 1
 
     relations: list[sdc.Relation] = []
@@ -137,15 +138,29 @@ def _victims_table(data, year: int, protect: Protect, language: str):
             parts = [add(record.country, record.year, breakdown, c, getattr(record, c), key(c)) for c in shown]
             parts.append(add(record.country, record.year, breakdown, rest, getattr(record, rest), key(rest)))
             relations.append((total, parts))
-    # Not exact: the reported total alone, where the source gives one.
+    # Not exact (the source published some cells as `<5`): the cells it gives, as it gives
+    # them, with no sum between them (its `<5` parts are unknown).
+    form_position: dict[tuple[str, str], int] = {}
     for record in countries[countries["suppressed_cells"] > 0].itertuples(index=False):
+        y = int(record.year)
         if pd.notna(record.total):
-            total_position[(record.country, int(record.year))] = add(
-                record.country, record.year, "total", "total", record.total,
-                sdc.cell_key("victims_reported_total", year=int(record.year), area=record.country))
+            total_position[(record.country, y)] = add(record.country, y, "total", "total", record.total,
+                                                      sdc.cell_key("victims_reported_total", year=y, area=record.country),
+                                                      exact=False)
+        for breakdown, categories in (("sex_age", SEX_AGE_CATEGORIES), ("form", FORM_CATEGORIES)):
+            for c in categories:
+                if pd.notna(getattr(record, c)):
+                    position = add(record.country, y, breakdown, c, getattr(record, c),
+                                   sdc.cell_key("victims_reported", year=y, area=record.country,
+                                                **pack_tables.CATEGORY_DIMENSIONS[c]), exact=False)
+                    if breakdown == "form" and y == year:
+                        form_position[(record.country, c)] = position
+    for position, row in enumerate(rows):
+        if row[2] == year and row[4] == "form" and row[3]:
+            form_position[(row[0], row[5])] = position
     # The trend table's regional totals: the sums of the countries' reported totals. Kept where
     # every country's reported total is the one shown here.
-    shown_total = {(r[0], r[2]): r[5] for r in rows if r[3] == "total"}
+    shown_total = {(r[0], r[2]): r[6] for r in rows if r[4] == "total"}
     trend = data["sex_age_trend"]
     for region, group in countries.groupby("region"):
         for year_, in_year in group.groupby("year"):
@@ -158,7 +173,19 @@ def _victims_table(data, year: int, protect: Protect, language: str):
             whole = add(f"region:{region}", year_, "region_total", "total", regional.iloc[0],
                         sdc.cell_key("victims_reported_total", year=int(year_), area=f"region:{region}"))
             relations.append((whole, [total_position[(c, int(year_))] for c in members["country"]]))
-    frame = pd.DataFrame(rows, columns=["country", "region", "year", "breakdown", "category", "count", "key"])
+    # The forms table's regional cells of the edition year: the sums of the countries' cells
+    # of each form, wherever the source gives them (exact or not).
+    forms = data["forms"]
+    edition = countries[countries["year"] == year]
+    for region, group in edition.groupby("region"):
+        for form in FORM_CATEGORIES:
+            members = [form_position[(c, form)] for c in group["country"] if (c, form) in form_position]
+            published = forms.loc[(forms["region"] == region) & (forms["form"] == form), "victims"]
+            if members and len(published) == 1 and pd.notna(published.iloc[0]):
+                whole = add(f"region:{region}", year, "region_form", form, published.iloc[0],
+                            sdc.cell_key("victims_by_form", year=year, area=f"region:{region}", form=form))
+                relations.append((whole, members))
+    frame = pd.DataFrame(rows, columns=["country", "region", "year", "exact", "breakdown", "category", "count", "key"])
     protected = protect(VICTIMS, frame, _holding(frame, relations))
     shown = protected.frame[~protected.frame["country"].str.startswith("region:")]
     table = pd.DataFrame({
@@ -423,24 +450,26 @@ def shown_text(display: str, language: str) -> str:
 
 def _by_year(rows: pd.DataFrame, categories: list[str], language: str) -> dict:
     """A table of years (rows) by categories (columns): each cell's `display` as text, "not
-    reported" where the category was not reported (never 0)."""
+    reported" where the category was not reported (never 0), "not available" in a year whose
+    source gives some cells as `<5` (a cell it does not give may be either)."""
     table = []
     for y in sorted(int(y) for y in rows["year"].unique()):
         in_year = rows[rows["year"] == y].set_index("category")
-        table.append({"year": str(y), "cells": [_cell(in_year, c, language) for c in categories]})
+        missing = "not_reported" if in_year["exact"].all() else "not_available"
+        table.append({"year": str(y), "cells": [_cell(in_year, c, language, missing) for c in categories]})
     return {"headers": [category_label(c, language) for c in categories], "rows": table}
 
 
-def _cell(cells: pd.DataFrame, at, language: str) -> dict:
-    """A cell of a page: its published text, whether it is hidden, or "not reported"."""
+def _cell(cells: pd.DataFrame, at, language: str, missing: str = "not_reported") -> dict:
+    """A cell of a page: its published text, whether it is hidden, or why it has none."""
     if at not in cells.index:
-        return {"text": _say("not_reported", language), "hidden": False, "missing": True}
+        return {"text": _say(missing, language), "hidden": False, "missing": True}
     return {"text": shown_text(cells.at[at, "display"], language), "hidden": cells.at[at, "status"] in HIDDEN,
             "missing": False}
 
 
 def _not_exact_years(rows: pd.DataFrame, language: str) -> str:
-    years = sorted(int(y) for y in rows.loc[rows["key"].str.startswith("measure=victims_reported_total"), "year"])
+    years = sorted({int(y) for y in rows.loc[~rows["exact"].astype(bool), "year"]})
     return _say("not_exact", language, years=i18n.format_list([str(y) for y in years], language)) if years else ""
 
 
@@ -499,52 +528,65 @@ def _value(display: str) -> float:
     return float(number) if isinstance(number, int) else np.nan
 
 
-def _hidden_patch(axis, language: str):
-    from matplotlib.patches import Patch
+def _hidden_patch(axis, language: str) -> Patch:
     return Patch(facecolor=SUPPRESSED_COLOUR, hatch=SUPPRESSED_HATCH, edgecolor="white", label=_say("suppressed", language))
+
+
+NOT_AVAILABLE_COLOUR = "#EEEEEE"  # the rest of a total whose parts the source gives in part
 
 
 def chart_stacked_years(rows: pd.DataFrame, categories: list[str], title: str, axis_label: str, out: Path,
                         name: str, language: str) -> list[str]:
-    """Stacked bars by year of the published cells; what is hidden is drawn hatched: the rest
-    of a published total when its parts are hidden, a marked stub when the total is hidden too.
-    Each segment and total labelled; the value axis from zero."""
+    """Stacked bars by year of the published cells, each labelled, the total on top, the value
+    axis from zero. What is hidden is drawn hatched: the rest of a published total when parts
+    are hidden, a marked stub when the total is hidden too. In a year the source gives in part
+    (`exact` false), the rest of its total is drawn plain, as not available."""
     years = sorted(int(y) for y in rows.loc[rows["breakdown"] != "total", "year"].unique())
+    by_year = {y: rows[rows["year"] == y].set_index("category") for y in years}
+    totals = [_value(by_year[y].at["total", "display"]) if "total" in by_year[y].index else np.nan for y in years]
+    tallest = max([t for t in totals if not np.isnan(t)] or [1.0])
+    stub = 0.03 * tallest
     figure, axis = plt.subplots(figsize=(9, 4.2))
     bottoms = np.zeros(len(years))
-    totals = []
-    for y in years:
-        total = rows[(rows["year"] == y) & (rows["category"] == "total")]
-        totals.append(_value(total["display"].iloc[0]) if len(total) else np.nan)
-    tallest = np.nanmax(totals) if not np.all(np.isnan(totals)) else 1.0
     for i, category in enumerate(categories):
-        heights = []
-        for y in years:
-            cell = rows[(rows["year"] == y) & (rows["category"] == category)]
-            heights.append(_value(cell["display"].iloc[0]) if len(cell) else 0.0)
-        heights = np.nan_to_num(np.array(heights, dtype=float))
-        bars = axis.bar([str(y) for y in years], heights, bottom=bottoms, color=PALETTE[i % len(PALETTE)],
+        heights = np.nan_to_num(np.array([_value(by_year[y].at[category, "display"]) if category in by_year[y].index
+                                          else 0.0 for y in years], dtype=float))
+        colour = PALETTE[i % len(PALETTE)]
+        bars = axis.bar([str(y) for y in years], heights, bottom=bottoms, color=colour,
                         label=category_label(category, language), edgecolor="white", linewidth=0.5)
         for bar, height, bottom in zip(bars, heights, bottoms):
-            if height >= 0.06 * tallest:
+            if height >= 0.06 * tallest:  # a label that fits inside its segment
                 axis.text(bar.get_x() + bar.get_width() / 2, bottom + height / 2, i18n.format_number(height, language),
-                          ha="center", va="center", fontsize=7, color="white" if i in (0, 2, 5, 7) else "black")
+                          ha="center", va="center", fontsize=7,
+                          color="white" if colour in ("#0072B2", "#009E73", "#D55E00", "#000000") else "black")
         bottoms += heights
+    drawn_hidden = drawn_missing = False
     for position, (y, total) in enumerate(zip(years, totals)):
-        in_year = rows[(rows["year"] == y) & rows["status"].isin(HIDDEN)]
-        rest = (total - bottoms[position]) if not np.isnan(total) else 0.03 * tallest
-        if len(in_year) or np.isnan(total):
-            axis.bar([str(y)], [max(rest, 0.03 * tallest)], bottom=bottoms[position], color=SUPPRESSED_COLOUR,
-                     hatch=SUPPRESSED_HATCH, edgecolor="white", linewidth=0.5)
-        top = bottoms[position] + max(rest, 0.03 * tallest if len(in_year) or np.isnan(total) else 0)
-        label = i18n.format_number(total, language) if not np.isnan(total) else sdc.SECONDARY_LABEL
-        axis.text(position, top, label, ha="center", va="bottom", fontsize=8, fontweight="bold")
-    axis.set_ylim(0, max(tallest, 1) * 1.15)
+        cells = by_year[y]
+        hidden = cells["status"].isin(HIDDEN)
+        rest = total - bottoms[position] if not np.isnan(total) else np.nan
+        if hidden.any():  # the hidden parts together (the rest of the total), or a stub
+            height = rest if not np.isnan(rest) and rest > 0 else stub
+            axis.bar([str(y)], [height], bottom=bottoms[position], color=SUPPRESSED_COLOUR, hatch=SUPPRESSED_HATCH,
+                     edgecolor="white", linewidth=0.5)
+            bottoms[position] += height
+            drawn_hidden = True
+        elif not cells["exact"].all() and not np.isnan(rest) and rest > 0:
+            axis.bar([str(y)], [rest], bottom=bottoms[position], color=NOT_AVAILABLE_COLOUR, edgecolor="#BBBBBB",
+                     linewidth=0.5)
+            bottoms[position] += rest
+            drawn_missing = True
+        if "total" in cells.index:
+            axis.text(position, bottoms[position], shown_text(cells.at["total", "display"], language),
+                      ha="center", va="bottom", fontsize=8, fontweight="bold")
+    axis.set_ylim(0, max(tallest, float(bottoms.max(initial=0))) * 1.15)
     axis.set_ylabel(axis_label)
     axis.set_title(title, fontsize=11)
     handles, _ = axis.get_legend_handles_labels()
-    axis.legend(handles=[*handles, _hidden_patch(axis, language)], ncol=4, fontsize=8, frameon=False,
-                loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    handles += [_hidden_patch(axis, language)] if drawn_hidden else []
+    handles += [Patch(facecolor=NOT_AVAILABLE_COLOUR, edgecolor="#BBBBBB", label=_say("not_available", language))
+                ] if drawn_missing else []
+    axis.legend(handles=handles, ncol=4, fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     axis.spines[["top", "right"]].set_visible(False)
     return save(figure, out, name)
 
@@ -574,7 +616,6 @@ def chart_offenders(rows: pd.DataFrame, title: str, out: Path, name: str, langua
     axis.set_ylim(0, tallest * 1.15)
     axis.set_ylabel(_say("axis_persons", language))
     axis.set_title(title, fontsize=11)
-    from matplotlib.patches import Patch
     axis.legend(handles=[Patch(color=PALETTE[i], label=_say(s, language)) for i, s in enumerate(STAGES)]
                 + [_hidden_patch(axis, language)], fontsize=8, frameon=False, loc="upper center",
                 bbox_to_anchor=(0.5, -0.1), ncol=3)

@@ -34,8 +34,9 @@ PROFILE: dict[str, str] = {
     "source": "Source: UNODC, Global Report on Trafficking in Persons data collection (national submissions).",
     "not_reported": "not reported",
     "no_figures": "No figures reported for these years.",
-    "not_exact": ("{years}: the source publishes some of these figures as <5, so the breakdowns of "
-                  "those years are not shown; the total is shown where the source gives it."),
+    "not_available": "not available",
+    "not_exact": ("{years}: the source publishes some of these figures as <5; the figures it gives are "
+                  "shown as it gives them, the others as “not available” (below 5 or not reported)."),
     "year": "Year",
     # victims by sex and age
     "section_sex_age": "Detected victims by sex and age",
