@@ -111,8 +111,9 @@ def _holding(frame: pd.DataFrame, relations: list[sdc.Relation]) -> list[sdc.Rel
 def _victims_table(data, year: int, protect: Protect, language: str):
     """Each country-year of the trend years: its cells by sex and age and by form (as
     `country_cells` makes them add up), a category only where it was reported; a country-year
-    whose figures include cells published upstream as `<5` (not exact) shows its reported
-    total alone. The regions' reported totals (the trend table) are the sums of these totals."""
+    whose source published some cells as `<5` (not exact) shows the cells the source gives,
+    with no sum between them. The trend table's regional totals are the sums of the
+    countries' reported totals, the forms table's regional cells the sums of their forms."""
     countries = data["profile_countries"]
     exact = countries[countries["suppressed_cells"] == 0]
     cells = pack_tables.country_cells(exact).assign(year=exact["year"].to_numpy())
