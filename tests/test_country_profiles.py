@@ -252,3 +252,24 @@ def test_no_personal_data_reaches_any_file_of_the_pack(known_db, tmp_path):
     assert (case["Stage"], case["What was removed"], case["Medical professionals involved"]) == (
         "Conviction", "Kidney", "Yes")
     assert case["Countries involved"] == "Nigeria, Egypt, and Germany"
+
+
+def test_the_profiles_sums_are_needed_a_release_protected_without_them_fails_the_audit(pack):
+    """The weakened release: the same cells, protected without the sums the profiles let a
+    reader form (a country-year's total and its parts, the regional and world links), audited
+    with them. It exposes cells, among them ones only the profiles show."""
+    release = pack.release
+    profile_tables = {cp.VICTIMS, cp.FLOWS, cp.OFFENDERS}
+    mine = {(t.frame.at[total, "key"], tuple(sorted(t.frame.at[p, "key"] for p in parts)))
+            for t in release.tables if t.name in profile_tables for total, parts in t.relations}
+    others = [(total, parts) for total, parts in release.relations if (total, tuple(sorted(parts))) not in mine]
+    assert len(others) < len(release.relations)
+    tables = [sdc.TableCells(t.name, t.frame.drop(columns=["display", "status"]),
+                             [] if t.name in profile_tables else t.relations) for t in release.tables]
+    weakened = sdc.protect_release(tables, release.unpublished, others)
+    audit = sdc.audit_release(sdc.Release(weakened.tables, release.relations, release.unpublished))
+    exposed = audit[audit["exposed"] != ""]
+    with pytest.raises(sdc.DisclosureError, match="exposed"):
+        sdc.check_audit(audit)
+    assert exposed["tables"].str.contains("profile_").any()
+    assert exposed["key"].str.contains("measure=persons_convicted|area=NGA", regex=False).any()
