@@ -503,25 +503,31 @@ def _offender_rows(rows: pd.DataFrame, year: int, language: str) -> dict:
 # ------------------------------------------------------------------ the charts
 
 def _charts(victims: pd.DataFrame, flows: pd.DataFrame, offenders: pd.DataFrame, country: str, out: Path,
-            year: int, language: str) -> list[str]:
-    """The profile's charts, PNG and SVG under `out`; returns the PNGs' names."""
+            year: int, language: str) -> dict[str, str]:
+    """The profile's charts, PNG and SVG under `out`; returns {PNG name: title} (the title is
+    the image's text alternative on the page). The one place where a chart's language is set."""
     name = country_name(country, language)
-    written = []
+    written: dict[str, str] = {}
+
+    def keep(files: list[str], title: str) -> None:
+        written.update({f: title for f in files if f.endswith(".png")})
+
     for breakdown, categories, rest, chart, title in (
             ("sex_age", SEX_AGE_CATEGORIES, "other_or_unknown", "victims", "chart_sex_age"),
             ("form", FORM_CATEGORIES, "other_purposes", "forms", "chart_forms")):
         rows = victims[victims["breakdown"].isin([breakdown, "total"])]
         if (rows["breakdown"] == breakdown).any():
-            written += chart_stacked_years(rows, [*categories, rest], _say(title, language, country=name),
-                                           _say("axis_victims", language), out, f"{country}_{chart}", language)
+            title = _say(title, language, country=name)
+            keep(chart_stacked_years(rows, [*categories, rest], title, _say("axis_victims", language), out,
+                                     f"{country}_{chart}", language), title)
     if len(offenders):
-        written += chart_offenders(offenders, _say("chart_offenders", language, country=name), out,
-                                   f"{country}_offenders", language)
+        title = _say("chart_offenders", language, country=name)
+        keep(chart_offenders(offenders, title, out, f"{country}_offenders", language), title)
     origins = flows[(flows["perspective"] == "detection") & (flows["destination"] == country) & flows["origin"].notna()]
     if len(origins):
-        written += chart_origins(origins, _say("chart_origins", language, country=name, year=str(year)), out,
-                                 f"{country}_origins", language)
-    return [w for w in written if w.endswith(".png")]
+        title = _say("chart_origins", language, country=name, year=str(year))
+        keep(chart_origins(origins, title, out, f"{country}_origins", language), title)
+    return written
 
 
 def _value(display: str) -> float:
