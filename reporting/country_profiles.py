@@ -25,6 +25,7 @@ case-law export (reporting/case_law.py).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -37,7 +38,7 @@ import pandas as pd  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
 from reporting import disclosure as sdc  # noqa: E402
-from reporting import drafting_pack as pack_tables  # noqa: E402  (module: the two import each other)
+from reporting import drafting_pack as pack_tables  # noqa: E402  (it imports this module when called)
 from reporting.case_law import case_law_records  # noqa: E402
 from reporting.chart_style import PALETTE, SUPPRESSED_COLOUR, SUPPRESSED_HATCH, save  # noqa: E402
 from schemas import codelists as cl  # noqa: E402
@@ -318,25 +319,32 @@ def _offenders_table(data, year: int, protect: Protect, language: str):
                                                  year=str(year)), table.reset_index(drop=True), [protected])
 
 
-CASE_COLUMNS = ("country", "year", "stage", "outcome", "material_removed", "medical_professionals_involved",
-                "countries_involved", "court", "decision_date", "summary")
+CASE_COLUMNS = {  # column -> its label's key (PROFILE)
+    "country": "country", "year": "year", "stage": "stage", "outcome": "outcome",
+    "material_removed": "material_removed", "medical_professionals_involved": "medical_professionals",
+    "countries_involved": "countries_involved", "court": "court", "decision_date": "decision_date",
+    "summary": "summary"}
 
 
-def _cases_table(data, year: int, language: str):
+@dataclass
+class CasesTable(pack_tables.PackTable):
+    """The cases' table of the pack, and the screened case-law records it was made from: each
+    profile says its cases in its own language."""
+    records: list[dict] = field(default_factory=list)
+
+
+def _cases_table(data, year: int, language: str) -> CasesTable:
     """The organ-removal cases of the trend years, by their codes; free texts as the case-law
     export screened them (withheld ones say so). No count of persons: nothing to protect."""
-    cases = data["profile_cases"]
-    rows = [case_row(record, language) for record in cases.to_dict("records")] if len(cases) else []
-    table = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
-    table = table.rename(columns={c: _say(_CASE_LABEL_KEYS[c], language) for c in CASE_COLUMNS})
-    return pack_tables.PackTable(CASES, _say("table_cases", language, first_year=str(_first_year(year)),
-                                             year=str(year)), table, [], _say("table_cases_note", language))
+    records = data["profile_cases"].to_dict("records") if len(data["profile_cases"]) else []
+    return CasesTable(CASES, _say("table_cases", language, first_year=str(_first_year(year)), year=str(year)),
+                      cases_frame(records, language), [], _say("table_cases_note", language), records)
 
 
-_CASE_LABEL_KEYS = {"country": "country", "year": "year", "stage": "stage", "outcome": "outcome",
-                    "material_removed": "material_removed", "medical_professionals_involved": "medical_professionals",
-                    "countries_involved": "countries_involved", "court": "court", "decision_date": "decision_date",
-                    "summary": "summary"}
+def cases_frame(records: list[dict], language: str) -> pd.DataFrame:
+    """Cases as a table in `language`: a row per case, labelled columns."""
+    table = pd.DataFrame([case_row(record, language) for record in records], columns=list(CASE_COLUMNS))
+    return table.rename(columns={c: _say(key, language) for c, key in CASE_COLUMNS.items()})
 
 
 def case_row(record: dict, language: str) -> dict:
@@ -379,21 +387,22 @@ def category_label(category: str, language: str) -> str:
 
 # ------------------------------------------------------------------ the pages
 
-def write_profiles(pack, out_dir: Path, year: int, language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[str, str, str]]:
+def write_profiles(pack, out_dir: Path, year: int, language: str = i18n.DEFAULT_LANGUAGE,
+                   only: set[str] | None = None) -> list[tuple[str, str, str]]:
     """One page per country with figures for `year` (`profiles/<ISO3>.html`, its charts beside
-    it) and `profiles/index.html`; returns (ISO3, country name, href relative to `out_dir`) for
-    the pack's index page."""
+    it; `only` these ISO3 codes when given) and `profiles/index.html`; returns (ISO3, country
+    name, href relative to `out_dir`) for the pack's index page."""
     out = Path(out_dir) / PROFILES_DIR
     out.mkdir(parents=True, exist_ok=True)
     by_name = {table.name: table for table in pack.tables}
     victims = by_name[VICTIMS].protected[0].frame
     flows = by_name[FLOWS].protected[0].frame
     offenders = by_name[OFFENDERS].protected[0].frame
-    cases = by_name[CASES].table
+    cases = by_name[CASES].records
     edition = victims[(victims["year"] == year) & ~victims["country"].str.startswith("region:")]
-    countries = sorted(edition["country"].unique(), key=lambda c: country_name(c, language))
+    countries = sorted((c for c in edition["country"].unique() if only is None or c in only),
+                       key=lambda c: country_name(c, language))
     template = _environment().get_template("profile.html")
-    case_country = cases.iloc[:, 0] if len(cases) else pd.Series(dtype=object)
     written = []
     for country in countries:
         name = country_name(country, language)
@@ -412,8 +421,7 @@ def write_profiles(pack, out_dir: Path, year: int, language: str = i18n.DEFAULT_
             "repatriated": _flow_rows(flows[(flows["perspective"] == "repatriation") & (flows["origin"] == country)],
                                       "destination", language),
             "offenders": _offender_rows(offenders[offenders["country"] == country], year, language),
-            "cases": cases[case_country == name].to_dict("records"),
-            "case_headers": list(cases.columns[1:]),
+            "cases": cases_frame([r for r in cases if r["country"] == country], language).iloc[:, 1:],
         }
         page["charts"] = _charts(victims[victims["country"] == country], flows, offenders[offenders["country"] == country],
                                  country, out, year, language)

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from schemas import codelists as cl
-from reporting import country_profiles  # module: it builds on this one's tables
 from reporting import disclosure as sdc
 from reporting.pack_charts import chart_flows, chart_forms, chart_sex_age, chart_trends
 from reporting.safe import neutralise_frame
@@ -399,6 +398,8 @@ def flow_links(draft: sdc.ReleaseDraft, year: int) -> list[sdc.KeyRelation]:
 def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_TIME_LIMIT) -> Pack:
     """The pack's tables, protected as one release, and its audit; NoDataForYear when no
     country has figures for `year`."""
+    from reporting import country_profiles  # imported here: it builds on this module's tables
+
     data = read_pack_data(connection, year)
     data |= country_profiles.read_profile_data(connection, year)
     if data["profiles"].empty:
@@ -472,6 +473,8 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
 
 def _write_pack(pack: Pack, out: Path, year: int, as_of: str | None, language: str) -> None:
     written_charts = _write_charts(pack, out / "charts", year, language)
+    from reporting import country_profiles  # imported here: it builds on this module's tables
+
     country_profiles.write_profiles(pack, out, year, language)  # profiles/<ISO3>.html: (iso3, name, href)
     _write_tables(pack, out, year, language)
     # The audit is public: intervals a reader can compute anyway, never the hidden values.

@@ -273,3 +273,42 @@ def test_the_profiles_sums_are_needed_a_release_protected_without_them_fails_the
         sdc.check_audit(audit)
     assert exposed["tables"].str.contains("profile_").any()
     assert exposed["key"].str.contains("measure=persons_convicted|area=NGA", regex=False).any()
+
+
+def test_the_arabic_page_says_its_cases_in_arabic(written):
+    out, _ = written["ar"]
+    cases = page_tables(out / "profiles" / "NGA.html")[i18n.ui("profile.section_cases", "ar")]
+    header, row = cases
+    assert header[0] == i18n.ui("profile.year", "ar") and row[0] == str(YEAR)
+    assert row[1] == i18n.code_label("case_stage", "conviction", "ar") != "Conviction"
+    assert i18n.ui("profile.withheld", "ar") in row
+
+
+def test_a_year_the_source_gives_in_part_shows_its_cells_as_given(tmp_path):
+    """The imported dataUNODC series publishes counts of 1 to 4 as `<5` (no count): a
+    country-year with such cells shows the cells the source gives, exactly, and "not
+    available" for the others, never 0; the release's audit passes."""
+    from tests.test_analyst_pack import TEST_DATA, load_export, prepare_export, read_export
+
+    db = tmp_path / "var" / "glotip.duckdb"
+    db.parent.mkdir(parents=True)
+    with Warehouse(db) as warehouse:
+        load_export(warehouse.connection, prepare_export(read_export(TEST_DATA / "data_glotip_2025-04-14.xlsx")))
+    analyst_snapshot.publish(Warehouse(db))
+    with open_snapshot(db) as connection:
+        pack = drafting_pack.build_pack(connection, YEAR)
+        given = connection.execute(
+            "SELECT sex || '/' || age AS cell, count FROM victims WHERE country = 'GBR' AND year = 2014 "
+            "AND citizenship = 'total' AND form = 'total' AND sex IN ('female', 'male') AND age IN ('child', 'adult')"
+        ).fetchall()
+        suppressed = connection.execute("SELECT count(*) FROM victims WHERE country = 'GBR' AND year = 2014 "
+                                        "AND citizenship = 'total' AND count IS NULL").fetchone()[0]
+    sdc.check_audit(pack.audit)
+    assert suppressed > 0 and len(given) == 4  # the source's `<5` cells are elsewhere in the year
+    written = cp.write_profiles(pack, tmp_path / "out", YEAR, "en", only={"GBR"})
+    assert [iso3 for iso3, _, _ in written] == ["GBR"]
+    row = as_dicts(page_tables(tmp_path / "out" / "profiles" / "GBR.html")["Detected victims by sex and age"])["2014"]
+    labels = {"female/child": "Girls", "male/child": "Boys", "female/adult": "Women", "male/adult": "Men"}
+    assert {labels[cell]: row[labels[cell]] for cell, _ in given} == {
+        labels[cell]: i18n.format_number(count, "en") for cell, count in given}
+    assert row["Other or unknown"] == "not available"
