@@ -572,7 +572,10 @@ def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_T
                language: str = "en") -> Pack:
     """The pack's tables in `language`, protected as one release (the same release whatever
     the language), and its audit; NoDataForYear when no country has figures for `year`."""
+    from reporting import country_profiles  # imported here: it builds on this module's tables
+
     data = read_pack_data(connection, year)
+    data |= country_profiles.read_profile_data(connection, year)
     profiles = data["profiles"]
     if profiles.empty:
         years = run_standard_query(connection, "countries_reporting")["year"]
@@ -593,6 +596,7 @@ def build_pack(connection, year: int, suppression_seconds: float = sdc.DEFAULT_T
             coverage_table(data["coverage"], language),
             organ_removal_table(data["organ_cases"], data["organ_material"], protect, language),
             sdg_table(countries, data["population"], year, protect, language),
+            *country_profiles.profile_tables(data, year, protect, language),
         ]
 
     draft = sdc.ReleaseDraft()
@@ -645,6 +649,9 @@ def write_drafting_pack(db_path: str | Path, year: int, out_dir: str | Path,
 
 def _write_pack(pack: Pack, out: Path, year: int, as_of: str | None, language: str) -> None:
     written_charts = _write_charts(pack, out / "charts", year, language)
+    from reporting import country_profiles  # imported here: it builds on this module's tables
+
+    profiles = country_profiles.write_profiles(pack, out, year, language)  # profiles/<ISO3>.html
     _write_tables(pack, out, year, language)
     # The audit is public: intervals a reader can compute anyway, never the hidden values.
     summary = sdc.audit_summary(pack.audit, pack.release.solver)
@@ -652,7 +659,7 @@ def _write_pack(pack: Pack, out: Path, year: int, as_of: str | None, language: s
     (out / "disclosure_audit.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     sdmx_summary = sdmx.write_sdg_16_2_2(pack.release, pack.population, year, out / SDMX_FILE)
     (out / "index.html").write_text(_index_html(pack.tables, written_charts, year, as_of, summary, language,
-                                                sdmx_summary), encoding="utf-8")
+                                                sdmx_summary, profiles), encoding="utf-8")
 
 
 def _write_tables(pack: Pack, out: Path, year: int, language: str) -> None:
