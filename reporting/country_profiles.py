@@ -40,7 +40,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 from reporting import disclosure as sdc  # noqa: E402
 from reporting import drafting_pack as pack_tables  # noqa: E402  (it imports this module when called)
 from reporting.case_law import case_law_records  # noqa: E402
-from reporting.chart_style import PALETTE, SUPPRESSED_COLOUR, SUPPRESSED_HATCH, save, use_language  # noqa: E402
+from reporting.chart_style import (PALETTE, SUPPRESSED_COLOUR, SUPPRESSED_HATCH, bold_weight, save,  # noqa: E402
+                                   use_language)
 from schemas import codelists as cl  # noqa: E402
 from schemas import i18n  # noqa: E402
 from schemas.countries import country_name  # noqa: E402
@@ -586,7 +587,7 @@ def chart_stacked_years(rows: pd.DataFrame, categories: list[str], title: str, a
             drawn_missing = True
         if "total" in cells.index:
             axis.text(position, bottoms[position], shown_text(cells.at["total", "display"], language),
-                      ha="center", va="bottom", fontsize=8, fontweight="bold")
+                      ha="center", va="bottom", fontsize=8, fontweight=bold_weight(language))
     axis.set_ylim(0, max(tallest, float(bottoms.max(initial=0))) * 1.15)
     axis.set_ylabel(axis_label)
     axis.set_title(title, fontsize=11)

@@ -6,7 +6,9 @@ a case's texts reaches any file."""
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 import zipfile
 from html.parser import HTMLParser
 
@@ -318,3 +320,14 @@ def test_a_year_the_source_gives_in_part_shows_its_cells_as_given(tmp_path):
         labels[cell]: i18n.format_number(count, "en") for cell, count in given}
     # Its total is exact (the `<5` cells are in another breakdown): the rest is the view's.
     assert row["Other or unknown"] == i18n.format_number(rest, "en")
+
+
+@pytest.mark.parametrize("language", ["zh", "ar"])
+def test_a_profiles_charts_render_in_the_languages_fonts_with_no_fallback(pack, tmp_path, language, caplog):
+    """Chinese has no bold face in its font and Arabic is shaped right to left: no glyph is
+    missing and matplotlib logs no font fallback (it would print on the drafter's terminal)."""
+    with warnings.catch_warnings(), caplog.at_level(logging.WARNING, logger="matplotlib"):
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" is a warning
+        cp.write_profiles(pack, tmp_path, YEAR, language, only={"NGA"})
+    assert not [r for r in caplog.records if r.name.startswith("matplotlib")], caplog.text
+    assert sorted(p.name for p in (tmp_path / "profiles").glob("NGA_*.png"))
