@@ -45,7 +45,7 @@ from reporting.chart_style import (PALETTE, SUPPRESSED_COLOUR, SUPPRESSED_HATCH,
 from schemas import codelists as cl  # noqa: E402
 from schemas import i18n  # noqa: E402
 from schemas.countries import country_name  # noqa: E402
-from schemas.regions import region_name  # noqa: E402
+from schemas.regions import area_name  # noqa: E402
 
 PROFILES_DIR = "profiles"
 SEX_AGE_CATEGORIES = ("girls", "boys", "women", "men")
@@ -396,7 +396,7 @@ def write_profiles(pack, out_dir: Path, year: int, language: str = i18n.DEFAULT_
         name = country_name(country, language)
         page = {
             "country": country, "name": name,
-            "region": region_name(_region_of(victims, country), language),
+            "region": area_name(_region_of(victims, country), language),
             "sex_age": _by_year(victims[(victims["country"] == country) & victims["breakdown"].isin(["sex_age", "total"])],
                                 [*SEX_AGE_CATEGORIES, "other_or_unknown", "total"], language),
             "forms": _by_year(victims[(victims["country"] == country) & victims["breakdown"].isin(["form", "total"])],
@@ -432,7 +432,7 @@ def _environment() -> Environment:
 
 
 def _region_of(victims: pd.DataFrame, country: str) -> str:
-    """The country's region as the grouping names it (English; said by `region_name`)."""
+    """The country's region as the grouping names it (English; said by `area_name`)."""
     regions = victims.loc[victims["country"] == country, "region"]
     return str(regions.iloc[0]) if len(regions) else ""
 

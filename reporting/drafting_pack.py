@@ -45,7 +45,7 @@ from openpyxl.utils import get_column_letter
 from schemas import codelists as cl
 from schemas import i18n
 from schemas.countries import country_name
-from schemas.regions import region_name
+from schemas.regions import WORLD, area_name
 from reporting import disclosure as sdc
 from reporting import sdmx
 from reporting.chart_style import save, use_language
@@ -54,9 +54,7 @@ from reporting.safe import neutralise_frame, workbook_cell
 from warehouse.snapshot import open_snapshot, use_as_of
 from warehouse.queries import run_standard_query
 
-WORLD = "World"
 TOTAL_LABEL = "Total"
-UNCLASSIFIED = "Unclassified"  # the standard queries' region of a country outside the grouping
 SEX_AGE = ("girls", "boys", "women", "men")
 SDG_FORMS = ("sexual_exploitation", "forced_labour", "removal_of_organs")
 # The forms of the forms table, in the codelist's order; `unknown` is the view's `form_unknown`
@@ -137,12 +135,8 @@ def say(key: str, language: str, **values) -> str:
 
 
 def region_label(region: str, language: str) -> str:
-    """A region as the tables name it: the world, the grouping's own `Unclassified`, or M49."""
-    if region == WORLD:
-        return say("world", language)
-    if region == UNCLASSIFIED:
-        return say("col.unclassified", language)
-    return region_name(region, language)
+    """A region as the tables name it (schemas.regions.area_name)."""
+    return area_name(region, language)
 
 
 def _countries_text(codes: list[str], language: str, most: int = 12) -> str:

@@ -30,12 +30,10 @@ from reporting import disclosure as sdc
 from reporting.chart_style import (SUPPRESSED_COLOUR, SUPPRESSED_HATCH, SUPPRESSED_HATCH_COLOUR, bold_weight,
                                    colours, right_to_left, text_colour_on)
 from schemas import i18n
-from schemas.regions import region_name
+from schemas.regions import WORLD, area_name
 
-WORLD = "World"            # the world's row in the long frames (English, as the warehouse has it)
 TOTAL = "total"            # category code of a total
 TOTAL_REGION = "Total"     # the origin-destination frame's margins
-UNCLASSIFIED = "Unclassified"
 HIDDEN = (sdc.SMALL_LABEL, sdc.SECONDARY_LABEL)
 SEX_AGE = ("girls", "boys", "women", "men", "other_or_unknown")
 OFFENDER_STAGES = ("prosecuted", "convicted")
@@ -50,15 +48,6 @@ def say(key: str, language: str, **values) -> str:
 
 def number(value: float, language: str) -> str:
     return i18n.format_number(value, language)
-
-
-def area_name(region: str, language: str) -> str:
-    """A region of the long frames (English M49 or grouping name) in `language`."""
-    if region == WORLD:
-        return say("world", language)
-    if region == UNCLASSIFIED:
-        return say("unclassified", language)
-    return region_name(region, language)
 
 
 # ------------------------------------------------------------------ published cells

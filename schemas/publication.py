@@ -52,7 +52,6 @@ PACK: dict[str, str] = {
     "as_of": "Data as of {date}.",
     "as_of_snapshot": "Data as current at the publication of the warehouse snapshot.",
     # column labels and row labels
-    "world": "World",
     "col.level": "Level",
     "level.region": "Region",
     "level.country": "Country",
@@ -113,8 +112,6 @@ CHART: dict[str, str] = {
     "suppressed": "suppressed (<5 or x)",
     "source": "Source: UNODC, Global Report on Trafficking in Persons, national data. Counts of 1 to 4 "
               "persons are shown as <5; x: hidden so that no small count can be worked out.",
-    "world": "World",
-    "unclassified": "Region not known",
     "victims_axis": "Detected victims",
     "category.girls": "Girls",
     "category.boys": "Boys",

@@ -16,6 +16,11 @@ from importlib import resources
 
 import pandas as pd
 
+from schemas import i18n
+
+WORLD = "World"  # the world's row of the outputs, as M49 names it
+UNCLASSIFIED = "Unclassified"  # the standard queries' region of a country outside the grouping
+
 
 @cache
 def _regions_by_english_name() -> dict[str, dict[str, str]]:
@@ -37,3 +42,12 @@ def region_code(region: str) -> str | None:
     writes them ("002", "419", "001"); None for a name M49 does not have."""
     row = _regions_by_english_name().get(region)
     return row["m49_code"] if row else None
+
+
+def area_name(region: str, language: str) -> str:
+    """A region of the outputs' rows in `language`: the world and M49 regions by their UN
+    names, `Unclassified` by its label, an analyst's own region as it was loaded. The one
+    naming the tables, charts and profiles share."""
+    if region == UNCLASSIFIED:
+        return i18n.ui("pack.col.unclassified", language)
+    return region_name(region, language)

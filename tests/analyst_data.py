@@ -15,6 +15,9 @@ from pathlib import Path
 from pipeline import submission as sequence
 from schemas.messages import render_message
 from tests.builders import HEADERS, write_submission
+from tests.conftest import TEST_DATA
+from transforms.dataunodc import prepare_export, read_export
+from warehouse.dataunodc import load_export
 from warehouse import snapshot as analyst_snapshot
 from warehouse.session import Warehouse
 
@@ -123,3 +126,14 @@ def build_known_warehouse(root: Path, revised: bool = True) -> Path:
                     REVISION_LOAD)
     analyst_snapshot.publish(Warehouse(db_path))
     return db_path
+
+
+def build_imported_warehouse(root: Path) -> Path:
+    """The real dataUNODC export (2025-04-14) imported with the plain functions into
+    `root/var/glotip.duckdb`, its snapshot published."""
+    db = root / "var" / "glotip.duckdb"
+    db.parent.mkdir(parents=True)
+    with Warehouse(db) as warehouse:
+        load_export(warehouse.connection, prepare_export(read_export(TEST_DATA / "data_glotip_2025-04-14.xlsx")))
+    analyst_snapshot.publish(Warehouse(db))
+    return db

@@ -11,14 +11,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from reporting import drafting_pack
-from tests.analyst_data import build_known_warehouse
-from tests.conftest import TEST_DATA
+from tests.analyst_data import build_imported_warehouse, build_known_warehouse
 from reporting import disclosure as sdc
-from transforms.dataunodc import prepare_export, read_export
-from warehouse import snapshot as analyst_snapshot
-from warehouse.dataunodc import load_export
 from warehouse.queries import run_standard_query
-from warehouse.session import Warehouse
 from warehouse.snapshot import open_snapshot
 
 TABLES = ["victims_by_sex_age", "forms_by_region", "victims_trend", "offenders_trend", "flows_by_type",
@@ -35,13 +30,7 @@ def known_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def imported_db(tmp_path_factory):
-    """The real dataUNODC export (2025-04-14) imported with the plain functions, published."""
-    db = tmp_path_factory.mktemp("imported") / "var" / "glotip.duckdb"
-    db.parent.mkdir(parents=True)
-    with Warehouse(db) as warehouse:
-        load_export(warehouse.connection, prepare_export(read_export(TEST_DATA / "data_glotip_2025-04-14.xlsx")))
-    analyst_snapshot.publish(Warehouse(db))
-    return db
+    return build_imported_warehouse(tmp_path_factory.mktemp("imported"))
 
 
 def weakened_each_table_alone(release: sdc.Release) -> sdc.Release:

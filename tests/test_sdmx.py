@@ -15,12 +15,7 @@ from sdmx.reader.csv import Reader
 from reporting import disclosure as sdc
 from reporting import drafting_pack, sdmx
 from schemas.countries import load_countries
-from tests.analyst_data import build_known_warehouse
-from tests.conftest import TEST_DATA
-from transforms.dataunodc import prepare_export, read_export
-from warehouse import snapshot as analyst_snapshot
-from warehouse.dataunodc import load_export
-from warehouse.session import Warehouse
+from tests.analyst_data import build_imported_warehouse, build_known_warehouse
 from warehouse.snapshot import open_snapshot
 
 # The SDG DSD (IAEG-SDGs, "SDG DSD"), as its SDMX-ML structure lists them: 15 dimensions, then
@@ -208,13 +203,7 @@ def test_ref_area_is_the_m49_code_without_leading_zeros(area, code):
 
 @pytest.fixture(scope="module")
 def imported_db(tmp_path_factory):
-    """The real dataUNODC export (2025-04-14) imported with the plain functions, published."""
-    db = tmp_path_factory.mktemp("sdmx-imported") / "var" / "glotip.duckdb"
-    db.parent.mkdir(parents=True)
-    with Warehouse(db) as warehouse:
-        load_export(warehouse.connection, prepare_export(read_export(TEST_DATA / "data_glotip_2025-04-14.xlsx")))
-    analyst_snapshot.publish(Warehouse(db))
-    return db
+    return build_imported_warehouse(tmp_path_factory.mktemp("sdmx-imported"))
 
 
 def test_the_imported_dataunodc_series_as_sdmx(imported_db, tmp_path):
