@@ -26,13 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from reporting import country_profiles, drafting_pack  # noqa: E402
 from reporting import disclosure as sdc  # noqa: E402
-from tests.analyst_data import build_known_warehouse  # noqa: E402
-from tests.conftest import TEST_DATA  # noqa: E402
-from transforms.dataunodc import prepare_export, read_export  # noqa: E402
-from warehouse import snapshot as analyst_snapshot  # noqa: E402
-from warehouse.dataunodc import load_export  # noqa: E402
+from tests.analyst_data import build_imported_warehouse, build_known_warehouse  # noqa: E402
 from warehouse.queries import run_standard_query  # noqa: E402
-from warehouse.session import Warehouse  # noqa: E402
 from warehouse.snapshot import open_snapshot  # noqa: E402
 
 
@@ -41,12 +36,7 @@ def build(workdir: Path, name: str) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     if name == "known":
         return build_known_warehouse(folder)
-    db = folder / "var" / "glotip.duckdb"
-    db.parent.mkdir(parents=True)
-    with Warehouse(db) as warehouse:
-        load_export(warehouse.connection, prepare_export(read_export(TEST_DATA / "data_glotip_2025-04-14.xlsx")))
-    analyst_snapshot.publish(Warehouse(db))
-    return db
+    return build_imported_warehouse(folder)
 
 
 def measure(connection, year: int) -> dict:
