@@ -22,7 +22,9 @@ from typing import Any, Callable
 import duckdb
 
 from reporting.render import ReportSummary, report_complete, write_reports
-from schemas.findings import Finding, ParsedSubmission, make_finding, outcome
+from schemas.catalogue import ERROR
+from schemas.findings import (MORE_FINDINGS, Finding, ParsedSubmission, capped, make_finding, outcome,
+                             severity_counts)
 from schemas.history import HistoryCheck, change_counts, check_against_history
 from schemas.limits import Limits
 from schemas.messages import render_message
@@ -161,7 +163,11 @@ def assess_file(path: str | Path, step: Step = call, limits: Limits = Limits()) 
 
 
 def compare_with_history(assessment: Assessment, warehouse: Warehouse | None) -> HistoryCheck:
-    """The submission's figures against those the warehouse holds for its country."""
+    """The submission's figures against those the warehouse holds for its country. Not for a
+    file with more errors than are listed (`capped`): it is rejected, and which of its rows are
+    in error is no longer known row by row, so nothing of it is compared."""
+    if any(f.rule == MORE_FINDINGS[ERROR] for f in assessment.findings):
+        return HistoryCheck()
     country = assessment.details.valid_country
     held = empty_history()
     if warehouse is not None and country is not None:
@@ -211,15 +217,16 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
     report. Without `load` nothing is written to the warehouse (`glotip validate`); with no
     `warehouse`, nothing is compared either."""
     history = step("compare-with-history", compare_with_history, assessment, warehouse)
-    findings = [*assessment.findings, *history.findings]  # history warnings: stored and reported alike
+    # history warnings: stored and reported alike, and listed within the same limit
+    findings = capped([*assessment.findings, *history.findings], assessment.limits.findings_per_rule)
+    errors, warnings = severity_counts(findings)
     received_at = received_at or loader.now()
     status = outcome(findings)
     if history.hold and status in loader.LOADED_STATUSES:
         status = loader.HELD  # staged, not current, until the data team releases it
     record = loader.record_for(
         assessment.parsed.sha256, assessment.parsed.file_name, assessment.parsed.file_format,
-        assessment.parsed.size_bytes, assessment.details, status,
-        sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
+        assessment.parsed.size_bytes, assessment.details, status, errors, warnings,
         received_at=received_at, run_id=run_id, report_root=reports_dir,
         path=assessment.parsed.path)
     if load:

@@ -31,7 +31,7 @@ from reporting.safe import neutralise_formula
 from schemas import i18n, messages
 from schemas.catalogue import CATALOGUE
 from schemas.countries import country_name
-from schemas.findings import Finding, counts_by_rule
+from schemas.findings import Finding, counts_by_rule, severity_counts
 from schemas.history import change_counts
 
 HTML_LISTING_CAP = 500  # the page lists this many findings; report.json and findings.csv have all
@@ -100,8 +100,8 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
         "note": _note(summary.note, i18n.DEFAULT_LANGUAGE),
         "note_key": summary.note if summary.note and i18n.known(f"ui.{summary.note}") else None,
         "stats": {
-            "errors": sum(f.severity == "error" for f in findings),
-            "warnings": sum(f.severity == "warning" for f in findings),
+            "errors": severity_counts(findings)[0],
+            "warnings": severity_counts(findings)[1],
             "by_rule": [
                 {"rule": code, "severity": severity, "count": n,
                  "title": CATALOGUE[code].title if code in CATALOGUE else code}

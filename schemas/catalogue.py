@@ -268,6 +268,17 @@ _RULES = (
          "The entry `{entry}` of the archive has a folder path; it was read as `{value}` and "
          "nothing was written to disk.",
          "Put the CSV files at the top level of the .zip, without folders."),
+    # -- a rule failing on many cells: the first are listed, the rest counted ----------------
+    Rule("more-errors", ERROR, "More cells with the same error",
+         "{unlisted} more cells of the column `{column}` in `{table}` fail the same rule "
+         "({of_rule}); the first {listed} are listed.",
+         "The listed cells show what is wrong: correct it in the whole column, then check the "
+         "file again."),
+    Rule("more-warnings", WARNING, "More cells with the same warning",
+         "{unlisted} more cells of the column `{column}` in `{table}` have the same warning "
+         "({of_rule}); the first {listed} are listed.",
+         "The listed cells show what to check: look at the whole column, then check the file "
+         "again."),
 )
 
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in _RULES}

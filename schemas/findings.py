@@ -210,6 +210,100 @@ def plain(item: Any) -> Any:
     return int(number) if number.is_integer() else number
 
 
+# The finding that counts the cells of a rule beyond those listed, by the rule's severity.
+MORE_FINDINGS = {ERROR: "more-errors", WARNING: "more-warnings"}
+
+
+def capped(findings: list[Finding], per_rule: int) -> list[Finding]:
+    """The first `per_rule` findings of each rule on each column of each table, in order, and
+    for each rule with more, one `more-errors` / `more-warnings` finding at the end that counts
+    the rest (`unlisted`) and names the rule (`of_rule`). Findings about no cell (a table, the
+    file) are all kept. A list capped already comes back the same: its counts carry over."""
+    listed: Counter = Counter()
+    unlisted: Counter = Counter()
+    anchors: dict[tuple, Finding] = {}
+    kept = []
+    for finding in findings:
+        if finding.rule in MORE_FINDINGS.values():
+            key = (finding.table, finding.params["of_rule"], finding.column)
+            unlisted[key] += int(finding.params["unlisted"])
+            anchors.setdefault(key, finding)
+            continue
+        if finding.line is None:
+            kept.append(finding)
+            continue
+        key = (finding.table, finding.rule, finding.column)
+        anchors.setdefault(key, finding)
+        if listed[key] < per_rule:
+            listed[key] += 1
+            kept.append(finding)
+        else:
+            unlisted[key] += 1
+    kept += [more_finding(anchors[key], key[1], count, listed[key]) for key, count in unlisted.items()]
+    return kept
+
+
+def more_finding(anchor: Finding, of_rule: str, unlisted: int, listed: int) -> Finding:
+    """The finding that counts `unlisted` cells of rule `of_rule` beyond the `listed` ones, where
+    `anchor` (one of them) is: the sheet or file as named, the column and its position."""
+    more = make_finding(MORE_FINDINGS[rule(of_rule).severity], table=anchor.table,
+                        column=anchor.column, of_rule=of_rule, unlisted=unlisted, listed=listed)
+    more.location = replace(anchor.location, line=None)
+    if "headers" in anchor.params:
+        more.params["headers"] = anchor.params["headers"]
+    return more
+
+
+@dataclass
+class Listing:
+    """Findings made as they are found, within `per_rule` for each rule on each column of a
+    table: beyond it a cell is only counted (no finding is built: a million bad cells took
+    minutes and gigabytes) and remembered, so that no later rule lists it either (one finding
+    per cell). One per submission, passed explicitly to the rules that can fail on many cells."""
+
+    per_rule: int
+    listed: Counter = field(default_factory=Counter)
+    unlisted: Counter = field(default_factory=Counter)
+    anchors: dict[tuple, Finding] = field(default_factory=dict)
+    counted_cells: dict[tuple, set] = field(default_factory=dict)  # (table, column) -> lines
+
+    def lists(self, table: str, rule_code: str, column: str, line: int) -> bool:
+        """Whether to make this cell's finding; False: it is counted instead."""
+        key = (table, rule_code, column)
+        if self.listed[key] < self.per_rule:
+            self.listed[key] += 1
+            return True
+        self.unlisted[key] += 1
+        self.counted_cells.setdefault((table, column), set()).add(line)
+        return False
+
+    def made(self, finding: Finding) -> Finding:
+        """A listed finding, remembered as where its rule's count will point."""
+        self.anchors.setdefault((finding.table, finding.rule, finding.column), finding)
+        return finding
+
+    def counted(self, table: str | None, line: int | None, column: str | None) -> bool:
+        """Whether the cell was counted (not listed) under a rule already."""
+        lines = self.counted_cells.get((table, column))
+        return lines is not None and line in lines
+
+    def more_findings(self) -> list[Finding]:
+        return [more_finding(self.anchors[key], key[1], count, self.listed[key])
+                for key, count in self.unlisted.items()]
+
+
+def severity_counts(findings: list[Finding]) -> tuple[int, int]:
+    """(errors, warnings), the cells counted but not listed (`capped`) included."""
+    errors = warnings = 0
+    for finding in findings:
+        count = int(finding.params["unlisted"]) if finding.rule in MORE_FINDINGS.values() else 1
+        if finding.severity == ERROR:
+            errors += count
+        elif finding.severity == WARNING:
+            warnings += count
+    return errors, warnings
+
+
 def outcome(findings: list[Finding]) -> str:
     severities = {f.severity for f in findings}
     if ERROR in severities:
@@ -220,8 +314,14 @@ def outcome(findings: list[Finding]) -> str:
 
 
 def counts_by_rule(findings: list[Finding]) -> list[tuple[str, str, int]]:
-    """(rule, severity, count), errors first, most frequent first."""
-    counter = Counter((f.rule, f.severity) for f in findings)
+    """(rule, severity, count), errors first, most frequent first; the cells of a rule counted
+    but not listed (`capped`) are counted with their rule."""
+    counter: Counter = Counter()
+    for f in findings:
+        if f.rule in MORE_FINDINGS.values():
+            counter[(f.params["of_rule"], f.severity)] += int(f.params["unlisted"])
+        else:
+            counter[(f.rule, f.severity)] += 1
     return sorted(
         ((code, severity, n) for (code, severity), n in counter.items()),
         key=lambda item: (item[1] != ERROR, -item[2], item[0]),

@@ -34,6 +34,10 @@ class Limits:
     parse_memory_bytes: int = 3 * 1024 * MiB  # memory the reading child may add to its start
     annotated_cells: int = 250_000  # above this, no annotated.xlsx (openpyxl: ~1 KB per cell)
     localise_seconds: float = 5.0  # solver time to find which cells to change, per table
+    # findings of one rule on one column of a table listed cell by cell; the rest are counted
+    # in one `more-errors` / `more-warnings` finding (every cell is still checked). A file with
+    # a million bad cells otherwise took minutes and gigabytes to report, and no one reads it.
+    findings_per_rule: int = 1_000
 
 
 LIMIT_NAMES = tuple(f.name for f in fields(Limits))

@@ -64,6 +64,9 @@ PARAMETER_KINDS = {
     "limit": "limit",  # a setting of schemas/limits.py: what it bounds, and its name
     # the fewest cells to change (schemas.localise): [[{line, column, cell, from, to, low, high}]]
     "changes": "cell_changes",
+    # a rule failing on more cells than are listed (`more-errors`, `more-warnings`)
+    "of_rule": "rule",  # a rule's code: its title
+    "unlisted": "count", "listed": "count",
 }
 # A rule whose parameter means something else than the same name elsewhere.
 RULE_PARAMETER_KINDS = {
@@ -318,6 +321,8 @@ def _written(name: str, value: Any, finding: Finding, language: str) -> str:
         return i18n.format_percent_change(float(value), language)
     if kind == "count":
         return _count_text(value, language)
+    if kind == "rule":
+        return rule_title(str(value), language)
     if kind == "cell_key":
         return _cell_key_text(value, finding.params.get("texts"), language)
     if kind == "code_of_stage":
