@@ -62,7 +62,9 @@ def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits(),
         table_findings, typed = validate_table(spec, frame, limits.localise_seconds, listing)
         findings.extend(table_findings)
         result.tables[name] = typed
-    findings.extend(_submission_rules(result, parsed.file_name))
+    # cells with a finding already: the first finding on a cell is the one kept (one_per_cell)
+    taken = {(f.table, f.line, f.column) for f in findings if f.line is not None}
+    findings.extend(_submission_rules(result, parsed.file_name, listing, taken))
     # each case's own errors before the warning on all of a year's cases (one finding per cell)
     findings.extend(_organ_case_rules(result, today or dt.date.today()))
     findings.extend(_organ_cases_against_victims(result))
@@ -446,7 +448,8 @@ def _changes_params(localisation, valid: pd.DataFrame, frame: TableFrame, count:
     return params
 
 
-def _submission_rules(result: ValidationResult, file_name: str) -> list[Finding]:
+def _submission_rules(result: ValidationResult, file_name: str, listing: Listing,
+                      taken: set) -> list[Finding]:
     """The submission sheet: one row, its country as the file name gives it, a valid period,
     and fact years inside it."""
     typed = result.tables.get("submission")
@@ -478,9 +481,12 @@ def _submission_rules(result: ValidationResult, file_name: str) -> list[Finding]
             continue
         outside = table[table["year"].notna() & ~table["year"].between(year_from, year_to)]
         for year, line in outside[["year", LINE]].itertuples(index=False):
-            findings.append(make_finding("year-outside-period", frame=result.frames[name],
-                                         line=int(line), column="year", value=int(year),
-                                         year_from=year_from, year_to=year_to))
+            if (name, int(line), "year") in taken or listing.counted(name, int(line), "year") or not listing.lists(
+                    name, "year-outside-period", "year", int(line)):
+                continue
+            findings.append(listing.made(make_finding(
+                "year-outside-period", frame=result.frames[name], line=int(line), column="year",
+                value=int(year), year_from=year_from, year_to=year_to)))
     return findings
 
 

@@ -103,3 +103,17 @@ def test_a_cell_counted_beyond_the_listing_gets_no_second_finding(tmp_path):
         ("not-an-integer", 2, None), ("not-an-integer", 3, None), ("not-an-integer", 4, None),
         ("more-errors", None, 9)]
     assert severity_counts(assessment.findings) == (12, 0)
+
+
+def test_rows_outside_the_period_beyond_the_listing_are_counted_once_each(tmp_path):
+    """Years outside the period, some also out of range: each cell counted once, by its first
+    rule (out of range), whether listed or not."""
+    countries = sorted(country_codes())[:10]
+    rows = ([f"2019,female,adult,sexual_exploitation,{code},3" for code in countries]
+            + [f"1850,male,adult,sexual_exploitation,{code},3" for code in countries[:4]])
+    folder = csv_submission(tmp_path / "THA_2021", rows, years=(2021, 2022))
+    capped_assessment = sequence.assess_file(folder, limits=Limits(findings_per_rule=2))
+    full = sequence.assess_file(folder)
+    assert counts_by_rule(capped_assessment.findings) == counts_by_rule(full.findings) == [
+        ("year-outside-period", "error", 10), ("year-out-of-range", "error", 4)]
+    assert severity_counts(capped_assessment.findings) == severity_counts(full.findings) == (14, 0)
