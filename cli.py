@@ -210,7 +210,7 @@ def _problem_line(problem: Exception) -> str:
 def _existing_warehouse(db) -> Path:
     """The warehouse file at `db`; a missing one ends the command (exit 2), never a reason to
     create an empty warehouse or read another file."""
-    from warehouse.snapshot import NoSnapshot, existing_warehouse
+    from warehouse.snapshot_files import NoSnapshot, existing_warehouse
 
     try:
         return existing_warehouse(db)
@@ -246,10 +246,7 @@ def validate(
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port for --send."),
 ) -> None:
     """Validate one submission without loading it, and write its reports."""
-    import duckdb
-
     from pipeline import submission as sequence
-    from warehouse.session import Warehouse
 
     settings = _settings(db=db, reports=reports)
     if not file.exists():
@@ -259,15 +256,13 @@ def validate(
     warehouse_path = Path(settings.db)
     if db is not None:  # asked for by name: it must exist
         _existing_warehouse(warehouse_path)
-    warehouse = Warehouse(warehouse_path, read_only=True) if warehouse_path.exists() else None
-    if warehouse is not None:
-        try:
-            warehouse.connection
-        except duckdb.IOException as problem:  # held by an ingestion: validate without history
-            console.print(f"[yellow]Not compared with {warehouse_path}: {escape(str(problem))}[/yellow]")
-            warehouse = None
+    warehouse = None
     try:
-        assessment = sequence.assess_file(file, limits=settings.limits)
+        # A workbook's reader is forked from this process, which has imported the readers (a
+        # forkserver would start and import them again: about a second) and, the warehouse not
+        # opened yet, runs no other thread for the fork to copy.
+        assessment = sequence.assess_file(file, limits=settings.limits, start_method="fork")
+        warehouse = _warehouse_to_compare(warehouse_path)
         outcome = sequence.process(assessment, warehouse, reports_dir=settings.reports, load=False,
                                    language=language, source_path=str(file))
     except sequence.TRANSIENT_ERRORS as problem:  # a full disk, a reports folder we cannot write
@@ -288,6 +283,24 @@ def validate(
     console.print(ui("validate_result", language, status=f"[{style}]{status}[/{style}]", errors=outcome.errors,
                      warnings=outcome.warnings, report=f"{_shown(out)}/report.html"), soft_wrap=True)
     raise typer.Exit(1 if outcome.status == "rejected" else 0)
+
+
+def _warehouse_to_compare(path: Path):
+    """The warehouse at `path`, read-only, to compare a submission with the figures it holds;
+    None when there is none, or when an ingestion holds it (validated without history)."""
+    import duckdb
+
+    from warehouse.session import Warehouse
+
+    if not path.exists():
+        return None
+    warehouse = Warehouse(path, read_only=True)
+    try:
+        warehouse.connection
+    except duckdb.IOException as problem:  # held by an ingestion
+        console.print(f"[yellow]Not compared with {path}: {escape(str(problem))}[/yellow]")
+        return None
+    return warehouse
 
 
 def _said(text: str) -> str:
@@ -347,11 +360,10 @@ def sql(
     """Run a read-only SQL query (or a standard query) against the analysts' snapshot."""
     import duckdb
 
-    import pandas as pd
-
-    from reporting.query_output import table_cells, write_csv, write_json
-    from warehouse.snapshot import NoSnapshot, existing_snapshot, existing_warehouse, use_as_of
-    from warehouse.queries import load_query, parse_params, query_names, run_standard_query
+    # neither pandas nor pandera: the answer is read as Python values (reporting/query_output.py)
+    from reporting.query_output import fetched, table_cells, write_csv, write_json
+    from warehouse.queries import execute_standard_query, load_query, parse_params, query_names
+    from warehouse.snapshot_files import NoSnapshot, existing_snapshot, existing_warehouse, use_as_of
 
     if list_queries:
         for name in query_names():
@@ -373,27 +385,26 @@ def sql(
             if as_of:
                 use_as_of(connection, as_of)
             if named:
-                frame = run_standard_query(connection, named, parse_params(param or []))
+                answer = fetched(execute_standard_query(connection, named, parse_params(param or [])))
             else:
-                frame = connection.execute(query).df()
+                answer = fetched(connection.execute(query))
     except (duckdb.Error, KeyError, ValueError) as problem:
         console.print(f"[red]{type(problem).__name__}: {problem}[/red]")
         raise typer.Exit(1)
     # One text for a missing value, whole numbers as integers, shares and rates rounded
     # (reporting/query_output.py); the CSV is inert in a spreadsheet.
     if format == "csv":
-        write_csv(frame, sys.stdout)
+        write_csv(answer, sys.stdout)
     elif format == "json":
-        write_json(frame, sys.stdout)
+        write_json(answer, sys.stdout)
     else:
         table = Table()
-        for column, dtype in zip(frame.columns, frame.dtypes):
-            numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-            table.add_column(escape(str(column)), justify="right" if numeric else "left")
-        for row in table_cells(frame):
+        for column, numeric in zip(answer.columns, answer.numeric):
+            table.add_column(escape(column), justify="right" if numeric else "left")
+        for row in table_cells(answer):
             table.add_row(*(escape(cell) for cell in row))
         console.print(table)
-        console.print(f"{len(frame)} {'row' if len(frame) == 1 else 'rows'}")
+        console.print(f"{len(answer.rows)} {'row' if len(answer.rows) == 1 else 'rows'}")
 
 
 @app.command()

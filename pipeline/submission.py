@@ -148,18 +148,21 @@ class InboxOptions:
 
 # -- the steps ----------------------------------------------------------------------------------
 
-def read_file(path: str | Path, limits: Limits) -> ParsedSubmission:
-    """Read within `limits` (a workbook in a child process) and normalise."""
-    return prepare_submission(path, limits)
+def read_file(path: str | Path, limits: Limits, start_method: str = "forkserver") -> ParsedSubmission:
+    """Read within `limits` (a workbook in a child process, started by `start_method`:
+    transforms/isolated.py) and normalise."""
+    return prepare_submission(path, limits, start_method)
 
 
 def validate_parsed(parsed: ParsedSubmission, limits: Limits = Limits()) -> Assessment:
     return Assessment(parsed, validate_submission(parsed, limits), limits)
 
 
-def assess_file(path: str | Path, step: Step = call, limits: Limits = Limits()) -> Assessment:
-    """Read and validate one file (nothing else), within `limits`."""
-    return step("validate", validate_parsed, step("read", read_file, str(path), limits), limits)
+def assess_file(path: str | Path, step: Step = call, limits: Limits = Limits(),
+                start_method: str = "forkserver") -> Assessment:
+    """Read and validate one file (nothing else), within `limits`; a workbook's reader is
+    started by `start_method` (transforms/isolated.py)."""
+    return step("validate", validate_parsed, step("read", read_file, str(path), limits, start_method), limits)
 
 
 def compare_with_history(assessment: Assessment, warehouse: Warehouse | None) -> HistoryCheck:

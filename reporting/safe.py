@@ -12,9 +12,10 @@ it would turn a negative count into the text `'-5`. Numbers (int, float) are nev
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # only `neutralise_frame` takes a frame: `glotip sql` starts without pandas
+    import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)  # read as a number, run as nothing
@@ -54,6 +55,8 @@ def workbook_cell(value: Any) -> Any:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells (and column names) are inert in a spreadsheet: every
     CSV or Excel file we write, and `glotip sql --format csv`, goes through this."""
+    import pandas as pd
+
     columns = {}
     for position in range(frame.shape[1]):  # by position: a query may repeat a column name
         column = frame.iloc[:, position]

@@ -8,7 +8,9 @@ never an exception, so a retry policy for transient faults (a MemoryError in the
 retries a file that is simply too big.
 
 The child is forked from a `forkserver` that has already imported the readers (a fresh
-interpreter per file, `spawn`, costs about 2 s); its address space is capped with
+interpreter per file, `spawn`, costs about 2 s), or, for one file in a command that has
+imported them itself (`glotip validate`), from the command's own process (`start_method`);
+its address space is capped with
 `RLIMIT_AS` at its size when it starts plus `parse_memory_bytes` (checked: pyarrow, pandas and
 calamine work under it). Zips of CSV files, folders
 and plain CSV files are read in this process: each is a sequence of checks the readers make
@@ -47,13 +49,21 @@ def start_reader_server() -> None:
     forkserver.ensure_running()
 
 
-def read_isolated(path: str | Path, limits: Limits) -> ParsedSubmission:
-    """`read_submission(path, limits)`, in a child process for workbooks."""
+def read_isolated(path: str | Path, limits: Limits, start_method: str = "forkserver") -> ParsedSubmission:
+    """`read_submission(path, limits)`, in a child process for workbooks.
+
+    `start_method` is how the child starts: `forkserver` (forked from the server that imported
+    the readers once: a run of many files, in a process whose other threads (Prefect's, DuckDB's)
+    a fork must not copy) or `fork` (forked from this process: one file in a command that has
+    imported the readers itself and runs nothing else, `glotip validate`, where starting the
+    server and importing them again would cost about a second). Either way the child holds
+    the same limits."""
     path = Path(path)
     if not _is_workbook(path):
         return read_submission(path, limits)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOADED)
+    context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        context.set_forkserver_preload(PRELOADED)
     receiving, sending = context.Pipe(duplex=False)
     child = context.Process(target=_read_in_child, args=(str(path), limits, sending),
                             name=f"read {path.name}", daemon=True)

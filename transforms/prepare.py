@@ -10,10 +10,12 @@ from transforms.isolated import read_isolated
 from transforms.normalise import normalise_submission
 
 
-def prepare_submission(path: str | Path, limits: Limits = Limits()) -> ParsedSubmission:
-    """Read within `limits` (a workbook in a child process with a memory and a time limit) and
-    normalise: the one way a submission is read."""
-    return normalise_submission(read_isolated(path, limits))
+def prepare_submission(path: str | Path, limits: Limits = Limits(),
+                       start_method: str = "forkserver") -> ParsedSubmission:
+    """Read within `limits` (a workbook in a child process with a memory and a time limit,
+    started by `start_method`: transforms/isolated.py) and normalise: the one way a submission
+    is read."""
+    return normalise_submission(read_isolated(path, limits, start_method))
 
 
 def discover(inbox: str | Path) -> list[Path]:

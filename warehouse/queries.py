@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # `glotip sql` reads the answer without pandas (`execute_standard_query`)
+    import pandas as pd
 
 QUERY_DIR = Path(__file__).with_name("queries")
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
@@ -54,6 +57,12 @@ def load_query(name: str) -> StandardQuery:
 def run_standard_query(connection: duckdb.DuckDBPyConnection, name: str,
                        params: dict[str, object] | None = None) -> pd.DataFrame:
     """Run one standard query; `params` override the declared defaults."""
+    return execute_standard_query(connection, name, params).df()
+
+
+def execute_standard_query(connection: duckdb.DuckDBPyConnection, name: str,
+                           params: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+    """`run_standard_query`, its answer left in DuckDB: the connection, ready to fetch."""
     query = load_query(name)
     params = dict(params or {})
     unknown = set(params) - set(query.defaults)
@@ -62,7 +71,7 @@ def run_standard_query(connection: duckdb.DuckDBPyConnection, name: str,
                        f"it takes: {', '.join(query.defaults) or 'none'}")
     values = {key: None if (value := params.get(key, default)) is None else str(value)
               for key, default in query.defaults.items()}
-    return connection.execute(query.sql, values).df()
+    return connection.execute(query.sql, values)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:

@@ -23,10 +23,10 @@ import pandas as pd
 from schemas.countries import REFERENCE_DIR, load_countries
 from schemas.tables import TABLES
 from warehouse.session import Warehouse, insert_frame, transaction
+from warehouse.snapshot_files import (  # noqa: F401 - also imported from here, where they were
+    ANALYST_DIR_NAME, AS_OF_SOURCE, PARQUET_LINK, SNAPSHOT_NAME, NoSnapshot, analyst_dir, existing_snapshot,
+    existing_warehouse, open_snapshot, shared_layout_leftovers, snapshot_path, use_as_of)
 
-ANALYST_DIR_NAME = "analyst"
-SNAPSHOT_NAME = "glotip_snapshot.duckdb"
-PARQUET_LINK = "parquet"
 PARQUET_VERSIONS_KEPT = 3
 SHIPPED_POPULATION = REFERENCE_DIR / "population.csv"
 BUILT_IN_GROUPINGS = {"m49": ("region", "subregion"), "glotip": ("glotip_region", "glotip_subregion")}
@@ -51,30 +51,6 @@ PARQUET_RELATIONS = {
     "current_country_years": "SELECT * FROM current_country_years",
     "submissions": "SELECT * FROM submissions",
 }
-# The views whose rows depend on which submission is current (see `use_as_of`).
-AS_OF_SOURCE = "current_country_years"
-
-
-def analyst_dir(db_path: str | Path) -> Path:
-    """The analysts' folder of the warehouse at `db_path`: `analyst/<its file name without
-    suffix>/` next to it (var/glotip.duckdb: var/analyst/glotip/). Named after the warehouse, so
-    two warehouses in one folder never share a snapshot."""
-    db_path = Path(db_path)
-    return db_path.parent / ANALYST_DIR_NAME / db_path.stem
-
-
-def snapshot_path(db_path: str | Path) -> Path:
-    """Where the read-only snapshot of the warehouse at `db_path` is published."""
-    return analyst_dir(db_path) / SNAPSHOT_NAME
-
-
-def shared_layout_leftovers(db_path: str | Path) -> list[Path]:
-    """The snapshot and Parquet link of the earlier layout (`analyst/` shared by every
-    warehouse of the folder), if any are left: never read, never moved, only pointed out, since
-    nothing says which warehouse they were made from."""
-    shared = Path(db_path).parent / ANALYST_DIR_NAME
-    return [path for path in (shared / SNAPSHOT_NAME, shared / PARQUET_LINK)
-            if path.exists() or path.is_symlink()]
 
 
 # ------------------------------------------------------------------ reference tables
@@ -268,46 +244,3 @@ def publish_parquet(snapshot: str | Path, out_dir: str | Path) -> Path:
     for old in sorted(out_dir.glob("parquet-*"))[:-PARQUET_VERSIONS_KEPT]:
         shutil.rmtree(old, ignore_errors=True)
     return link
-
-
-class NoSnapshot(FileNotFoundError):
-    """The warehouse, or its published snapshot, does not exist (a one-line message)."""
-
-
-def existing_warehouse(db_path: str | Path) -> Path:
-    """`db_path`, or `NoSnapshot` when no warehouse is there."""
-    db_path = Path(db_path)
-    if not db_path.is_file():
-        raise NoSnapshot(f"no warehouse at {db_path}: check --db (or GLOTIP_DB / glotip.toml), "
-                         "or run `glotip ingest` first")
-    return db_path
-
-
-def existing_snapshot(db_path: str | Path) -> Path:
-    """The published snapshot of the warehouse at `db_path`; `NoSnapshot` when the warehouse
-    itself is missing (a mistyped --db must not read some other warehouse's figures) or has
-    not been published yet."""
-    db_path = existing_warehouse(db_path)
-    path = snapshot_path(db_path)
-    if not path.is_file():
-        leftovers = shared_layout_leftovers(db_path)
-        note = (f" ({', '.join(map(str, leftovers))} is of the earlier layout shared by every "
-                "warehouse of the folder: it is not read)") if leftovers else ""
-        raise NoSnapshot(f"no published snapshot of {db_path} at {path}: run `glotip publish` "
-                         f"(or `glotip ingest`){note}")
-    return path
-
-
-def open_snapshot(db_path: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published snapshot of the warehouse at `db_path`."""
-    return duckdb.connect(str(existing_snapshot(db_path)), read_only=True)
-
-
-def use_as_of(connection, as_of: dt.datetime | str) -> None:
-    """Make every view of this session show the data as it was current at `as_of`.
-
-    A temporary view shadows `current_country_years` for this connection only; the views built
-    on it (victims, offenders, flows, ...) follow. Works on read-only connections."""
-    as_of = pd.Timestamp(as_of).to_pydatetime()
-    connection.execute(f"CREATE OR REPLACE TEMP VIEW {AS_OF_SOURCE} AS "
-                       f"SELECT * FROM current_country_years_as_of(TIMESTAMP '{as_of.isoformat(sep=' ')}')")
