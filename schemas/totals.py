@@ -19,18 +19,16 @@ was faster at every size up to 1M rows, so by default it is never chosen.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from schemas.codelists import TOTAL
 from schemas.findings import LINE
+from schemas.keys import KeyCodes, combined_codes, distinct_per_group, key_codes
 
 # From how many rows `failing_totals` runs in DuckDB (None: never; see the module's docstring).
 DUCKDB_ROWS: int | None = None
@@ -71,7 +69,7 @@ def failing_totals(
     dimension other than `total` and `not_parts[dimension]`. Counts are between `low` and
     `high` (the same column for exact counts). `complete[dimension]` is the number of
     categories that makes a breakdown complete (absent or None: never complete). The answer
-    is by dimension, then in the frame's order. `codes`: the key columns' `key_codes`, when the
+    is by dimension, then in the frame's order. `codes`: the key columns' `schemas.keys.key_codes`, when the
     caller has them already. `duckdb_rows`: from how many rows the DuckDB execution runs.
     """
     high = high or low
@@ -82,31 +80,6 @@ def failing_totals(
     if duckdb_rows is not None and len(frame) >= duckdb_rows:
         return _failing_duckdb(frame, key, dimensions, low, high, not_parts, complete, line)
     return _failing_numpy(frame, key, dimensions, low, high, not_parts, complete, line, codes)
-
-
-class KeyCodes(NamedTuple):
-    """A key column as integer codes from 0, and the value each code stands for (NA included:
-    equal values, NA too, share a code)."""
-
-    codes: np.ndarray
-    values: list
-
-
-def key_codes(frame: pd.DataFrame, key: Sequence[str]) -> dict[str, KeyCodes]:
-    """The key columns of `frame` as codes (computed once, read by every dimension)."""
-    return {c: _codes(frame[c]) for c in key}
-
-
-def _codes(column: pd.Series) -> KeyCodes:
-    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
-        # Arrow's own hashing of its strings: `pd.factorize` took twice as long at 1M rows
-        encoded = pc.dictionary_encode(pa.array(column), null_encoding="encode")
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
-        return KeyCodes(encoded.indices.to_numpy(zero_copy_only=False).astype("int64"),
-                        encoded.dictionary.to_pylist())
-    codes, values = pd.factorize(column, use_na_sentinel=False)
-    return KeyCodes(codes.astype("int64"), list(values))
 
 
 def _failing_numpy(frame, key, dimensions, low, high, not_parts, complete, line,
@@ -134,7 +107,7 @@ def _failing(dimension, column: pd.Series, codes, key, lows, highs, lines, not_p
         return []
     # One integer per combination of the other key columns: sums and counts per group are
     # then bincounts, with no join; only failing totals are looked at one by one.
-    group, groups = _combined_codes([codes[c].codes for c in key if c != dimension])
+    group, groups = combined_codes([codes[c].codes for c in key if c != dimension])
     part_groups = group[is_part]
     parts_low = np.bincount(part_groups, weights=lows[is_part], minlength=groups)
     parts_high = parts_low if highs is lows else np.bincount(part_groups, weights=highs[is_part],
@@ -146,7 +119,7 @@ def _failing(dimension, column: pd.Series, codes, key, lows, highs, lines, not_p
     exceeds = sums_low > highs[total_rows]
     failing = exceeds.copy()
     if complete:
-        n_parts = _distinct_per_group(part_groups, groups, categories[is_part])
+        n_parts = distinct_per_group(part_groups, groups, categories[is_part])
         failing |= (n_parts[total_groups] == complete) & (
             (sums_low > highs[total_rows]) | (sums_high < lows[total_rows]))
     if not failing.any():
@@ -166,42 +139,6 @@ def _failing(dimension, column: pd.Series, codes, key, lows, highs, lines, not_p
             parts_inexact=int((lows[members] != highs[members]).sum()), exceeds=bool(exceeded),
             part_rows=tuple(int(r) for r in members)))
     return found
-
-
-def _combined_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, int]:
-    """One integer per distinct combination of the columns' codes, and a bound on them."""
-    if not columns:
-        raise ValueError("a total needs at least one other key column")
-    widths = [int(column.max()) + 1 for column in columns]
-    if math.prod(widths) <= _dense_limit(len(columns[0])):
-        # mixed radix: no hashing at all, and the bincounts stay small
-        combined = np.zeros(len(columns[0]), dtype="int64")
-        for column, width in zip(columns, widths):
-            combined *= width
-            combined += column
-        return combined, math.prod(widths)
-    combined = np.zeros(len(columns[0]), dtype="int64")
-    for column, width in zip(columns, widths):
-        combined = combined * width + column
-        combined = pd.factorize(combined)[0].astype("int64")  # stays below the row count
-    return combined, int(combined.max()) + 1
-
-
-def _dense_limit(rows: int) -> int:
-    return 4 * rows + 4096
-
-
-def _distinct_per_group(group: np.ndarray, groups: int, categories: np.ndarray) -> np.ndarray:
-    """How many distinct categories each group has."""
-    if not len(group):
-        return np.zeros(groups, dtype="int64")
-    width = int(categories.max()) + 1
-    if groups * width <= _dense_limit(len(group)):
-        seen = np.zeros(groups * width, dtype=bool)
-        seen[group * width + categories] = True
-        return seen.reshape(groups, width).sum(axis=1)
-    pairs = pd.unique(group * width + categories)  # distinct (group, category)
-    return np.bincount(pairs // width, minlength=groups)
 
 
 @dataclass(frozen=True)
@@ -240,7 +177,7 @@ def breakdowns(
             is_part &= ~column.isin(list(excluded)).to_numpy(dtype=bool)
         if not is_total.any() or not is_part.any():
             continue
-        group, groups = _combined_codes([codes[c].codes for c in key if c != dimension])
+        group, groups = combined_codes([codes[c].codes for c in key if c != dimension])
         has_total = np.bincount(group[is_total], minlength=groups) > 0
         has_parts = np.bincount(group[is_part], minlength=groups) > 0
         totals = np.flatnonzero(is_total & has_parts[group])
@@ -250,7 +187,7 @@ def breakdowns(
         whole = np.zeros(groups, dtype=bool)
         wanted = (complete or {}).get(dimension)
         if wanted:
-            whole = _distinct_per_group(group[is_part], groups, codes[dimension].codes[is_part]) == wanted
+            whole = distinct_per_group(group[is_part], groups, codes[dimension].codes[is_part]) == wanted
         found.append(Breakdowns(dimension, totals, group[totals], parts, group[parts], whole))
     return found
 

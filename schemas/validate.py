@@ -25,7 +25,8 @@ from schemas.findings import LINE, Finding, ParsedSubmission, TableFrame, make_f
 from schemas.limits import Limits
 from schemas.personal_data import holds_personal_data, screen
 from schemas.submission import SubmissionDetails, country_in_file_name
-from schemas.totals import failing_totals
+from schemas.keys import has_duplicates, has_duplicates_duckdb, key_codes
+from schemas.totals import DUCKDB_ROWS, failing_totals
 from schemas.tables import FACT_TABLES, LIST_SEPARATOR, MAX_YEAR, MIN_YEAR, TABLES, TableSpec, parsed_date
 
 SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*\d+\s*$")
@@ -45,8 +46,11 @@ class ValidationResult:
 
 
 def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits(),
-                        today: dt.date | None = None) -> ValidationResult:
-    """`today`: the day dates are checked against (a date after it is in the future)."""
+                        today: dt.date | None = None, *,
+                        duckdb_rows: int | None = DUCKDB_ROWS) -> ValidationResult:
+    """`today`: the day dates are checked against (a date after it is in the future).
+    `duckdb_rows`: from how many rows a table's key rules (duplicates, parts against totals)
+    run in DuckDB rather than numpy (None: never); the findings are the same either way."""
     findings = list(parsed.read_findings)
     result = ValidationResult(findings=findings, frames=dict(parsed.tables))
     if any(f.rule == "unreadable-file" or (f.rule == "limit-exceeded" and f.table is None)
@@ -58,7 +62,8 @@ def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits(),
             if spec.required:
                 findings.append(make_finding("missing-table", table=name))
             continue
-        table_findings, typed = validate_table(spec, frame, limits.localise_seconds)
+        table_findings, typed = validate_table(spec, frame, limits.localise_seconds,
+                                               duckdb_rows=duckdb_rows)
         findings.extend(table_findings)
         result.tables[name] = typed
     findings.extend(_submission_rules(result, parsed.file_name))
@@ -92,7 +97,8 @@ def one_per_cell(findings: list[Finding]) -> list[Finding]:
 
 
 def validate_table(spec: TableSpec, frame: TableFrame,
-                   localise_seconds: float = Limits.localise_seconds) -> tuple[list[Finding], pd.DataFrame]:
+                   localise_seconds: float = Limits.localise_seconds, *,
+                   duckdb_rows: int | None = DUCKDB_ROWS) -> tuple[list[Finding], pd.DataFrame]:
     """All single-table rules for one table: the findings, and the typed frame."""
     data = frame.data
     columns = spec.schema.columns
@@ -114,8 +120,13 @@ def validate_table(spec: TableSpec, frame: TableFrame,
     type_findings, typed = _coerce_types(spec, frame, data)
     findings.extend(type_findings)
     already = {(f.line, f.column) for f in type_findings}
-    findings.extend(_value_findings(spec, schema, frame, typed, already))
-    findings.extend(_parts_against_totals(spec, frame, typed, findings, localise_seconds))
+    in_duckdb = duckdb_rows is not None and len(typed) >= duckdb_rows
+    # the key as integer codes once, for both the duplicate-key rule and parts against totals
+    codes = (key_codes(typed, spec.key)
+             if spec.key and set(spec.key) <= set(typed.columns) and not in_duckdb else None)
+    findings.extend(_value_findings(spec, schema, frame, typed, already, codes, in_duckdb))
+    findings.extend(_parts_against_totals(spec, frame, typed, findings, localise_seconds, codes,
+                                          duckdb_rows))
     return findings, typed
 
 
@@ -198,18 +209,18 @@ def _to_int64(values: pd.Series) -> pd.Series:
         return pd.to_numeric(values, errors="coerce").astype("Int64")
 
 
-def _value_findings(spec, schema, frame, typed, already: set) -> list[Finding]:
+def _value_findings(spec, schema, frame, typed, already: set, codes=None,
+                    in_duckdb: bool = False) -> list[Finding]:
     """Pass 2: every value check on the typed frame, one finding per cell."""
-    # The table's unique key is checked here with pandas' `duplicated`, not by pandera: at 1M
-    # rows pandera's multi-column unique check was two thirds of its time, and its failure
-    # cases were only a trigger for `_duplicates` anyway.
+    # The table's unique key is checked here on the key's codes, not by pandera: at 1M rows
+    # pandera's multi-column unique check was two thirds of its time, and its failure cases
+    # were only a trigger for `_duplicates` anyway.
     key = [c for c in (schema.unique or []) if c in typed.columns]
     schema = _without_dtypes(spec, schema, typed)
     if schema.unique:
         schema = copy.copy(schema)
         schema.unique = None
-    duplicate_rows = bool(key) and bool(
-        (typed.duplicated(key, keep=False) & typed[key].notna().all(axis=1)).any())
+    duplicate_rows = bool(key) and _has_duplicates(typed, key, codes, in_duckdb)
     try:
         schema.validate(typed, lazy=True)
         cases = None
@@ -235,6 +246,14 @@ def _value_findings(spec, schema, frame, typed, already: set) -> list[Finding]:
             findings.extend(_duplicates(spec, frame, typed))
     findings.extend(_personal_data(spec, frame, typed))
     return findings
+
+
+def _has_duplicates(typed: pd.DataFrame, key: list[str], codes, in_duckdb: bool) -> bool:
+    if in_duckdb:
+        return has_duplicates_duckdb(typed, key)
+    if codes is None or not set(key) <= set(codes):
+        codes = key_codes(typed, key)
+    return has_duplicates([codes[c] for c in key])
 
 
 def _without_dtypes(spec: TableSpec, schema: pa.DataFrameSchema, typed: pd.DataFrame) -> pa.DataFrameSchema:
@@ -339,7 +358,8 @@ def _personal_data(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> l
     return findings
 
 
-def _parts_against_totals(spec, frame, typed, findings, localise_seconds) -> list[Finding]:
+def _parts_against_totals(spec, frame, typed, findings, localise_seconds, codes=None,
+                          duckdb_rows: int | None = DUCKDB_ROWS) -> list[Finding]:
     """Within a table, the categories of each dimension against that dimension's `total` row
     (the one rule of schemas.totals, with exact counts), with the fewest cells whose change
     makes the table consistent (schemas.localise) when they could be found in time."""
@@ -348,7 +368,13 @@ def _parts_against_totals(spec, frame, typed, findings, localise_seconds) -> lis
     if inputs is None:
         return []
     valid, dimensions, complete = inputs
-    failing = failing_totals(valid, spec.key, dimensions, count, complete=complete)
+    if codes is not None and len(valid) < len(typed) and typed.index.is_unique:  # the rows kept
+        kept = typed.index.get_indexer(valid.index)
+        codes = {c: column._replace(codes=column.codes[kept]) for c, column in codes.items()}
+    elif codes is not None and len(valid) < len(typed):
+        codes = None
+    failing = failing_totals(valid, spec.key, dimensions, count, complete=complete, codes=codes,
+                             duckdb_rows=duckdb_rows)
     if not failing:
         return []
     # imported here: scipy takes a third of a second to import, and most tables add up
