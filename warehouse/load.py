@@ -186,7 +186,7 @@ def _insert_facts(connection, table: str, submission_id: str, frame: pd.DataFram
     staged = pa.table({c: pa.array(frame[c], from_pandas=True) for c in [*spec.columns, LINE]})
     select = {"submission_id": "?", "source_line": f'"{LINE}"::BIGINT'}
     for column in spec.columns:
-        select[column] = (f"""list_filter(string_split("{column}", '{LIST_SEPARATOR}'), item -> item <> '')"""
+        select[column] = (f"""list_filter(string_split("{column}", '{LIST_SEPARATOR}'), lambda item: item <> '')"""
                           if column in lists else f'"{column}"')
     return insert_frame(connection, f"fact_{table}", staged, select, [submission_id])
 
