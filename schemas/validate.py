@@ -25,7 +25,8 @@ from schemas.findings import LINE, Finding, Listing, ParsedSubmission, TableFram
 from schemas.limits import Limits
 from schemas.personal_data import holds_personal_data, screen
 from schemas.submission import SubmissionDetails, country_in_file_name
-from schemas.totals import failing_totals
+from schemas.keys import has_duplicates, has_duplicates_duckdb, key_codes
+from schemas.totals import DUCKDB_ROWS, failing_totals
 from schemas.tables import FACT_TABLES, LIST_SEPARATOR, MAX_YEAR, MIN_YEAR, TABLES, TableSpec, parsed_date
 
 SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*\d+\s*$")
@@ -45,8 +46,11 @@ class ValidationResult:
 
 
 def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits(),
-                        today: dt.date | None = None) -> ValidationResult:
-    """`today`: the day dates are checked against (a date after it is in the future)."""
+                        today: dt.date | None = None, *,
+                        duckdb_rows: int | None = DUCKDB_ROWS) -> ValidationResult:
+    """`today`: the day dates are checked against (a date after it is in the future).
+    `duckdb_rows`: from how many rows a table's key rules (duplicates, parts against totals)
+    run in DuckDB rather than numpy (None: never); the findings are the same either way."""
     findings = list(parsed.read_findings)
     result = ValidationResult(findings=findings, frames=dict(parsed.tables))
     listing = Listing(limits.findings_per_rule)
@@ -59,7 +63,8 @@ def validate_submission(parsed: ParsedSubmission, limits: Limits = Limits(),
             if spec.required:
                 findings.append(make_finding("missing-table", table=name))
             continue
-        table_findings, typed = validate_table(spec, frame, limits.localise_seconds, listing)
+        table_findings, typed = validate_table(spec, frame, limits.localise_seconds, listing,
+                                               duckdb_rows=duckdb_rows)
         findings.extend(table_findings)
         result.tables[name] = typed
     # cells with a finding already: the first finding on a cell is the one kept (one_per_cell)
@@ -98,7 +103,8 @@ def one_per_cell(findings: list[Finding], listing: Listing | None = None) -> lis
 
 def validate_table(spec: TableSpec, frame: TableFrame,
                    localise_seconds: float = Limits.localise_seconds,
-                   listing: Listing | None = None) -> tuple[list[Finding], pd.DataFrame]:
+                   listing: Listing | None = None, *,
+                   duckdb_rows: int | None = DUCKDB_ROWS) -> tuple[list[Finding], pd.DataFrame]:
     """All single-table rules for one table: the findings, and the typed frame. `listing`:
     how many findings of a rule on a column are made (the rest counted); None, all."""
     listing = listing or Listing(per_rule=len(frame.data) + 1)
@@ -122,8 +128,13 @@ def validate_table(spec: TableSpec, frame: TableFrame,
     type_findings, typed = _coerce_types(spec, frame, data, listing)
     findings.extend(type_findings)
     already = {(f.line, f.column) for f in type_findings}
-    findings.extend(_value_findings(spec, schema, frame, typed, already, listing))
-    findings.extend(_parts_against_totals(spec, frame, typed, findings, localise_seconds))
+    in_duckdb = duckdb_rows is not None and len(typed) >= duckdb_rows
+    # the key as integer codes once, for both the duplicate-key rule and parts against totals
+    codes = (key_codes(typed, spec.key)
+             if spec.key and set(spec.key) <= set(typed.columns) and not in_duckdb else None)
+    findings.extend(_value_findings(spec, schema, frame, typed, already, listing, codes, in_duckdb))
+    findings.extend(_parts_against_totals(spec, frame, typed, findings, localise_seconds, codes,
+                                          duckdb_rows))
     return findings, typed
 
 
@@ -215,18 +226,18 @@ def _lines_of(data: pd.DataFrame, index: pd.Series) -> list[int]:
     return [int(line) for line in data[LINE].loc[index.astype("int64")].to_numpy()]
 
 
-def _value_findings(spec, schema, frame, typed, already: set, listing: Listing) -> list[Finding]:
+def _value_findings(spec, schema, frame, typed, already: set, listing: Listing, codes=None,
+                    in_duckdb: bool = False) -> list[Finding]:
     """Pass 2: every value check on the typed frame, one finding per cell."""
-    # The table's unique key is checked here with pandas' `duplicated`, not by pandera: at 1M
-    # rows pandera's multi-column unique check was two thirds of its time, and its failure
-    # cases were only a trigger for `_duplicates` anyway.
+    # The table's unique key is checked here on the key's codes, not by pandera: at 1M rows
+    # pandera's multi-column unique check was two thirds of its time, and its failure cases
+    # were only a trigger for `_duplicates` anyway.
     key = [c for c in (schema.unique or []) if c in typed.columns]
     schema = _without_dtypes(spec, schema, typed)
     if schema.unique:
         schema = copy.copy(schema)
         schema.unique = None
-    duplicate_rows = bool(key) and bool(
-        (typed.duplicated(key, keep=False) & typed[key].notna().all(axis=1)).any())
+    duplicate_rows = bool(key) and _has_duplicates(typed, key, codes, in_duckdb)
     try:
         schema.validate(typed, lazy=True)
         cases = None
@@ -250,9 +261,17 @@ def _value_findings(spec, schema, frame, typed, already: set, listing: Listing) 
             if listing.lists(frame.table, _rule_for_check(spec, check, column, value), column, line):
                 findings.append(listing.made(_finding_for_check(spec, frame, check, column, line, value)))
         if duplicate_rows:
-            findings.extend(_duplicates(spec, frame, typed))
+            findings.extend(_duplicates(spec, frame, typed, listing, seen))
     findings.extend(_personal_data(spec, frame, typed))
     return findings
+
+
+def _has_duplicates(typed: pd.DataFrame, key: list[str], codes, in_duckdb: bool) -> bool:
+    if in_duckdb:
+        return has_duplicates_duckdb(typed, key)
+    if codes is None or not set(key) <= set(codes):
+        codes = key_codes(typed, key)
+    return has_duplicates([codes[c] for c in key])
 
 
 def _without_dtypes(spec: TableSpec, schema: pa.DataFrameSchema, typed: pd.DataFrame) -> pa.DataFrameSchema:
@@ -339,8 +358,10 @@ def _finding_for_check(spec, frame, check: str, column: str, line: int, value) -
                         check=check)
 
 
-def _duplicates(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> list[Finding]:
-    """One finding per repeated row (not per key column, not for the first copy)."""
+def _duplicates(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame, listing: Listing,
+                seen: set) -> list[Finding]:
+    """One finding per repeated row (not per key column, not for the first copy), on a cell
+    with no finding yet (`seen`, or counted by `listing`)."""
     key = [c for c in (spec.schema.unique or []) if c in typed.columns]
     columns = key or [c for c in spec.columns if spec.schema.columns[c].unique]
     findings = []
@@ -350,14 +371,15 @@ def _duplicates(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> list
         if not repeated.any():
             continue
         first_line = typed[repeated].groupby(subset, dropna=False)[LINE].transform("min")
-        for index, first in first_line.items():
-            line = int(typed.at[index, LINE])
-            if line != first:
-                findings.append(make_finding(
+        for (index, first), line in zip(first_line.items(), _lines_of(typed, first_line.index.to_series())):
+            if line == first or (line, subset[0]) in seen or listing.counted(frame.table, line, subset[0]):
+                continue
+            if listing.lists(frame.table, "duplicate-key", subset[0], line):
+                findings.append(listing.made(make_finding(
                     "duplicate-key", frame=frame, line=line, column=subset[0],
                     value=" / ".join(str(typed.at[index, c]) for c in subset),
                     value_codes={c: typed.at[index, c] for c in subset},  # said by their labels
-                    first_line=int(first), key=subset))
+                    first_line=int(first), key=subset)))
     return findings
 
 
@@ -378,7 +400,8 @@ def _personal_data(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame) -> l
     return findings
 
 
-def _parts_against_totals(spec, frame, typed, findings, localise_seconds) -> list[Finding]:
+def _parts_against_totals(spec, frame, typed, findings, localise_seconds, codes=None,
+                          duckdb_rows: int | None = DUCKDB_ROWS) -> list[Finding]:
     """Within a table, the categories of each dimension against that dimension's `total` row
     (the one rule of schemas.totals, with exact counts), with the fewest cells whose change
     makes the table consistent (schemas.localise) when they could be found in time."""
@@ -387,7 +410,13 @@ def _parts_against_totals(spec, frame, typed, findings, localise_seconds) -> lis
     if inputs is None:
         return []
     valid, dimensions, complete = inputs
-    failing = failing_totals(valid, spec.key, dimensions, count, complete=complete)
+    if codes is not None and len(valid) < len(typed) and typed.index.is_unique:  # the rows kept
+        kept = typed.index.get_indexer(valid.index)
+        codes = {c: column._replace(codes=column.codes[kept]) for c, column in codes.items()}
+    elif codes is not None and len(valid) < len(typed):
+        codes = None
+    failing = failing_totals(valid, spec.key, dimensions, count, complete=complete, codes=codes,
+                             duckdb_rows=duckdb_rows)
     if not failing:
         return []
     # imported here: scipy takes a third of a second to import, and most tables add up

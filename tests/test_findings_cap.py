@@ -117,3 +117,15 @@ def test_rows_outside_the_period_beyond_the_listing_are_counted_once_each(tmp_pa
     assert counts_by_rule(capped_assessment.findings) == counts_by_rule(full.findings) == [
         ("year-outside-period", "error", 10), ("year-out-of-range", "error", 4)]
     assert severity_counts(capped_assessment.findings) == severity_counts(full.findings) == (14, 0)
+
+
+def test_repeated_rows_beyond_the_listing_are_counted_once_each(tmp_path):
+    countries = sorted(country_codes())[:3]
+    rows = [f"2021,female,adult,sexual_exploitation,{code},3" for code in countries] * 5
+    rows += ["1850,female,adult,sexual_exploitation,THA,3"] * 3  # out of range and repeated
+    folder = csv_submission(tmp_path / "THA_2021", rows, years=(2021, 2022))
+    capped_assessment = sequence.assess_file(folder, limits=Limits(findings_per_rule=2))
+    full = sequence.assess_file(folder)
+    assert counts_by_rule(capped_assessment.findings) == counts_by_rule(full.findings) == [
+        ("duplicate-key", "error", 12), ("year-out-of-range", "error", 3)]
+    assert [f.rule for f in capped_assessment.findings].count("duplicate-key") == 2

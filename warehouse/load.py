@@ -179,16 +179,16 @@ def _recorded_supersedes(connection, submission_id: str) -> list[str]:
 
 
 def _insert_facts(connection, table: str, submission_id: str, frame: pd.DataFrame) -> int:
-    columns = TABLES[table].columns
-    staged = frame[columns].copy()
-    for column in TABLES[table].columns_where("list_of"):
-        staged[column] = staged[column].map(
-            lambda text: [item for item in str(text).split(LIST_SEPARATOR) if item],
-            na_action="ignore")
-    staged.insert(0, "source_line", frame[LINE].astype("int64"))
-    staged.insert(0, "submission_id", submission_id)
-    # as an Arrow table: DuckDB scans it about twice as fast as the pandas frame at 1M rows
-    return insert_frame(connection, f"fact_{table}", pa.Table.from_pandas(staged, preserve_index=False))
+    """The typed frame straight into the fact table: DuckDB reads its Arrow columns (no copy of
+    the frame, no Python per row) and splits the list columns itself."""
+    spec = TABLES[table]
+    lists = set(spec.columns_where("list_of"))
+    staged = pa.table({c: pa.array(frame[c], from_pandas=True) for c in [*spec.columns, LINE]})
+    select = {"submission_id": "?", "source_line": f'"{LINE}"::BIGINT'}
+    for column in spec.columns:
+        select[column] = (f"""list_filter(string_split("{column}", '{LIST_SEPARATOR}'), lambda item: item <> '')"""
+                          if column in lists else f'"{column}"')
+    return insert_frame(connection, f"fact_{table}", staged, select, [submission_id])
 
 
 def _insert_years(connection, record: SubmissionRecord, load_seq: int) -> None:

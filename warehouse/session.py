@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -177,15 +177,21 @@ def transaction(connection: duckdb.DuckDBPyConnection):
     connection.execute("COMMIT")
 
 
-def insert_frame(connection: duckdb.DuckDBPyConnection, table: str, frame) -> int:
+def insert_frame(connection: duckdb.DuckDBPyConnection, table: str, frame,
+                 select: Mapping[str, str] | None = None, parameters: Sequence = ()) -> int:
     """INSERT ... SELECT from a registered pandas frame or Arrow table, by column name (a
-    registered frame loads millions of rows a second; row by row, a few thousand)."""
+    registered frame loads millions of rows a second; row by row, a few thousand).
+
+    `select`: the table's columns -> SQL expressions over the frame's columns (with `?` for
+    `parameters`), when they are not the frame's own columns by name."""
     names = list(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+    select = select or {c: f'"{c}"' for c in names}
     view = f"staged_{table}"
     connection.register(view, frame)
-    columns = ", ".join(f'"{c}"' for c in names)
     # on failure (out of memory above all) the transaction is aborted and refuses even the
     # unregister, which would hide the real error: the caller rolls back and drops the connection
-    connection.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
+    columns = ", ".join(f'"{c}"' for c in select)
+    connection.execute(f"INSERT INTO {table} ({columns}) SELECT {', '.join(select.values())} "
+                       f"FROM {view}", list(parameters))
     connection.unregister(view)
     return len(frame)
