@@ -433,10 +433,12 @@ def _regex_scan(data: bytes):
 def test_sheet_scan_finds_what_the_regexes_find(pieces, rest):
     from transforms.readers import _PAD, _scan_block
 
+    def scan(data, size):
+        found = _scan_block(data + _PAD, size)
+        return found.cell_tags, found.has_formula, found.columns, found.rows
+
     data = b"".join(pieces)
-    scan = _scan_block(data + _PAD, len(data))
-    assert (scan.cell_tags, scan.has_formula, scan.columns, scan.rows) == _regex_scan(data)
+    assert scan(data, len(data)) == _regex_scan(data)
     # a block cut after its last `>`: what follows it (the next block's start) changes nothing
     block = data + b">"
-    scan = _scan_block(block + b"".join(rest) + _PAD, len(block))
-    assert (scan.cell_tags, scan.has_formula, scan.columns, scan.rows) == _regex_scan(block)
+    assert scan(block + b"".join(rest), len(block)) == _regex_scan(block)

@@ -432,39 +432,41 @@ class _BlockScan:
 
 
 def _scan_block(data: bytes, size: int) -> _BlockScan:
-    """The first `size` bytes of `data`, a block of sheet XML, in one vectorised pass over its
-    `<`, `:` and `"` bytes (a tag or reference is read on past `size`: the block ends with `>`,
-    or `data` with the 16 bytes of `_PAD`, so what is read there ends it, never extends it):
+    """The first `size` bytes of `data`, a block of sheet XML, in numpy passes over its `<`,
+    `:` and `=` bytes:
 
-    - cell tags: `<c` then one of ` >/\\t\\n\\r` (or, where the sheet writes a namespace
-      prefix, `<x:c>`, rare, the regex `_CELL_TAG`);
+    - cell tags: `<c` then one of ` >/\t\n\r`; or, where the block writes a namespace prefix
+      (`<x:c>`, rare), the regex `_CELL_TAG`;
     - whether it may hold a formula: `<f` or `:f>` anywhere;
     - the extent of the cell references `r="F12"`, whatever comes before them: only cells carry
       one of this shape (rows have `r="12"`; merged ranges and links use `ref`), and another
       match could only widen the extent. A column is `r="` then 1-3 ASCII letters then a digit;
-      a row needs 1-9 digits then `"` as well (the regexes tests/test_hostile_files.py holds
-      this scan equal to).
+      a row needs 1-9 digits then `"` as well.
+
+    tests/test_hostile_files.py holds it equal to those regexes. A tag or reference is read on
+    past `size`: the block ends with `>`, or `data` with the 16 bytes of `_PAD`, so what is read
+    there ends it, never extends it.
     """
     import numpy as np
     from numpy.lib.stride_tricks import sliding_window_view
 
     text = np.frombuffer(data, dtype=np.uint8)
     head = text[:size]
-    ends_cell_name = np.zeros(256, dtype=bool)
-    ends_cell_name[list(b" >/\t\n\r")] = True
     tags = np.flatnonzero(head == ord("<"))
-    after, second = text[tags + 1], text[tags + 2]
+    after = text[tags + 1]
     colons = np.flatnonzero(head == ord(":"))
     prefixed, prefixed_end = text[colons + 1], text[colons + 2]
     if ((prefixed == ord("c")) & np.isin(prefixed_end, list(b" >/"))).any():
         cell_tags = len(_CELL_TAG.findall(data, 0, size))
     else:
-        cell_tags = int(np.count_nonzero((after == ord("c")) & ends_cell_name[second]))
+        ends_cell_name = np.zeros(256, dtype=bool)
+        ends_cell_name[list(b" >/\t\n\r")] = True
+        cell_tags = int(np.count_nonzero((after == ord("c")) & ends_cell_name[text[tags + 2]]))
     has_formula = bool((after == ord("f")).any() or ((prefixed == ord("f")) & (prefixed_end == ord(">"))).any())
 
-    quotes = np.flatnonzero(head == ord('"'))
-    quotes = quotes[quotes >= 2]
-    starts = quotes[(text[quotes - 1] == ord("=")) & (text[quotes - 2] == ord("r"))] + 1
+    equals = np.flatnonzero(head == ord("="))
+    equals = equals[equals >= 1]
+    starts = equals[(text[equals - 1] == ord("r")) & (text[equals + 1] == ord('"'))] + 2
     # what follows each `r="`: up to 3 letters and one more to see the run end, 9 digits, `"`
     window = sliding_window_view(text, 14)[starts]
     capitals = window[:, :4] & 0xDF  # ASCII letters in capitals; any other byte stays outside A-Z
@@ -483,7 +485,7 @@ def _scan_block(data: bytes, size: int) -> _BlockScan:
         closed = (digit_run <= 9) & (digits[np.arange(len(digits)), np.minimum(digit_run, 9)] == ord('"'))
         digits, digit_run = _kept(digits, closed), _kept(digit_run, closed)
         row = np.zeros(len(digits), dtype=np.int64)
-        for k in range(9):
+        for k in range(int(digit_run.max(initial=0))):
             row = np.where(k < digit_run, row * 10 + digits[:, k] - ord("0"), row)
         rows.append(row)
     columns, rows = np.concatenate(columns), np.concatenate(rows)
@@ -499,12 +501,9 @@ def _kept(values, keep):
 
 def _run_length(flags):
     """Per row of a boolean matrix: how many of its first columns are all True."""
-    run = flags[:, 0].copy()
-    length = run.astype("int8")
-    for k in range(1, flags.shape[1]):
-        run &= flags[:, k]
-        length += run
-    return length
+    import numpy as np
+
+    return np.where(flags.all(axis=1), flags.shape[1], np.argmin(flags, axis=1))
 
 
 def sheet_extent(path: Path, member: str, limits: Limits, sheet_name: str) -> SheetExtent:
@@ -616,9 +615,11 @@ def _cells_as_text(values: list):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    kinds = set(map(type, values))
-    if kinds <= {str}:
+    try:  # a column of text: pyarrow takes str (and None, bytes: calamine gives neither) only
         return _stripped(pa.array(values, pa.string()))
+    except pa.ArrowTypeError:
+        pass
+    kinds = set(map(type, values))
     if not kinds <= {str, float}:
         return pa.array([_text(v) for v in values], pa.string())
     # only str and float here, so isinstance is `type(v) is str`; in C, not a generator
