@@ -15,6 +15,7 @@ import hashlib
 import io
 import re
 import stat
+import sys
 import zipfile
 from dataclasses import dataclass
 from itertools import chain
@@ -452,8 +453,6 @@ def _scan_block(data: bytes, size: int) -> _BlockScan:
 
     text = np.frombuffer(data, dtype=np.uint8)
     head = text[:size]
-    tags = np.flatnonzero(head == ord("<"))
-    after = text[tags + 1]
     colons = np.flatnonzero(head == ord(":"))
     prefixed, prefixed_end = text[colons + 1], text[colons + 2]
     if ((prefixed == ord("c")) & np.isin(prefixed_end, list(b" >/"))).any():
@@ -461,12 +460,10 @@ def _scan_block(data: bytes, size: int) -> _BlockScan:
     else:
         ends_cell_name = np.zeros(256, dtype=bool)
         ends_cell_name[list(b" >/\t\n\r")] = True
-        cell_tags = int(np.count_nonzero((after == ord("c")) & ends_cell_name[text[tags + 2]]))
-    has_formula = bool((after == ord("f")).any() or ((prefixed == ord("f")) & (prefixed_end == ord(">"))).any())
-
-    equals = np.flatnonzero(head == ord("="))
-    equals = equals[equals >= 1]
-    starts = equals[(text[equals - 1] == ord("r")) & (text[equals + 1] == ord('"'))] + 2
+        cell_tags = int(np.count_nonzero(ends_cell_name[text[_pairs(text, size, b"<c") + 2]]))
+    has_formula = bool(len(_pairs(text, size, b"<f")) or ((prefixed == ord("f")) & (prefixed_end == ord(">"))).any())
+    equals = _pairs(text, size, b'="')
+    starts = equals[text[equals - 1] == ord("r")] + 2  # a `="` at 0 reads the last byte: never `r`
     # what follows each `r="`: up to 3 letters and one more to see the run end, 9 digits, `"`
     window = sliding_window_view(text, 14)[starts]
     capitals = window[:, :4] & 0xDF  # ASCII letters in capitals; any other byte stays outside A-Z
@@ -484,6 +481,11 @@ def _scan_block(data: bytes, size: int) -> _BlockScan:
         columns.append(column)
         closed = (digit_run <= 9) & (digits[np.arange(len(digits)), np.minimum(digit_run, 9)] == ord('"'))
         digits, digit_run = _kept(digits, closed), _kept(digit_run, closed)
+        if len(digits) and (digits[:, 0] != ord("0")).all():
+            # no leading zero: more digits, a larger number; only the shortest and the longest
+            # can hold the first and the last row
+            ends = (digit_run == digit_run.min()) | (digit_run == digit_run.max())
+            digits, digit_run = digits[ends], digit_run[ends]
         row = np.zeros(len(digits), dtype=np.int64)
         for k in range(int(digit_run.max(initial=0))):
             row = np.where(k < digit_run, row * 10 + digits[:, k] - ord("0"), row)
@@ -494,16 +496,31 @@ def _scan_block(data: bytes, size: int) -> _BlockScan:
                       (int(rows.min()), int(rows.max())) if len(rows) else None)
 
 
+def _pairs(text, size: int, pair: bytes):
+    """Where the two bytes `pair` start within the first `size` bytes of `text` (even offsets,
+    then odd): two bytes at a time as 16-bit numbers, 3x faster than a pass byte by byte."""
+    import numpy as np
+
+    value = int.from_bytes(pair, sys.byteorder)
+    found = [np.flatnonzero(text[offset:offset + (size - offset) // 2 * 2].view(np.uint16) == value) * 2 + offset
+             for offset in (0, 1)]
+    return np.concatenate(found)
+
+
 def _kept(values, keep):
     """`values[keep]`, without the copy when every row is kept (nearly always)."""
     return values if keep.all() else values[keep]
 
 
 def _run_length(flags):
-    """Per row of a boolean matrix: how many of its first columns are all True."""
-    import numpy as np
-
-    return np.where(flags.all(axis=1), flags.shape[1], np.argmin(flags, axis=1))
+    """Per row of a boolean matrix: how many of its first columns are all True (column by
+    column: 5x an argmin along the rows, which loops per row)."""
+    run = flags[:, 0].copy()
+    length = run.astype("int8")
+    for k in range(1, flags.shape[1]):
+        run &= flags[:, k]
+        length += run
+    return length
 
 
 def sheet_extent(path: Path, member: str, limits: Limits, sheet_name: str) -> SheetExtent:
