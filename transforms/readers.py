@@ -469,8 +469,11 @@ def _scan_block(data: bytes, size: int) -> _BlockScan:
     capitals = window[:, :4] & 0xDF  # ASCII letters in capitals; any other byte stays outside A-Z
     letter_run = _run_length((capitals >= ord("A")) & (capitals <= ord("Z")))
     columns, rows = [], []
+    references = np.bincount(letter_run, minlength=5)  # by their number of letters
     for letters in (1, 2, 3):
-        chosen = _kept(window, letter_run == letters)
+        if not references[letters]:
+            continue
+        chosen = window if references[letters] == len(window) else window[letter_run == letters]
         digits = chosen[:, letters:letters + 10]
         digit_run = _run_length((digits >= ord("0")) & (digits <= ord("9")))
         referenced = digit_run >= 1
@@ -490,7 +493,8 @@ def _scan_block(data: bytes, size: int) -> _BlockScan:
         for k in range(int(digit_run.max(initial=0))):
             row = np.where(k < digit_run, row * 10 + digits[:, k] - ord("0"), row)
         rows.append(row)
-    columns, rows = np.concatenate(columns), np.concatenate(rows)
+    columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     return _BlockScan(cell_tags, has_formula,
                       (int(columns.min()), int(columns.max())) if len(columns) else None,
                       (int(rows.min()), int(rows.max())) if len(rows) else None)
