@@ -9,6 +9,7 @@ from schemas.messages import render_location, render_message
 
 import csv
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -23,7 +24,7 @@ from schemas.validate import validate_submission
 from tests.builders import SUBMISSION_HEADER, VICTIMS_HEADER, submission_row, write_csv_zip, write_submission, write_workbook
 from transforms.prepare import prepare_submission
 from schemas.limits import Limits
-from transforms.readers import read_submission
+from transforms.readers import column_number, read_submission
 
 SECONDS_PER_FILE = 10  # generous on a loaded 2-core machine; each case takes well under a second
 
@@ -402,3 +403,42 @@ def test_columnar_sheet_reader_equals_the_cell_by_cell_reader(header, body, prea
         assert (other.column_positions, other.header_labels, other.header_line) == (
             frame.column_positions, frame.header_labels, frame.header_line)
         pd.testing.assert_frame_equal(other.data, frame.data)
+
+
+# The sheet scan before calamine (transforms/readers.py `_scan_block`, numpy over the bytes) must
+# find what these regexes find, on any bytes made of the pieces of a sheet's XML.
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
+_REFERENCE_COLUMN = re.compile(rb'r="([A-Za-z]{1,3})[0-9]')
+_REFERENCE_ROW = re.compile(rb'r="[A-Za-z]{1,3}([0-9]{1,9})"')
+XML_PIECES = st.sampled_from([
+    b'<c r="', b'<c', b'<c>', b'<c/>', b'<c\t', b'<c\n', b'<x:c ', b'<x:c>', b':c/', b'<col ', b'<cols>',
+    b'<f', b'<f>', b'<x:f>', b':f ', b'<v>', b'</c>', b'<row r="', b'r="', b'ref="', b'="', b'"', b'=',
+    b'>', b'/>', b' ', b'\t', b'A', b'z', b'Q', b'AB', b'xfd', b'ABCD', b'0', b'1', b'9', b'07', b'12',
+    b'1048576', b'123456789', b'1234567890', b'\xc3\xa9', b'@', b'[', b'`', b'{', b'\x00'])
+
+
+def _regex_scan(data: bytes):
+    if b":c " in data or b":c>" in data or b":c/" in data:
+        cells = len(_CELL_TAG.findall(data))
+    else:
+        cells = sum(data.count(b"<c" + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+    columns = [column_number(letters.decode()) for letters in _REFERENCE_COLUMN.findall(data)]
+    rows = [int(digits) for digits in _REFERENCE_ROW.findall(data)]
+    return (cells, b"<f" in data or b":f>" in data,
+            (min(columns), max(columns)) if columns else None, (min(rows), max(rows)) if rows else None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(XML_PIECES, max_size=80), rest=st.lists(XML_PIECES, max_size=10))
+def test_sheet_scan_finds_what_the_regexes_find(pieces, rest):
+    from transforms.readers import _PAD, _scan_block
+
+    def scan(data, size):
+        found = _scan_block(data + _PAD, size)
+        return found.cell_tags, found.has_formula, found.columns, found.rows
+
+    data = b"".join(pieces)
+    assert scan(data, len(data)) == _regex_scan(data)
+    # a block cut after its last `>`: what follows it (the next block's start) changes nothing
+    block = data + b">"
+    assert scan(block + b"".join(rest), len(block)) == _regex_scan(block)
