@@ -346,7 +346,8 @@ def test_columnar_csv_reader_equals_the_row_by_row_reader(tmp_path_factory, head
                                                           ending, blank_lines, ragged, encoding, final_newline,
                                                           in_zip):
     from schemas.findings import ParsedSubmission
-    from transforms.readers import _add_csv_table_columnar, _add_table, _csv_rows, decode_text, utf8_bytes
+    from transforms.readers import (_add_columnar_table, _add_table, _csv_columns, _csv_rows, _stripped, decode_text,
+                                    utf8_bytes)
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator=ending)
@@ -380,8 +381,10 @@ def test_columnar_csv_reader_equals_the_row_by_row_reader(tmp_path_factory, head
         data, encoding_finding = utf8_bytes(raw, "victims.csv")
         assert data.decode("utf-8") == decoded
         fast.read_findings += [encoding_finding] if encoding_finding else []
-        if not _add_csv_table_columnar(fast, "victims", "victims.csv", data, Limits()):
+        columns = _csv_columns(data, data.count(b"\n"), "victims", "victims.csv", Limits())
+        if columns is None:
             return  # it stepped aside: the row-by-row reader alone decides
+        assert _add_columnar_table(fast, "victims", "victims.csv", "csv", *columns, strip=_stripped)
     assert [(f.rule, f.line, f.column, f.value, render_message(f)) for f in fast.read_findings] == \
            [(f.rule, f.line, f.column, f.value, render_message(f)) for f in slow.read_findings]
     assert fast.tables.keys() == slow.tables.keys()
@@ -395,7 +398,7 @@ def test_columnar_csv_reader_equals_the_row_by_row_reader(tmp_path_factory, head
 def test_the_columnar_csv_reader_takes_what_it_should():
     """The property above holds whether or not the fast path takes a file: these it must take."""
     from schemas.findings import ParsedSubmission
-    from transforms.readers import _add_csv_table_columnar, utf8_bytes
+    from transforms.readers import _add_columnar_table, _csv_columns, _stripped, utf8_bytes
 
     body = [["2021", "female", "adult", " sexual ", "NGA", "3"], ["", "", "", "", "", ""], ["2022", "male", "", "", "Côte d'Ivoire", "1,5"]]
     for delimiter, ending, bom, blank in [(",", "\n", False, False), (";", "\r\n", True, True), (",", "\r\n", False, True)]:
@@ -404,7 +407,9 @@ def test_the_columnar_csv_reader_takes_what_it_should():
         text = buffer.getvalue() + (ending if blank else "")
         data, finding = utf8_bytes(text.encode("utf-8-sig" if bom else "utf-8"), "victims.csv")
         parsed = ParsedSubmission(path="x", file_name="victims.csv", sha256="0", file_format="csv", size_bytes=0)
-        assert finding is None and _add_csv_table_columnar(parsed, "victims", "victims.csv", data, Limits())
+        columns = _csv_columns(data, data.count(b"\n"), "victims", "victims.csv", Limits())
+        assert finding is None and columns is not None
+        assert _add_columnar_table(parsed, "victims", "victims.csv", "csv", *columns, strip=_stripped)
         frame = parsed.tables["victims"].data
         assert frame["_line"].tolist() == [2, 4] and frame["form"].tolist()[0] == "sexual"
         assert frame["citizenship"].tolist()[1] == "Côte d'Ivoire" and frame["age"].isna().tolist() == [False, True]

@@ -257,7 +257,9 @@ def warm_caches() -> None:
     # costs about 40 ms: a tiny table through the same path, its result thrown away
     parsed = ParsedSubmission(path="", file_name="", sha256="", file_format="csv", size_bytes=0)
     header = ",".join(TABLES["victims"].columns)
-    _add_csv_table_columnar(parsed, "victims", "victims.csv", f"{header}\n2021,a,b,c,d,1\n".encode(), Limits())
+    _add_columnar_table(parsed, "victims", "victims.csv", "csv",
+                        *_csv_columns(f"{header}\n2021,a,b,c,d,1\n".encode(), 2, "victims", "victims.csv", Limits()),
+                        strip=_stripped)
     _add_sheet_columnar(parsed, "victims", "victims", [list(TABLES["victims"].columns), [2021.0, "a", "b", "c", "d", 1.0]])
     _check_text_length(parsed, Limits())
     pickle.dumps(parsed)
@@ -592,35 +594,40 @@ def _read_csv_tables(parsed: ParsedSubmission, files: list, limits: Limits) -> N
                 "table-given-twice", table=table, first=read_from[table], second=entry))
             continue
         read_from[table] = entry
-        raw = read_bytes()
-        check_limit(limits, "rows", raw.count(b"\n") + 1, file=entry)
-        # one copy of the file at a time: a UTF-8 file stays the bytes it was read as
-        data, encoding_finding = utf8_bytes(raw, file_name)
-        del raw
+        # one copy of the file at a time: a UTF-8 file stays the bytes it was read as (only
+        # another encoding is decoded, within `file_bytes`, before the rows are counted)
+        data, encoding_finding = utf8_bytes(read_bytes(), file_name)
+        newlines = data.count(b"\n")
+        check_limit(limits, "rows", newlines + 1, file=entry)
         if encoding_finding:
             parsed.read_findings.append(encoding_finding)
-        if not _add_csv_table_columnar(parsed, table, file_name, data, limits):
-            text = data.decode("utf-8")
-            del data
-            rows = _csv_rows(text)
-            check_limit(limits, "columns", max(map(len, rows), default=0), file=entry)
-            _add_table(parsed, table, file_name, "csv", rows, first_line=1)
+        columns = _csv_columns(data, newlines, table, file_name, limits)
+        if columns is not None:
+            del data  # the columns hold every value now: the file's bytes can go before the frame is built
+            _add_columnar_table(parsed, table, file_name, "csv", *columns, strip=_stripped)
+            continue
+        text = data.decode("utf-8")
+        del data
+        rows = _csv_rows(text)
+        check_limit(limits, "columns", max(map(len, rows), default=0), file=entry)
+        _add_table(parsed, table, file_name, "csv", rows, first_line=1)
 
 
-def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str, data: bytes,
-                            limits: Limits) -> bool:
-    """The fast path for a well-formed CSV: pyarrow parses the UTF-8 bytes (`utf8_bytes`),
-    columns stay columns.
+def _csv_columns(data: bytes, newlines: int, table: str, file_name: str,
+                 limits: Limits) -> tuple[list, object] | None:
+    """The fast path for a well-formed CSV: pyarrow parses the UTF-8 bytes (`utf8_bytes`, with
+    `newlines` line feeds) into
+    columns of raw text (`_stripped` makes cells of them) and the physical line of each row,
+    for `_add_columnar_table`; None leaves the file to the row-by-row path.
 
     Same result as `_csv_rows` + `_add_table` on `data.decode()` (a property test holds them
     equal), about 10x faster at a million rows. It takes only files where each non-empty
-    physical line is one record with the same number of fields as the first; anything else
-    (quoted line breaks, ragged rows, preamble lines, bare CR line ends) returns False and goes
-    the row-by-row way. pyarrow rather than DuckDB's `read_csv`: DuckDB parses and hands over
-    Arrow in about 0.6 s at a million rows on this machine, pyarrow parses in 0.07-0.12 s, and
-    DuckDB has no physical line per row either.
+    physical line is one record with the same number of fields as the first, and where the
+    table's header is found; anything else (quoted line breaks, ragged rows, bare CR line ends,
+    no header) goes the row-by-row way. pyarrow rather than DuckDB's `read_csv`: DuckDB parses
+    and hands over Arrow in about 0.6 s at a million rows on this machine, pyarrow parses in
+    0.07-0.12 s, and DuckDB gives no physical line per row either.
     """
-    import numpy as np
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 
@@ -629,18 +636,17 @@ def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str
     delimiter = ";" if first_line.count(b";") > first_line.count(b",") else ","
     # (isspace stops at the first other byte: no copy of the file, unlike strip)
     if not data or data.isspace() or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
-        return False
+        return None
     if data.startswith(UTF8_BOM):  # a second BOM: pyarrow would drop it, the row path keeps it
-        return False
-    first_text = first_line.decode("utf-8").rstrip("\r")
-    width = len(next(csv.reader([first_text], delimiter=delimiter), []))
+        return None
+    width = len(next(csv.reader([first_line.decode("utf-8").rstrip("\r")], delimiter=delimiter), []))
     if width == 0:
-        return False
+        return None
     check_limit(limits, "columns", width, file=file_name)
     try:
         arrow = pa_csv.read_csv(
             pa.BufferReader(data),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=4 << 20),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=True,
                                               newlines_in_values=b'"' in data),
             convert_options=pa_csv.ConvertOptions(
@@ -649,23 +655,24 @@ def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str
                 column_types={f"f{i}": pa.large_string() for i in range(width)}, check_utf8=False,
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return False
+        return None
     if arrow.num_columns != width:
-        return False
-    lines = _record_lines(data, arrow.num_rows)
+        return None
+    lines = _record_lines(data, newlines, arrow.num_rows)
     if lines is None:
-        return False  # a quoted line break or some other irregularity: count row by row
+        return None  # a quoted line break or some other irregularity: count row by row
     columns = [arrow.column(i) for i in range(width)]
-    del arrow
-    return _add_columnar_table(parsed, table, file_name, "csv", columns, lines, strip=_stripped)
+    if _find_header(_head_rows(columns, _stripped), _header_lookup(table)) is None:
+        return None  # the row-by-row path reports a missing header, or an empty table
+    return columns, lines
 
 
-def _record_lines(data: bytes, records: int):
+def _record_lines(data: bytes, newlines: int, records: int):
     """The physical line of each of `records` records when every non-empty line of `data` holds
     one (what pyarrow's `ignore_empty_lines` gives), else None."""
     import numpy as np
 
-    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    lines = newlines + (not data.endswith(b"\n"))
     if records == lines:
         # as many records as lines: no blank line, no record over two lines, record i on line i
         return np.arange(1, records + 1, dtype=np.int64)
@@ -696,24 +703,36 @@ def _stripped_chunk(chunk):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    trimmed = pc.utf8_trim_whitespace(chunk)
-    if _text_bytes(trimmed) == _text_bytes(chunk):
-        trimmed = chunk  # trimming only removes bytes: as many left, nothing was trimmed
+    trimmed = pc.utf8_trim_whitespace(chunk) if _may_need_trimming(chunk) else chunk
     non_empty = pc.greater(pc.binary_length(trimmed), 0)
     if trimmed.offset == 0 and trimmed.null_count == 0:
         return pa.Array.from_buffers(trimmed.type, len(trimmed), [non_empty.buffers()[1], *trimmed.buffers()[1:]])
     return pc.if_else(non_empty, trimmed, pa.scalar(None, trimmed.type))
 
 
-def _text_bytes(array) -> int:
-    """Bytes of text in a pyarrow string array, from its offsets."""
+def _may_need_trimming(chunk) -> bool:
+    """Whether a value of a pyarrow string array may start or end with whitespace: its first
+    or last byte is an ASCII space or control byte, or not ASCII (U+00A0, U+3000...). Reads
+    two bytes a value, where trimming would write every byte of the column anew."""
     import numpy as np
     import pyarrow as pa
 
-    if len(array) == 0:
-        return 0
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if pa.types.is_large_string(array.type) else np.int32)
-    return int(offsets[array.offset + len(array)] - offsets[array.offset])
+    if len(chunk) == 0 or chunk.buffers()[2] is None:
+        return False
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+    offsets = offsets[chunk.offset:chunk.offset + len(chunk) + 1]
+    text = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    edges = np.concatenate((text[starts[filled]], text[ends[filled] - 1]))
+    return bool(len(edges)) and bool(edges.min() <= 0x20 or edges.max() >= 0x80)
+
+
+def _head_rows(columns: list, strip=None) -> list[list]:
+    """The rows the header is looked for in, as cells (`strip` applied)."""
+    head = [column[:HEADER_SEARCH_ROWS] for column in columns]
+    head = [strip(values) for values in head] if strip is not None else head
+    return [[values[r].as_py() for values in head] for r in range(min(HEADER_SEARCH_ROWS, len(columns[0]) if columns else 0))]
 
 
 def _add_columnar_table(parsed: ParsedSubmission, table: str, source: str, kind: str,
@@ -729,9 +748,7 @@ def _add_columnar_table(parsed: ParsedSubmission, table: str, source: str, kind:
     def cells(values):
         return strip(values) if strip is not None else values
 
-    width, count = len(columns), len(lines)
-    head_columns = [cells(column[:HEADER_SEARCH_ROWS]) for column in columns]
-    head = [[head_columns[i][r].as_py() for i in range(width)] for r in range(min(HEADER_SEARCH_ROWS, count))]
+    head = _head_rows(columns, strip)
     lookup = _header_lookup(table)
     header_index = _find_header(head, lookup)
     if header_index is None:
@@ -763,13 +780,13 @@ def _add_columnar_table(parsed: ParsedSubmission, table: str, source: str, kind:
     del first, by_position
     if keep.all():  # the usual case: no copy of the columns
         frame = {name: pd.array(values, dtype="str") for name, values in mapped.items()}
-        frame[LINE] = pd.array(np.asarray(body_lines, dtype="int64"), dtype="int64")
+        frame[LINE] = np.asarray(body_lines, dtype="int64")
     else:
         mask = pa.array(keep)
         frame = {name: pd.array(values.filter(mask), dtype="str") for name, values in mapped.items()}
-        frame[LINE] = pd.array(body_lines[keep].astype("int64"), dtype="int64")
-    parsed.tables[table] = TableFrame(
-        table, source, kind, pd.DataFrame(frame), column_positions=positions,
+        frame[LINE] = body_lines[keep].astype("int64")
+    parsed.tables[table] = TableFrame(  # copy=False: pandas copied every column, 2 s at 10M rows
+        table, source, kind, pd.DataFrame(frame, copy=False), column_positions=positions,
         header_labels=labels, header_line=int(lines[header_index]))
     return True
 
