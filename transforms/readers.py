@@ -616,9 +616,9 @@ def _read_csv_tables(parsed: ParsedSubmission, files: list, limits: Limits) -> N
 def _csv_columns(data: bytes, newlines: int, table: str, file_name: str,
                  limits: Limits) -> tuple[list, object] | None:
     """The fast path for a well-formed CSV: pyarrow parses the UTF-8 bytes (`utf8_bytes`, with
-    `newlines` line feeds) into
-    columns of raw text (`_stripped` makes cells of them) and the physical line of each row,
-    for `_add_columnar_table`; None leaves the file to the row-by-row path.
+    `newlines` line feeds) into columns of raw text (`_stripped` makes cells of them) and the
+    physical line of each row, for `_add_columnar_table`; None leaves the file to the
+    row-by-row path.
 
     Same result as `_csv_rows` + `_add_table` on `data.decode()` (a property test holds them
     equal), about 10x faster at a million rows. It takes only files where each non-empty
