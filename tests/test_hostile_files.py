@@ -321,23 +321,34 @@ def test_any_bytes_give_a_report_never_an_exception(tmp_path_factory, content, s
     assert result.findings  # something is always said about junk
 
 
-# The columnar CSV reader must give exactly what the row-by-row reader gives, or step aside.
-LINE_TEXT = st.lists(st.text(alphabet=st.sampled_from(list("ab 09\"'\t\u00a0é€-.")), max_size=5)
+# The columnar CSV reader must give exactly what the row-by-row reader gives, or step aside:
+# on the bytes as read (any encoding), alone or as the member of a zip.
+LINE_TEXT = st.lists(st.text(alphabet=st.sampled_from(list("ab 09\"'\t\u00a0\u2003\x1féü€\ufffd-.,;\n")), max_size=5)
                      | st.sampled_from(["total", " Total ", "Grand total", "2021", ""]),
                      min_size=8, max_size=8)
 HEADERS = [VICTIMS_HEADER, ["year", "sex", "count"], ["Year", " sex ", "age", "form", "citizenship", "count", "notes"],
            ["title of the file"], ["count", "count", "year", "sex"]]
+ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "utf-16", "utf-8 with a bad byte"]
 
 
-@settings(max_examples=150, deadline=None)
+def _encoded(text: str, encoding: str) -> bytes:
+    if encoding == "utf-8 with a bad byte":  # decoded as Windows-1252, or U+FFFD after a BOM
+        return text.encode("utf-8").replace(b"2", b"\xff2", 1)
+    return text.encode(encoding, errors="replace")
+
+
+@settings(max_examples=200, deadline=None)
 @given(header=st.sampled_from(HEADERS), lines=st.lists(LINE_TEXT, max_size=10),
        preamble=st.booleans(), delimiter=st.sampled_from([",", ";"]),
        ending=st.sampled_from(["\n", "\r\n"]), blank_lines=st.lists(st.integers(0, 12), max_size=3),
-       ragged=st.booleans())
-def test_columnar_csv_reader_equals_the_row_by_row_reader(header, lines, preamble, delimiter, ending,
-                                                          blank_lines, ragged):
+       ragged=st.booleans(), encoding=st.sampled_from(ENCODINGS), final_newline=st.booleans(),
+       in_zip=st.booleans())
+def test_columnar_csv_reader_equals_the_row_by_row_reader(tmp_path_factory, header, lines, preamble, delimiter,
+                                                          ending, blank_lines, ragged, encoding, final_newline,
+                                                          in_zip):
     from schemas.findings import ParsedSubmission
-    from transforms.readers import _add_csv_table_columnar, _add_table, _csv_rows
+    from transforms.readers import (_add_columnar_table, _add_table, _csv_columns, _csv_rows, _stripped, decode_text,
+                                    utf8_bytes)
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator=ending)
@@ -350,15 +361,31 @@ def test_columnar_csv_reader_equals_the_row_by_row_reader(header, lines, preambl
     for position in blank_lines:
         physical.insert(min(position, len(physical)), "")
     text = ending.join(physical)
+    if not final_newline and text.endswith(ending):
+        text = text[:-len(ending)]
+    raw = _encoded(text, encoding)
 
     def parsed():
         return ParsedSubmission(path="x", file_name="victims.csv", sha256="0", file_format="csv", size_bytes=0)
 
     slow = parsed()
-    _add_table(slow, "victims", "victims.csv", "csv", _csv_rows(text), first_line=1)
-    fast = parsed()
-    if not _add_csv_table_columnar(fast, "victims", "victims.csv", text, Limits()):
-        return  # it stepped aside: the row-by-row reader alone decides
+    decoded, encoding_finding = decode_text(raw, "victims.csv")
+    slow.read_findings += [encoding_finding] if encoding_finding else []
+    _add_table(slow, "victims", "victims.csv", "csv", _csv_rows(decoded), first_line=1)
+    if in_zip:  # the whole read: the zip's member through whichever path takes it
+        path = tmp_path_factory.mktemp("zipped") / "submission.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("victims.csv", raw)
+        fast = read_submission(path, Limits())
+    else:
+        fast = parsed()
+        data, encoding_finding = utf8_bytes(raw, "victims.csv")
+        assert data.decode("utf-8") == decoded
+        fast.read_findings += [encoding_finding] if encoding_finding else []
+        columns = _csv_columns(data, data.count(b"\n"), "victims", "victims.csv", Limits())
+        if columns is None:
+            return  # it stepped aside: the row-by-row reader alone decides
+        assert _add_columnar_table(fast, "victims", "victims.csv", "csv", *columns, strip=_stripped)
     assert [(f.rule, f.line, f.column, f.value, render_message(f)) for f in fast.read_findings] == \
            [(f.rule, f.line, f.column, f.value, render_message(f)) for f in slow.read_findings]
     assert fast.tables.keys() == slow.tables.keys()
@@ -367,6 +394,26 @@ def test_columnar_csv_reader_equals_the_row_by_row_reader(header, lines, preambl
         assert (other.column_positions, other.header_labels, other.header_line) == (
             frame.column_positions, frame.header_labels, frame.header_line)
         pd.testing.assert_frame_equal(other.data, frame.data)
+
+
+def test_the_columnar_csv_reader_takes_what_it_should():
+    """The property above holds whether or not the fast path takes a file: these it must take."""
+    from schemas.findings import ParsedSubmission
+    from transforms.readers import _add_columnar_table, _csv_columns, _stripped, utf8_bytes
+
+    body = [["2021", "female", "adult", " sexual ", "NGA", "3"], ["", "", "", "", "", ""], ["2022", "male", "", "", "Côte d'Ivoire", "1,5"]]
+    for delimiter, ending, bom, blank in [(",", "\n", False, False), (";", "\r\n", True, True), (",", "\r\n", False, True)]:
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=delimiter, lineterminator=ending).writerows([VICTIMS_HEADER, *body])
+        text = buffer.getvalue() + (ending if blank else "")
+        data, finding = utf8_bytes(text.encode("utf-8-sig" if bom else "utf-8"), "victims.csv")
+        parsed = ParsedSubmission(path="x", file_name="victims.csv", sha256="0", file_format="csv", size_bytes=0)
+        columns = _csv_columns(data, data.count(b"\n"), "victims", "victims.csv", Limits())
+        assert finding is None and columns is not None
+        assert _add_columnar_table(parsed, "victims", "victims.csv", "csv", *columns, strip=_stripped)
+        frame = parsed.tables["victims"].data
+        assert frame["_line"].tolist() == [2, 4] and frame["form"].tolist()[0] == "sexual"
+        assert frame["citizenship"].tolist()[1] == "Côte d'Ivoire" and frame["age"].isna().tolist() == [False, True]
 
 
 # The columnar sheet reader must give what `_text` cell by cell gives (calamine's value types).

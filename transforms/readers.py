@@ -259,7 +259,9 @@ def warm_caches() -> None:
     # costs about 40 ms: a tiny table through the same path, its result thrown away
     parsed = ParsedSubmission(path="", file_name="", sha256="", file_format="csv", size_bytes=0)
     header = ",".join(TABLES["victims"].columns)
-    _add_csv_table_columnar(parsed, "victims", "victims.csv", f"{header}\n2021,a,b,c,d,1\n", Limits())
+    _add_columnar_table(parsed, "victims", "victims.csv", "csv",
+                        *_csv_columns(f"{header}\n2021,a,b,c,d,1\n".encode(), 2, "victims", "victims.csv", Limits()),
+                        strip=_stripped)
     _add_sheet_columnar(parsed, "victims", "victims", [list(TABLES["victims"].columns), [2021.0, "a", "b", "c", "d", 1.0]])
     _check_text_length(parsed, Limits())
     pickle.dumps(parsed)
@@ -693,52 +695,88 @@ def _read_csv_tables(parsed: ParsedSubmission, files: list, limits: Limits) -> N
                 "table-given-twice", table=table, first=read_from[table], second=entry))
             continue
         read_from[table] = entry
-        raw = read_bytes()
-        check_limit(limits, "rows", raw.count(b"\n") + 1, file=entry)
-        text, encoding_finding = decode_text(raw, file_name)
-        del raw
+        # one copy of the file at a time: a UTF-8 file stays the bytes it was read as (only
+        # another encoding is decoded, within `file_bytes`, before the rows are counted)
+        data, encoding_finding = utf8_bytes(read_bytes(), file_name)
+        newlines = data.count(b"\n")
+        check_limit(limits, "rows", newlines + 1, file=entry)
         if encoding_finding:
             parsed.read_findings.append(encoding_finding)
-        if not _add_csv_table_columnar(parsed, table, file_name, text, limits):
-            rows = _csv_rows(text)
-            check_limit(limits, "columns", max(map(len, rows), default=0), file=entry)
-            _add_table(parsed, table, file_name, "csv", rows, first_line=1)
+        columns = _csv_columns(data, newlines, table, file_name, limits)
+        if columns is not None:
+            del data  # the columns hold every value now: the file's bytes can go before the frame is built
+            _add_columnar_table(parsed, table, file_name, "csv", *columns, strip=_stripped)
+            continue
+        text = data.decode("utf-8")
+        del data
+        rows = _csv_rows(text)
+        check_limit(limits, "columns", max(map(len, rows), default=0), file=entry)
+        _add_table(parsed, table, file_name, "csv", rows, first_line=1)
 
 
-def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str, text: str,
-                            limits: Limits) -> bool:
-    """The fast path for a well-formed CSV: pyarrow parses it, columns stay columns.
+def _csv_columns(data: bytes, newlines: int, table: str, file_name: str,
+                 limits: Limits) -> tuple[list, object] | None:
+    """The fast path for a well-formed CSV: pyarrow parses the UTF-8 bytes (`utf8_bytes`, with
+    `newlines` line feeds) into columns of raw text (`_stripped` makes cells of them) and the
+    physical line of each row, for `_add_columnar_table`; None leaves the file to the
+    row-by-row path.
 
-    Same result as `_csv_rows` + `_add_table` (a property test holds them equal), about 10x
-    faster at a million rows. It takes only files where each non-empty physical line is one
-    record with the same number of fields as the first; anything else (quoted line breaks,
-    ragged rows, preamble lines, bare CR line ends) returns False and goes the row-by-row way.
+    Same result as `_csv_rows` + `_add_table` on `data.decode()` (a property test holds them
+    equal), about 10x faster at a million rows. It takes only files where each non-empty
+    physical line is one record with the same number of fields as the first, and where the
+    table's header is found; anything else (quoted line breaks, ragged rows, bare CR line ends,
+    no header) goes the row-by-row way. pyarrow rather than DuckDB's `read_csv`: DuckDB parses
+    and hands over Arrow in about 0.6 s at a million rows on this machine, pyarrow parses in
+    0.07-0.12 s, and DuckDB gives no physical line per row either.
     """
-    import numpy as np
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    data = text.encode("utf-8")
-    if not data.strip() or data.count(b"\r") != data.count(b"\r\n"):
-        return False
-    width = len(next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter), []))
+    end_of_first = data.find(b"\n")
+    first_line = data[:end_of_first] if end_of_first >= 0 else data
+    delimiter = ";" if first_line.count(b";") > first_line.count(b",") else ","
+    # (isspace stops at the first other byte: no copy of the file, unlike strip)
+    if not data or data.isspace() or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        return None
+    if data.startswith(UTF8_BOM):  # a second BOM: pyarrow would drop it, the row path keeps it
+        return None
+    width = len(next(csv.reader([first_line.decode("utf-8").rstrip("\r")], delimiter=delimiter), []))
     if width == 0:
-        return False
+        return None
     check_limit(limits, "columns", width, file=file_name)
     try:
         arrow = pa_csv.read_csv(
-            io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            pa.BufferReader(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=4 << 20),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=True,
                                               newlines_in_values=b'"' in data),
             convert_options=pa_csv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(width)},
+                # large_string: what pandas' "str" columns hold, so no conversion later;
+                # UTF-8 already checked by utf8_bytes
+                column_types={f"f{i}": pa.large_string() for i in range(width)}, check_utf8=False,
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return False
-    # the physical line of each record: the non-empty lines, as `ignore_empty_lines` skips them
+        return None
+    if arrow.num_columns != width:
+        return None
+    lines = _record_lines(data, newlines, arrow.num_rows)
+    if lines is None:
+        return None  # a quoted line break or some other irregularity: count row by row
+    columns = [arrow.column(i) for i in range(width)]
+    if _find_header(_head_rows(columns, _stripped), _header_lookup(table)) is None:
+        return None  # the row-by-row path reports a missing header, or an empty table
+    return columns, lines
+
+
+def _record_lines(data: bytes, newlines: int, records: int):
+    """The physical line of each of `records` records when every non-empty line of `data` holds
+    one (what pyarrow's `ignore_empty_lines` gives), else None."""
+    import numpy as np
+
+    lines = newlines + (not data.endswith(b"\n"))
+    if records == lines:
+        # as many records as lines: no blank line, no record over two lines, record i on line i
+        return np.arange(1, records + 1, dtype=np.int64)
     raw = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(raw == 10)
     starts = np.concatenate(([0], ends + 1))
@@ -746,32 +784,72 @@ def _add_csv_table_columnar(parsed: ParsedSubmission, table: str, file_name: str
     lengths = ends - starts
     carriage = lengths > 0
     carriage[carriage] = raw[ends[carriage] - 1] == 13
-    lines = np.flatnonzero((lengths - carriage) > 0) + 1
-    if len(lines) != arrow.num_rows or arrow.num_columns != width:
-        return False  # a quoted line break or some other irregularity: count row by row
-    columns = [_stripped(arrow.column(i).combine_chunks()) for i in range(width)]
-    return _add_columnar_table(parsed, table, file_name, "csv", columns, lines)
+    non_empty = np.flatnonzero((lengths - carriage) > 0) + 1
+    return non_empty if len(non_empty) == records else None
 
 
 def _stripped(column):
-    """Text cells as `value.strip() or None` does it, on a whole pyarrow column."""
+    """Text cells as `value.strip() or None` does it, on a whole pyarrow column (chunked or not).
+
+    Chunk by chunk, and a chunk nothing is trimmed from is kept as it is, its empty values
+    marked missing in a new validity bitmap: a well-formed file's columns are never copied."""
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([_stripped_chunk(chunk) for chunk in column.chunks], column.type)
+    return _stripped_chunk(column)
+
+
+def _stripped_chunk(chunk):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    column = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+    trimmed = pc.utf8_trim_whitespace(chunk) if _may_need_trimming(chunk) else chunk
+    non_empty = pc.greater(pc.binary_length(trimmed), 0)
+    if trimmed.offset == 0 and trimmed.null_count == 0:
+        return pa.Array.from_buffers(trimmed.type, len(trimmed), [non_empty.buffers()[1], *trimmed.buffers()[1:]])
+    return pc.if_else(non_empty, trimmed, pa.scalar(None, trimmed.type))
+
+
+def _may_need_trimming(chunk) -> bool:
+    """Whether a value of a pyarrow string array may start or end with whitespace: its first
+    or last byte is an ASCII space or control byte, or not ASCII (U+00A0, U+3000...). Reads
+    two bytes a value, where trimming would write every byte of the column anew."""
+    import numpy as np
+    import pyarrow as pa
+
+    if len(chunk) == 0 or chunk.buffers()[2] is None:
+        return False
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+    offsets = offsets[chunk.offset:chunk.offset + len(chunk) + 1]
+    text = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    edges = np.concatenate((text[starts[filled]], text[ends[filled] - 1]))
+    return bool(len(edges)) and bool(edges.min() <= 0x20 or edges.max() >= 0x80)
+
+
+def _head_rows(columns: list, strip=None) -> list[list]:
+    """The rows the header is looked for in, as cells (`strip` applied)."""
+    head = [column[:HEADER_SEARCH_ROWS] for column in columns]
+    head = [strip(values) for values in head] if strip is not None else head
+    return [[values[r].as_py() for values in head] for r in range(min(HEADER_SEARCH_ROWS, len(columns[0]) if columns else 0))]
 
 
 def _add_columnar_table(parsed: ParsedSubmission, table: str, source: str, kind: str,
-                        columns: list, lines) -> bool:
+                        columns: list, lines, strip=None) -> bool:
     """`_add_table` on columns (pyarrow string arrays, one per physical column) and the
-    physical line of each row; False when it finds no header (the row path reports it)."""
+    physical line of each row; False when it finds no header (the row path reports it).
+    `strip` (`_stripped`), when given, makes cells of raw text: applied to the header rows
+    and then only to the columns the table keeps."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    width, count = len(columns), len(lines)
-    head = [[columns[i][r].as_py() for i in range(width)] for r in range(min(HEADER_SEARCH_ROWS, count))]
+    def cells(values):
+        return strip(values) if strip is not None else values
+
+    head = _head_rows(columns, strip)
     lookup = _header_lookup(table)
     header_index = _find_header(head, lookup)
     if header_index is None:
@@ -779,16 +857,18 @@ def _add_columnar_table(parsed: ParsedSubmission, table: str, source: str, kind:
     positions, labels, frame_stub = _map_header(parsed, table, source, kind, head[header_index],
                                                 int(lines[header_index]), lookup)
     body = slice(header_index + 1, None)
-    mapped = {column: columns[position - 1][body] for column, position in positions.items()}
+    # whole columns, then the body: the reader's chunks start at 0, as `_stripped` keeps them
+    by_position = {position: cells(columns[position - 1])[body] for position in positions.values()}
+    mapped = {column: by_position[position] for column, position in positions.items()}
     body_lines = lines[body]
     keep = np.zeros(len(body_lines), dtype=bool)
     for values in mapped.values():
         keep |= pc.is_valid(values).to_numpy(zero_copy_only=False)
-    first = columns[0][body]
+    first = by_position[1] if 1 in by_position else cells(columns[0])[body]
     totals_words = [v for v in pc.unique(first).to_pylist()
                     if v is not None and cl.match_key(v) in TOTALS_ROW_WORDS]
     if totals_words:
-        candidates = np.flatnonzero(keep & pc.is_in(first, pa.array(totals_words)).to_numpy(zero_copy_only=False))
+        candidates = np.flatnonzero(keep & pc.is_in(first, pa.array(totals_words, first.type)).to_numpy(zero_copy_only=False))
         year = mapped.get("year")
         for index in candidates:
             year_text = year[int(index)].as_py() if year is not None else None
@@ -798,12 +878,49 @@ def _add_columnar_table(parsed: ParsedSubmission, table: str, source: str, kind:
                     "totals-row", frame=frame_stub, line=int(body_lines[index]),
                     column=next(iter(positions)), value=first[int(index)].as_py()))
                 keep[index] = False
-    mask = pa.array(keep)
-    frame = {name: pd.array(values.filter(mask), dtype="str") for name, values in mapped.items()}
-    frame[LINE] = pd.array(body_lines[keep].astype("int64"), dtype="int64")
-    parsed.tables[table] = TableFrame(
-        table, source, kind, pd.DataFrame(frame), column_positions=positions,
+    del first, by_position
+    if keep.all():  # the usual case: no copy of the columns
+        frame = {name: pd.array(values, dtype="str") for name, values in mapped.items()}
+        frame[LINE] = np.asarray(body_lines, dtype="int64")
+    else:
+        mask = pa.array(keep)
+        frame = {name: pd.array(values.filter(mask), dtype="str") for name, values in mapped.items()}
+        frame[LINE] = body_lines[keep].astype("int64")
+    parsed.tables[table] = TableFrame(  # copy=False: pandas copied every column, 2 s at 10M rows
+        table, source, kind, pd.DataFrame(frame, copy=False), column_positions=positions,
         header_labels=labels, header_line=int(lines[header_index]))
+    return True
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def utf8_bytes(raw: bytes, file_name: str) -> tuple[bytes, Finding | None]:
+    """`decode_text(raw)` as UTF-8 bytes (`.decode("utf-8")` gives the same text): `raw`
+    itself, less a BOM, when it is UTF-8; else the decoded text, encoded again."""
+    if _is_utf8(raw):
+        if not raw.startswith(UTF8_BOM):
+            return raw, None
+        # as decode_text: a U+FFFD in a file with a BOM is reported (bytes were replaced)
+        finding = (make_finding("encoding-replaced", file=file_name, encoding=["UTF-8"])
+                   if "\ufffd".encode() in raw else None)
+        return raw[len(UTF8_BOM):], finding
+    text, finding = decode_text(raw, file_name)
+    return text.encode("utf-8"), finding
+
+
+def _is_utf8(raw: bytes) -> bool:
+    """Whether `raw.decode("utf-8")` would succeed, without building the str: Arrow's check
+    (the same rules as Python's: no overlong forms, no surrogates) on the bytes in place."""
+    import pyarrow as pa
+
+    if raw.isascii():
+        return True
+    offsets = pa.array([0, len(raw)], pa.int64()).buffers()[1]
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(raw)]).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
     return True
 
 
