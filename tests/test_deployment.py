@@ -159,6 +159,17 @@ def completed(client, run_id, task_name: str) -> bool:
     return run is not None and run.state is not None and run.state.is_completed()
 
 
+def logged(client, run_id, text: str) -> bool:
+    """Whether a line of the flow run's log (sent at INFO: `INFO_LOGS`) holds `text`."""
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    found = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+    return any(text in log.message for log in found)
+
+
+INFO_LOGS = {"PREFECT_LOGGING_LEVEL": "INFO"}  # a flow run's per-step lines (flows/ingest.py)
+
+
 # -- a deployment, a worker, a run --------------------------------------------------------------
 
 @pytest.mark.slow
@@ -214,7 +225,7 @@ def test_two_workers_take_turns_to_load(prefect_api, tmp_path):
     with prefect_client(api) as client, ExitStack() as cleanup:
         client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=LOAD_LIMIT, limit=1))
         cleanup.callback(client.delete_global_concurrency_limit_by_name, LOAD_LIMIT)
-        started = cleanup.enter_context(workers(prefect_api, tmp_path, 2))
+        started = cleanup.enter_context(workers({**prefect_api, **INFO_LOGS}, tmp_path, 2))
         with temporary_settings({PREFECT_API_URL: api}), \
                 concurrency(LOAD_LIMIT, occupy=1, strict=True):  # the only slot: nobody loads
             ingestion = client.create_flow_run_from_deployment(
@@ -222,7 +233,7 @@ def test_two_workers_take_turns_to_load(prefect_api, tmp_path):
             imported = client.create_flow_run_from_deployment(
                 client.read_deployment_by_name("import_published/published-import").id,
                 parameters={"file": str(TEST_DATA / "data_glotip_2025-04-14.xlsx")})
-            wait_for(lambda: completed(client, ingestion.id, "compare-with-history")
+            wait_for(lambda: logged(client, ingestion.id, "NGA.zip: compare-with-history in")
                      and completed(client, imported.id, "prepare-export"),
                      "both runs to reach their loads", started, tmp_path)
             # each worker takes one run at a time (--limit 1): both runs are running at once
@@ -261,13 +272,14 @@ def test_two_workers_validate_side_by_side_on_one_warehouse(prefect_api, tmp_pat
     with prefect_client(api) as client, ExitStack() as cleanup:
         client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=LOAD_LIMIT, limit=1))
         cleanup.callback(client.delete_global_concurrency_limit_by_name, LOAD_LIMIT)
-        started = cleanup.enter_context(workers(prefect_api, tmp_path, 2))
+        started = cleanup.enter_context(workers({**prefect_api, **INFO_LOGS}, tmp_path, 2))
         deployment = client.read_deployment_by_name("ingest_submissions/scheduled-ingestion").id
         with temporary_settings({PREFECT_API_URL: api}), \
                 concurrency(LOAD_LIMIT, occupy=1, strict=True):  # the only slot: nobody loads
             runs = [client.create_flow_run_from_deployment(deployment),
                     client.create_flow_run_from_deployment(deployment, parameters={"inbox": str(second)})]
-            wait_for(lambda: all(completed(client, run.id, "compare-with-history") for run in runs),
+            wait_for(lambda: all(logged(client, run.id, f"{name}: compare-with-history in")
+                                 for run, name in zip(runs, ("NGA.zip", "KEN.xlsx"))),
                      "both runs to validate and compare", started, tmp_path)
             assert all(client.read_flow_run(run.id).state.is_running() for run in runs)
             released = dt.datetime.now(dt.timezone.utc)
