@@ -2,13 +2,12 @@
 
 The sequence itself is `pipeline.submission.ingest_entry`; this flow only orchestrates it: it
 marks itself alive, opens the run's warehouse session, runs the steps of the sequence
-(`_run_step`), records the run and publishes the analysts' snapshot. The load of each
-submission is a Prefect task, run holding a turn of the `glotip-load` limit; the other steps
-are plain calls, retried here where they can fail for a passing reason, each logged with its
-duration. (A task run costs the Prefect server CPU on the run's own cores: a task per step, six
-per submission, made a scheduled run of 193 submissions take twice as long; benchmarks/run.py.)
-Tasks are not cached: inputs are files whose identity is their sha256, and the warehouse
-register already makes a rerun load nothing twice.
+(`_run_step`), records the run and publishes the analysts' snapshot. The steps are plain
+calls, retried here where they can fail for a passing reason and each logged with its
+duration; a load holds a turn of the `glotip-load` limit. They are not Prefect tasks: a task
+run costs the Prefect server CPU on the run's own two cores (about 35 ms a task run), and a
+task per step, six per submission, made the scheduled run of 193 submissions (benchmarks/run.py)
+take twice as long. Only listing the inbox and publishing are tasks.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -81,26 +81,20 @@ def _progress(**step) -> None:
 
 def _run_step(name: str, function, *args, entry: str, loads: LoadTurns = LoadTurns(False),
               after: threading.Event | None = None):
-    """Run one step of the sequence for the inbox entry named `entry`; from `IN_ORDER_FROM` on,
-    once the entry before it is finished (`after`). The load is a Prefect
-    task, run once `loads` gives it a turn (its task run is the load, not the wait), its inputs
-    passed `opaque` (Prefect does not walk the frames and findings inside them, nor hash the
-    warehouse session). The other steps are plain calls, retried here as `_RETRIES` says, each
-    logged with its duration."""
+    """Run one step of the sequence for the inbox entry named `entry`, as a plain call: from
+    `IN_ORDER_FROM` on, once the entry before it is finished (`after`); a load holding a turn
+    of `loads`. Retried as `_RETRIES` says; logged with its duration (a load's, once it has its
+    turn)."""
     retries = _RETRIES.get(name, Retries())
     if name == IN_ORDER_FROM and after is not None:
         after.wait()
-    if name in SERIALISED_STEPS:
-        load = task(function, name=name, cache_policy=NO_CACHE, retries=len(retries.delays),
-                    retry_delay_seconds=list(retries.delays))
-        with loads.turn():
-            return load(*(opaque(argument) for argument in args))
     logger = get_run_logger()
     tries = 0
     while True:
-        started = time.perf_counter()
         try:
-            result = function(*args)
+            with loads.turn() if name in SERIALISED_STEPS else nullcontext():
+                started = time.perf_counter()
+                result = function(*args)
         except Exception as problem:
             if tries == len(retries.delays) or not retries.applies(problem):
                 raise
