@@ -173,7 +173,7 @@ def logged(client, run_id, text: str) -> bool:
 def load_span(client, run_id, entry: str) -> tuple[dt.datetime, dt.datetime]:
     """When an ingestion's load of `entry` started and ended, from its line `ENTRY: load in S s`
     (logged as it ends; S counts from when it had its turn)."""
-    [seconds, at] = [(float(log.message.split()[-2]), log.timestamp) for log in run_logs(client, run_id)
+    [(seconds, at)] = [(float(log.message.split()[-2]), log.timestamp) for log in run_logs(client, run_id)
                      if log.message.startswith(f"{entry}: load in ")]
     return at - dt.timedelta(seconds=seconds), at
 
