@@ -253,6 +253,8 @@ def test_two_workers_take_turns_to_load(prefect_api, tmp_path):
         for run in (ingestion, imported):
             state = wait_for(lambda: final_state(client, run.id), "the flow runs", started, tmp_path)
             assert state == "COMPLETED", _logs(tmp_path)
+        wait_for(lambda: logged(client, ingestion.id, "NGA.zip: load in "), "the load's log line",
+                 started, tmp_path)  # a run's last lines may reach the server after its final state
         export = task_runs(client, imported.id)["load-export"]
         loads = sorted((load_span(client, ingestion.id, "NGA.zip"), (export.start_time, export.end_time)))
     assert all(start >= released for start, _ in loads), (released, loads)
@@ -296,6 +298,9 @@ def test_two_workers_validate_side_by_side_on_one_warehouse(prefect_api, tmp_pat
         for run in runs:
             state = wait_for(lambda: final_state(client, run.id), "the flow runs", started, tmp_path)
             assert state == "COMPLETED", _logs(tmp_path)
+        # a run's last lines may reach the server after its final state
+        wait_for(lambda: all(logged(client, run.id, f"{name}: load in ") for run, name in zip(runs, ("NGA.zip", "KEN.xlsx"))),
+                 "the loads' log lines", started, tmp_path)
         loads = sorted(load_span(client, run.id, name) for run, name in zip(runs, ("NGA.zip", "KEN.xlsx")))
     assert all(start >= released for start, _ in loads), (released, loads)
     assert loads[0][1] <= loads[1][0], "the two loads overlapped"
