@@ -12,13 +12,10 @@ take twice as long. Only listing the inbox and publishing are tasks.
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -42,12 +39,6 @@ from warehouse import locks, snapshot
 from warehouse.session import Warehouse
 
 SERIALISED_STEPS = frozenset({"load"})  # run holding a turn of the `glotip-load` limit
-# Entries are handled two at a time, on the machine's two cores: one is received, read and
-# validated while the one before it is compared with history, loaded and reported. Those steps
-# go in inbox order (from `IN_ORDER_FROM` on): a resubmission in the same inbox is compared
-# with what the submission before it loaded, as when entries were handled one by one.
-ENTRIES_AT_ONCE = 2
-IN_ORDER_FROM = "compare-with-history"
 
 
 @dataclass(frozen=True)
@@ -79,15 +70,11 @@ def _progress(**step) -> None:
     logging.getLogger(PROGRESS_LOGGER).info("%s", step, extra={"progress": step})
 
 
-def _run_step(name: str, function, *args, entry: str, loads: LoadTurns = LoadTurns(False),
-              after: threading.Event | None = None):
-    """Run one step of the sequence for the inbox entry named `entry`, as a plain call: from
-    `IN_ORDER_FROM` on, once the entry before it is finished (`after`); a load holding a turn
-    of `loads`. Retried as `_RETRIES` says; logged with its duration (a load's, once it has its
-    turn)."""
+def _run_step(name: str, function, *args, entry: str, loads: LoadTurns = LoadTurns(False)):
+    """Run one step of the sequence for the inbox entry named `entry`, as a plain call; a load
+    holding a turn of `loads`. Retried as `_RETRIES` says; logged with its duration (a load's,
+    once it has its turn)."""
     retries = _RETRIES.get(name, Retries())
-    if name == IN_ORDER_FROM and after is not None:
-        after.wait()
     logger = get_run_logger()
     tries = 0
     while True:
@@ -178,7 +165,7 @@ def _ingest_inbox(run_id: str, options: sequence.InboxOptions, db_path: str,
             logger.info("the server has no %r concurrency limit: loads do not take turns through "
                         "it (create it once: prefect gcl create %s --limit 1)",
                         LOAD_CONCURRENCY_LIMIT, LOAD_CONCURRENCY_LIMIT)
-        outcomes = _ingest_all(entries, warehouse, options, run_id, loads)
+        outcomes = [_ingest_one(path, warehouse, options, run_id, loads) for path in entries]
         counts = sequence.counts(outcomes)
         summary = run_summary_markdown(run_id, options.inbox, outcomes, counts)
         try:
@@ -221,37 +208,12 @@ def _warehouse_unavailable(run_id: str, options: sequence.InboxOptions, db_path:
     return [sequence.as_row(o) | {"run_id": run_id} for o in outcomes]
 
 
-def _ingest_all(entries: list[Path], warehouse: Warehouse, options: sequence.InboxOptions,
-                run_id: str, loads: LoadTurns) -> list[sequence.Outcome]:
-    """Every entry, `ENTRIES_AT_ONCE` at a time, their outcomes in inbox order. Each thread runs
-    in a copy of the flow run's context (its logger, its tasks). The warehouse session is shared:
-    its turns (`Warehouse.turn`) let one step at a time use the file."""
-    finished = [threading.Event() for _ in entries]
-    with ThreadPoolExecutor(ENTRIES_AT_ONCE, thread_name_prefix="ingest-entry") as pool:
-        # submitted in order and started in order: the entry an entry waits for has started
-        handled = [pool.submit(contextvars.copy_context().run, _ingest_one, path, warehouse,
-                               options, run_id, loads, finished[number - 1] if number else None,
-                               finished[number])
-                   for number, path in enumerate(entries)]
-        return [entry.result() for entry in handled]
-
-
 def _ingest_one(path: Path, warehouse: Warehouse, options: sequence.InboxOptions, run_id: str,
-                loads: LoadTurns, after: threading.Event | None, finished: threading.Event
-                ) -> sequence.Outcome:
-    """One entry; `finished` is set when it is done, whatever happened to it."""
-    try:
-        return _ingest_entry(path, warehouse, options, run_id,
-                             partial(_run_step, entry=sequence.entry_name(path), loads=loads, after=after))
-    finally:
-        finished.set()
-
-
-def _ingest_entry(path: Path, warehouse: Warehouse, options: sequence.InboxOptions, run_id: str,
-                  step) -> sequence.Outcome:
+                loads: LoadTurns) -> sequence.Outcome:
     logger = get_run_logger()
     name = sequence.entry_name(path)
     _progress(started=name)
+    step = partial(_run_step, entry=name, loads=loads)
     try:
         outcome = sequence.ingest_entry(path, warehouse, options, run_id=run_id, step=step)
     except Exception as problem:  # noqa: BLE001 - one broken submission never stops the others

@@ -63,8 +63,7 @@ def test_resubmission_report_lists_changes_and_agrees_with_the_warehouse(prefect
 
 
 def test_a_resubmission_in_the_same_inbox_is_compared_with_the_entry_before_it(prefect_server, tmp_path):
-    """The flow handles two entries at a time, but compares, loads and reports them in inbox
-    order: the resubmission is compared with the submission loaded just before it."""
+    """The resubmission is compared with the submission loaded just before it in the same run."""
     from flows.ingest import ingest_submissions
 
     inbox = tmp_path / "inbox"
