@@ -1,7 +1,7 @@
 """Loads take turns through a Prefect global concurrency limit.
 
 Several workers may validate submissions at the same time; writing to a warehouse is the step
-that must take turns. Each load (an ingestion's `load` task, an import's `load-export` task)
+that must take turns. Each load (an ingestion's `load` step, an import's `load-export` task)
 runs holding one slot of the global concurrency limit `glotip-load`, when the server has a
 limit of that name (`prefect gcl create glotip-load --limit 1`; docs/operations.md, "Team
 set-up").
@@ -45,9 +45,9 @@ class LoadTurns:
         return cls(True)
 
     def turn(self) -> AbstractContextManager:
-        """One slot of `glotip-load`, held around a load task's call (so the task run itself is
-        the load, not the wait for a turn). `strict=False`: a limit deleted since the run began
-        lets the load go ahead."""
+        """One slot of `glotip-load`, held around a load (a task run, or the logged duration of
+        an ingestion's load step, is the load, not the wait for a turn). `strict=False`: a limit
+        deleted since the run began lets the load go ahead."""
         if not self.limit_in_force:
             return nullcontext()
         return concurrency(LOAD_CONCURRENCY_LIMIT, occupy=1, strict=False)

@@ -1,16 +1,23 @@
 """The ingestion flow: every submission in an inbox, through the one per-submission sequence.
 
 The sequence itself is `pipeline.submission.ingest_entry`; this flow only orchestrates it: it
-marks itself alive, opens the run's warehouse session, runs each step of the sequence as
-a Prefect task (`_as_task`: with retries where a step can fail for a passing reason), records
-the run and publishes the analysts' snapshot. Tasks are not cached: inputs are files whose
-identity is their sha256, and the warehouse register already makes a rerun load nothing twice.
+marks itself alive, opens the run's warehouse session, runs the steps of the sequence
+(`_run_step`), records the run and publishes the analysts' snapshot. The steps are plain
+calls, retried here where they can fail for a passing reason and each logged with its
+duration; a load holds a turn of the `glotip-load` limit. They are not Prefect tasks: a task
+run costs the Prefect server CPU on the run's own two cores (about 35 ms a task run), and a
+task per step, six per submission, made the scheduled run of 193 submissions (benchmarks/run.py)
+take twice as long. Only listing the inbox and publishing are tasks.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -33,15 +40,23 @@ from warehouse.session import Warehouse
 
 SERIALISED_STEPS = frozenset({"load"})  # run holding a turn of the `glotip-load` limit
 
+
+@dataclass(frozen=True)
+class Retries:
+    """How a step that can fail for a passing reason is tried again: after each of `delays`
+    (seconds), if `applies` to what it raised."""
+
+    delays: tuple[float, ...] = ()
+    applies: Callable[[Exception], bool] = lambda problem: True
+
+
 # Retries of the steps that can fail for a passing reason. A file still being copied in gets
 # three more looks, 2 + 4 + 8 s apart, then waits for the next run: bounded, so one slow copy
 # never holds up the schedule. The warehouse steps retry a lock or I/O error twice.
 _RETRIES = {
-    "receive": dict(retries=3, retry_delay_seconds=[2, 4, 8],
-                    retry_condition_fn=lambda task, run, state: type(
-                        state.result(raise_on_failure=False)) is inbox_files.FileStillBeingWritten),
-    "compare-with-history": dict(retries=2, retry_delay_seconds=[2, 10]),
-    "load": dict(retries=2, retry_delay_seconds=[2, 10]),
+    "receive": Retries((2, 4, 8), lambda problem: type(problem) is inbox_files.FileStillBeingWritten),
+    "compare-with-history": Retries((2, 10)),
+    "load": Retries((2, 10)),
 }
 # How far the run is, for a caller running the flow in-process (`glotip ingest` draws its
 # progress bar from it): records of a plain logger, not Prefect's (they do not depend on
@@ -55,16 +70,34 @@ def _progress(**step) -> None:
     logging.getLogger(PROGRESS_LOGGER).info("%s", step, extra={"progress": step})
 
 
-def _as_task(name: str, function, *args, loads: LoadTurns = LoadTurns(False)):
-    """Run one step of the sequence as a Prefect task. Its inputs are passed `opaque`: Prefect
-    still links each task to the one whose result it takes, but does not walk the frames and
-    findings inside them (nor try to hash the warehouse session). A load waits for its turn
-    (`loads`) before its task starts."""
-    step = task(function, name=name, cache_policy=NO_CACHE, **_RETRIES.get(name, {}))
-    if name in SERIALISED_STEPS:
-        with loads.turn():
-            return step(*(opaque(argument) for argument in args))
-    return step(*(opaque(argument) for argument in args))
+def _run_step(name: str, function, *args, entry: str, loads: LoadTurns = LoadTurns(False)):
+    """Run one step of the sequence for the inbox entry named `entry`, as a plain call; a load
+    holding a turn of `loads`. Retried as `_RETRIES` says; logged with its duration (a load's,
+    once it has its turn)."""
+    retries = _RETRIES.get(name, Retries())
+    logger = get_run_logger()
+    tries = 0
+    while True:
+        try:
+            with loads.turn() if name in SERIALISED_STEPS else nullcontext():
+                started = time.perf_counter()
+                result = function(*args)
+        except Exception as problem:
+            if tries == len(retries.delays) or not retries.applies(problem):
+                raise
+            delay = retries.delays[tries]
+            tries += 1
+            # its type only: the message may quote the file's own name
+            logger.warning("%s: %s failed (%s); try %d of %d in %s s", printable(entry), name,
+                           type(problem).__name__, tries + 1, len(retries.delays) + 1, delay)
+            time.sleep(delay)
+            continue
+        logger.info("%s: %s in %.3f s", printable(entry), name, time.perf_counter() - started)
+        return result
+
+
+def _discover(inbox: str) -> list[Path]:
+    return task(discover, name="discover", cache_policy=NO_CACHE)(inbox)
 
 
 @task(name="publish-for-analysts", cache_policy=NO_CACHE)
@@ -125,15 +158,14 @@ def _ingest_inbox(run_id: str, options: sequence.InboxOptions, db_path: str,
             logger.warning("earlier run(s) %s stopped before finishing; this run completes their work",
                            ", ".join(interrupted))
         start_reader_server()  # warming up while the inbox is listed
-        entries = _as_task("discover", discover, options.inbox)
+        entries = _discover(options.inbox)
         _progress(entries=len(entries))
         loads = LoadTurns.for_this_run()
         if not loads.limit_in_force and get_current_settings().api.url:
             logger.info("the server has no %r concurrency limit: loads do not take turns through "
                         "it (create it once: prefect gcl create %s --limit 1)",
                         LOAD_CONCURRENCY_LIMIT, LOAD_CONCURRENCY_LIMIT)
-        step = partial(_as_task, loads=loads)
-        outcomes = [_ingest_one(path, warehouse, options, run_id, step) for path in entries]
+        outcomes = [_ingest_one(path, warehouse, options, run_id, loads) for path in entries]
         counts = sequence.counts(outcomes)
         summary = run_summary_markdown(run_id, options.inbox, outcomes, counts)
         try:
@@ -167,7 +199,7 @@ def _warehouse_unavailable(run_id: str, options: sequence.InboxOptions, db_path:
     get_run_logger().error("run %s did nothing: %s", run_id, printable(reason))
     note = f"{reason}; nothing was read or recorded: the entry stays in the inbox for the next run"
     outcomes = [sequence.Outcome(path.name, None, "failed", note=note)
-                for path in _as_task("discover", discover, options.inbox)]
+                for path in _discover(options.inbox)]
     counts = sequence.counts(outcomes)
     summary = run_summary_markdown(run_id, options.inbox, outcomes, counts,
                                    headline=f"Nothing done: {printable(reason)}. This run is not "
@@ -176,11 +208,12 @@ def _warehouse_unavailable(run_id: str, options: sequence.InboxOptions, db_path:
     return [sequence.as_row(o) | {"run_id": run_id} for o in outcomes]
 
 
-def _ingest_one(path: Path, warehouse: Warehouse, options: sequence.InboxOptions,
-                run_id: str, step) -> sequence.Outcome:
+def _ingest_one(path: Path, warehouse: Warehouse, options: sequence.InboxOptions, run_id: str,
+                loads: LoadTurns) -> sequence.Outcome:
     logger = get_run_logger()
     name = sequence.entry_name(path)
     _progress(started=name)
+    step = partial(_run_step, entry=name, loads=loads)
     try:
         outcome = sequence.ingest_entry(path, warehouse, options, run_id=run_id, step=step)
     except Exception as problem:  # noqa: BLE001 - one broken submission never stops the others

@@ -159,6 +159,28 @@ def completed(client, run_id, task_name: str) -> bool:
     return run is not None and run.state is not None and run.state.is_completed()
 
 
+def run_logs(client, run_id) -> list:
+    """The flow run's log as the server holds it (sent at INFO: `INFO_LOGS`)."""
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    return client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+
+
+def logged(client, run_id, text: str) -> bool:
+    return any(text in log.message for log in run_logs(client, run_id))
+
+
+def load_span(client, run_id, entry: str) -> tuple[dt.datetime, dt.datetime]:
+    """When an ingestion's load of `entry` started and ended, from its line `ENTRY: load in S s`
+    (logged as it ends; S counts from when it had its turn)."""
+    [(seconds, at)] = [(float(log.message.split()[-2]), log.timestamp) for log in run_logs(client, run_id)
+                     if log.message.startswith(f"{entry}: load in ")]
+    return at - dt.timedelta(seconds=seconds), at
+
+
+INFO_LOGS = {"PREFECT_LOGGING_LEVEL": "INFO"}  # a flow run's per-step lines (flows/ingest.py)
+
+
 # -- a deployment, a worker, a run --------------------------------------------------------------
 
 @pytest.mark.slow
@@ -180,8 +202,7 @@ def test_a_worker_runs_the_deployed_ingestion(prefect_api, tmp_path):
         run = client.create_flow_run_from_deployment(deployment.id)
         state = wait_for(lambda: final_state(client, run.id), "the flow run", started, tmp_path)
         assert state == "COMPLETED", _logs(tmp_path)
-        # no `glotip-load` limit on this server: the load went ahead, and none was created
-        assert completed(client, run.id, "load")
+        # no `glotip-load` limit on this server: the loads went ahead (below), and none was created
         with pytest.raises(ObjectNotFound):
             client.read_global_concurrency_limit_by_name(LOAD_LIMIT)
     assert query(db, "SELECT file_name, status, rows_loaded FROM submissions ORDER BY 1") == [
@@ -214,7 +235,7 @@ def test_two_workers_take_turns_to_load(prefect_api, tmp_path):
     with prefect_client(api) as client, ExitStack() as cleanup:
         client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=LOAD_LIMIT, limit=1))
         cleanup.callback(client.delete_global_concurrency_limit_by_name, LOAD_LIMIT)
-        started = cleanup.enter_context(workers(prefect_api, tmp_path, 2))
+        started = cleanup.enter_context(workers({**prefect_api, **INFO_LOGS}, tmp_path, 2))
         with temporary_settings({PREFECT_API_URL: api}), \
                 concurrency(LOAD_LIMIT, occupy=1, strict=True):  # the only slot: nobody loads
             ingestion = client.create_flow_run_from_deployment(
@@ -222,7 +243,7 @@ def test_two_workers_take_turns_to_load(prefect_api, tmp_path):
             imported = client.create_flow_run_from_deployment(
                 client.read_deployment_by_name("import_published/published-import").id,
                 parameters={"file": str(TEST_DATA / "data_glotip_2025-04-14.xlsx")})
-            wait_for(lambda: completed(client, ingestion.id, "compare-with-history")
+            wait_for(lambda: logged(client, ingestion.id, "NGA.zip: compare-with-history in")
                      and completed(client, imported.id, "prepare-export"),
                      "both runs to reach their loads", started, tmp_path)
             # each worker takes one run at a time (--limit 1): both runs are running at once
@@ -232,10 +253,12 @@ def test_two_workers_take_turns_to_load(prefect_api, tmp_path):
         for run in (ingestion, imported):
             state = wait_for(lambda: final_state(client, run.id), "the flow runs", started, tmp_path)
             assert state == "COMPLETED", _logs(tmp_path)
-        loads = sorted((task_runs(client, ingestion.id)["load"], task_runs(client, imported.id)["load-export"]),
-                       key=lambda run: run.start_time)
-    assert all(load.start_time >= released for load in loads), (released, [l.start_time for l in loads])
-    assert loads[0].end_time <= loads[1].start_time, "the two loads overlapped"
+        wait_for(lambda: logged(client, ingestion.id, "NGA.zip: load in "), "the load's log line",
+                 started, tmp_path)  # a run's last lines may reach the server after its final state
+        export = task_runs(client, imported.id)["load-export"]
+        loads = sorted((load_span(client, ingestion.id, "NGA.zip"), (export.start_time, export.end_time)))
+    assert all(start >= released for start, _ in loads), (released, loads)
+    assert loads[0][1] <= loads[1][0], "the two loads overlapped"
     assert query(ingestion_db, "SELECT file_name, status FROM submissions") == [("NGA.zip", "accepted")]
     assert query(import_db, "SELECT count(*) > 0 FROM published_imports") == [(True,)]
 
@@ -261,22 +284,26 @@ def test_two_workers_validate_side_by_side_on_one_warehouse(prefect_api, tmp_pat
     with prefect_client(api) as client, ExitStack() as cleanup:
         client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=LOAD_LIMIT, limit=1))
         cleanup.callback(client.delete_global_concurrency_limit_by_name, LOAD_LIMIT)
-        started = cleanup.enter_context(workers(prefect_api, tmp_path, 2))
+        started = cleanup.enter_context(workers({**prefect_api, **INFO_LOGS}, tmp_path, 2))
         deployment = client.read_deployment_by_name("ingest_submissions/scheduled-ingestion").id
         with temporary_settings({PREFECT_API_URL: api}), \
                 concurrency(LOAD_LIMIT, occupy=1, strict=True):  # the only slot: nobody loads
             runs = [client.create_flow_run_from_deployment(deployment),
                     client.create_flow_run_from_deployment(deployment, parameters={"inbox": str(second)})]
-            wait_for(lambda: all(completed(client, run.id, "compare-with-history") for run in runs),
+            wait_for(lambda: all(logged(client, run.id, f"{name}: compare-with-history in")
+                                 for run, name in zip(runs, ("NGA.zip", "KEN.xlsx"))),
                      "both runs to validate and compare", started, tmp_path)
             assert all(client.read_flow_run(run.id).state.is_running() for run in runs)
             released = dt.datetime.now(dt.timezone.utc)
         for run in runs:
             state = wait_for(lambda: final_state(client, run.id), "the flow runs", started, tmp_path)
             assert state == "COMPLETED", _logs(tmp_path)
-        loads = sorted((task_runs(client, run.id)["load"] for run in runs), key=lambda run: run.start_time)
-    assert all(load.start_time >= released for load in loads), (released, [l.start_time for l in loads])
-    assert loads[0].end_time <= loads[1].start_time, "the two loads overlapped"
+        # a run's last lines may reach the server after its final state
+        wait_for(lambda: all(logged(client, run.id, f"{name}: load in ") for run, name in zip(runs, ("NGA.zip", "KEN.xlsx"))),
+                 "the loads' log lines", started, tmp_path)
+        loads = sorted(load_span(client, run.id, name) for run, name in zip(runs, ("NGA.zip", "KEN.xlsx")))
+    assert all(start >= released for start, _ in loads), (released, loads)
+    assert loads[0][1] <= loads[1][0], "the two loads overlapped"
     assert query(db, "SELECT file_name, status, rows_loaded FROM submissions ORDER BY 1") == [
         ("KEN.xlsx", "accepted", 400), ("NGA.zip", "accepted", 2_000)]
     assert query(db, "SELECT status, count(*) FROM ingestion_runs GROUP BY 1") == [("completed", 2)]

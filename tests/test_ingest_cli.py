@@ -52,7 +52,7 @@ def test_ingest_shows_progress_and_summary_and_keeps_prefects_log_in_the_runs_fo
     log = reports / "runs" / run_id / "prefect.log"
     assert f"Prefect's log: {log}" in frames
     text = log.read_text(encoding="utf-8")
-    assert PREFECT_LINE.search(text) and "Task run 'load" in text
+    assert PREFECT_LINE.search(text) and "EGY_2022.xlsx: load in " in text  # a step's line
     assert "EGY_2022.xlsx: accepted, 118 rows loaded" in text and "Finished in state Completed" in text
 
     verbose = glotip(*command, "--verbose", env=env, cwd=tmp_path)  # the same file again: a duplicate

@@ -60,3 +60,18 @@ def test_resubmission_report_lists_changes_and_agrees_with_the_warehouse(prefect
     assert message["Subject"] == "Presentación GLOTIP THA_2021_v2: Aceptada con advertencias"
     assert "annotated.xlsx" not in body and "Le rogamos que confirme o corrija" in body
     assert {part.get_filename() for part in message.iter_attachments()} == {"report.html", "findings.csv"}
+
+
+def test_a_resubmission_in_the_same_inbox_is_compared_with_the_entry_before_it(prefect_server, tmp_path):
+    """The resubmission is compared with the submission loaded just before it in the same run."""
+    from flows.ingest import ingest_submissions
+
+    inbox = tmp_path / "inbox"
+    csv_submission(inbox / "THA_2021", FIRST, years=(2021, 2021), language="es")
+    csv_submission(inbox / "THA_2021_v2", SECOND, years=(2021, 2021), language="es")
+    first, second = ingest_submissions(str(inbox), str(tmp_path / "w.duckdb"), str(tmp_path / "reports"),
+                                       str(tmp_path / "archive"), settle_seconds=0)
+    assert (first["file_name"], first["status"]) == ("THA_2021", "accepted")
+    assert (second["file_name"], second["status"]) == ("THA_2021_v2", "accepted_with_warnings")
+    assert second["supersedes"] == [first["submission_id"]]
+    assert second["changes"] == {"changed": 2, "added": 1, "removed": 0}
