@@ -3,11 +3,11 @@
     receive (settle, archive) -> find in the register -> assess (read, validate)
         -> compare with history -> record and load -> report -> (remove from the inbox)
 
-Every caller goes through these functions: the Prefect flow (each step a task), `glotip
-validate` (no load), the benchmark (each step timed) and the tests. A caller decides how a step
-runs by passing `step`: a function `step(name, function, *args)` that calls
-`function(*args)`, directly (`call`), as a Prefect task with retries (flows/ingest.py) or
-under a clock (benchmarks/run.py). The order of the steps and what passes between them is
+Every caller goes through these functions: the Prefect flow (each step retried and logged),
+`glotip validate` (no load), the benchmark (each step timed) and the tests. A caller decides how
+a step runs by passing `step`: a function `step(name, function, *args)` that calls
+`function(*args)`, directly (`call`), with retries and a log line (flows/ingest.py) or under a
+clock (benchmarks/run.py). The order of the steps and what passes between them is
 only here.
 """
 
