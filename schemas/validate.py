@@ -306,8 +306,8 @@ def _rule_for_check(spec, check: str, column: str, value) -> str:
     if check == "not_nullable":
         return "missing-value"
     if check.startswith("country") or (check.startswith("list_items") and meta["list_of"] == "country"):
-        candidates = ambiguity(str(value), LIST_SEPARATOR if meta.get("list_of") else None)
-        return "ambiguous-country" if candidates else "unknown-country"
+        # a name the resolver knows for several countries ("Korea") left as submitted
+        return "ambiguous-country" if _candidates(meta, value) else "unknown-country"
     if check.startswith(("isin", "list_items")):
         return "unknown-code"
     if check.startswith(("greater_than", "less_than", "in_range")):
@@ -321,41 +321,36 @@ def _rule_for_check(spec, check: str, column: str, value) -> str:
     return "invalid-value"
 
 
+def _candidates(meta: dict, value) -> list:
+    return list(ambiguity(str(value), LIST_SEPARATOR if meta.get("list_of") else None))
+
+
 def _finding_for_check(spec, frame, check: str, column: str, line: int, value) -> Finding:
+    """The finding of a failed pandera check on one cell: its rule (`_rule_for_check`) and
+    that rule's parameters."""
+    code = _rule_for_check(spec, check, column, value)
     meta = spec.column_meta(column)
-    if check == "not_nullable":
-        return make_finding("missing-value", frame=frame, line=line, column=column)
-    if check.startswith("country") or (check.startswith("list_items") and meta["list_of"] == "country"):
-        # a name the resolver knows for several countries ("Korea") left as submitted
-        candidates = ambiguity(str(value), LIST_SEPARATOR if meta.get("list_of") else None)
-        if candidates:
-            return make_finding("ambiguous-country", frame=frame, line=line, column=column,
-                                value=value, candidates=list(candidates))
-        return make_finding("unknown-country", frame=frame, line=line, column=column, value=value)
-    if check.startswith(("isin", "list_items")):
+    cell = dict(frame=frame, line=line, column=column)
+    if code == "missing-value":
+        return make_finding(code, **cell)
+    if code == "ambiguous-country":
+        return make_finding(code, **cell, value=value, candidates=_candidates(meta, value))
+    if code == "unknown-code":
         codelist = cl.CODELISTS[meta.get("codelist") or meta["list_of"]]
-        return make_finding("unknown-code", frame=frame, line=line, column=column, value=value,
-                            allowed=codelist.codes)
-    if check.startswith(("greater_than", "less_than", "in_range")):
-        if meta.get("count"):
-            return make_finding("negative-count", frame=frame, line=line, column=column, value=value)
-        return make_finding("year-out-of-range", frame=frame, line=line, column=column, value=value,
-                            min_year=MIN_YEAR, max_year=MAX_YEAR)
-    if check.startswith("iso_date"):
-        return make_finding("invalid-date", frame=frame, line=line, column=column, value=value,
-                            min_year=MIN_YEAR, max_year=MAX_YEAR)
-    if check.startswith("str_matches"):
-        return make_finding("invalid-email", frame=frame, line=line, column=column, value=value)
-    if check.startswith("str_length"):
+        return make_finding(code, **cell, value=value, allowed=codelist.codes)
+    if code in ("year-out-of-range", "invalid-date"):
+        return make_finding(code, **cell, value=value, min_year=MIN_YEAR, max_year=MAX_YEAR)
+    if code == "text-too-long":
         # the excerpt only of a text that holds no personal data anywhere, not only in its start
         text = str(value)
         withheld = holds_personal_data(text)
-        return make_finding("text-too-long", frame=frame, line=line, column=column,
-                            value=None if withheld else text[:80] + "…", length=len(text),
+        return make_finding(code, **cell, value=None if withheld else text[:80] + "…",
+                            length=len(text),
                             limit=spec.schema.columns[column].checks[0].statistics.get("max_value"),
                             **({"withheld": True} if withheld else {}))
-    return make_finding("invalid-value", frame=frame, line=line, column=column, value=value,
-                        check=check)
+    if code == "invalid-value":
+        return make_finding(code, **cell, value=value, check=check)
+    return make_finding(code, **cell, value=value)  # unknown-country, negative-count, invalid-email
 
 
 def _duplicates(spec: TableSpec, frame: TableFrame, typed: pd.DataFrame, listing: Listing,
