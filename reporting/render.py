@@ -83,6 +83,7 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
         record["value_localised"] = messages.render_value(finding, language)
         record["column_localised"] = messages.finding_column(finding, language)
         records.append(record)
+    errors, warnings = severity_counts(findings)  # the cells counted beyond those listed included
     return {
         "submission_id": summary.submission_id,
         "file_name": summary.file_name,
@@ -100,8 +101,8 @@ def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
         "note": _note(summary.note, i18n.DEFAULT_LANGUAGE),
         "note_key": summary.note if summary.note and i18n.known(f"ui.{summary.note}") else None,
         "stats": {
-            "errors": severity_counts(findings)[0],
-            "warnings": severity_counts(findings)[1],
+            "errors": errors,
+            "warnings": warnings,
             "by_rule": [
                 {"rule": code, "severity": severity, "count": n,
                  "title": CATALOGUE[code].title if code in CATALOGUE else code}
