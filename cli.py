@@ -763,6 +763,133 @@ def import_published(
         raise typer.Exit(1)
 
 
+portal_app = typer.Typer(help="The submitters' portal: self-check and submit in the browser (docs/portal.md).",
+                         add_completion=False)
+app.add_typer(portal_app, name="portal")
+PORTAL_DIR_HELP = "The portal's accounts, audit log and checks. Default: portal/ beside the warehouse."
+
+
+def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None, url: Optional[str] = None):
+    from pipeline.settings import load_settings
+    from portal.app import PortalConfig
+
+    settings = load_settings(config=config)
+    folder = portal_dir or Path(settings.db).parent / "portal"
+    return PortalConfig(settings, folder, **({"url": url.rstrip("/")} if url else {}))
+
+
+@portal_app.callback(invoke_without_command=True)
+def portal(
+    context: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on. Default: loopback only; "
+                             "serve others through an HTTPS reverse proxy (docs/portal.md)."),
+    port: int = typer.Option(8765, help="Port to listen on."),
+    portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
+    config: Optional[Path] = typer.Option(None, help="Config file. Default: GLOTIP_CONFIG, else glotip.toml."),
+) -> None:
+    """Serve the portal (until Ctrl-C). Focal points sign in, check a file against the rules
+    (nothing loaded), read its report and submit it into the inbox of the scheduled run."""
+    if context.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from portal.app import create_app
+
+    settings = _portal_config(portal_dir, config, url=f"http://{host}:{port}")
+    console.print(f"Portal on http://{host}:{port}: inbox {settings.settings.inbox}, warehouse "
+                  f"{settings.settings.db}, records in {settings.portal_dir}. Ctrl-C stops it.")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False,
+                timeout_keep_alive=5)
+
+
+@portal_app.command("add-user")
+def portal_add_user(
+    email: str = typer.Option(..., help="The focal point's e-mail address: their sign-in name."),
+    country: Optional[str] = typer.Option(None, help="ISO 3166-1 alpha-3 code of the country whose "
+                                          "submissions they see."),
+    team: bool = typer.Option(False, "--team", help="A member of the UNODC data team: sees every country."),
+    portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
+    url: str = typer.Option("http://127.0.0.1:8765", envvar="GLOTIP_PORTAL_URL",
+                            help="The portal's address, for the one-time sign-in link."),
+) -> None:
+    """Create an account. Prints its secret and a one-time sign-in link, once: neither is stored."""
+    from portal import store
+    from schemas.countries import country_codes
+
+    if team == (country is not None):
+        console.print("[red]Give either --country ISO3 or --team.[/red]")
+        raise typer.Exit(2)
+    code = store.TEAM if team else country.strip().upper()
+    if not team and code not in set(country_codes()):
+        console.print(f"[red]{_shown(country)} is not an ISO 3166-1 alpha-3 country code.[/red]")
+        raise typer.Exit(2)
+    if not store.plausible_email(email):
+        console.print(f"[red]{_shown(email)} is not an e-mail address.[/red]")
+        raise typer.Exit(2)
+    records = store.Store(_portal_config(portal_dir).store_path)
+    try:
+        secret = store.add_user(records, email.strip(), code)
+    except store.AccountExists:
+        console.print(f"[red]There is already an account for {_shown(email)} (`glotip portal reset-secret`).[/red]")
+        raise typer.Exit(1)
+    store.audit(records, "add-user", "ok", email=email.strip(), detail=code)
+    _print_secret(records, email.strip(), secret, url)
+
+
+@portal_app.command("reset-secret")
+def portal_reset_secret(
+    email: str = typer.Option(..., help="The account's e-mail address."),
+    portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
+    url: str = typer.Option("http://127.0.0.1:8765", envvar="GLOTIP_PORTAL_URL",
+                            help="The portal's address, for the one-time sign-in link."),
+) -> None:
+    """Give an account a new secret (the old one stops working and its sessions end)."""
+    from portal import store
+
+    records = store.Store(_portal_config(portal_dir).store_path)
+    secret = store.reset_secret(records, email.strip())
+    if secret is None:
+        console.print(f"[red]No account for {_shown(email)}.[/red]")
+        raise typer.Exit(1)
+    store.audit(records, "reset-secret", "ok", email=email.strip())
+    _print_secret(records, email.strip(), secret, url)
+
+
+def _print_secret(records, email: str, secret: str, url: str) -> None:
+    from portal import store
+
+    token = store.sign_in_link(records, email)
+    console.print(f"Account {_shown(email)}. Give the focal point, by a channel other than e-mail if you can:")
+    console.print(f"  secret (shown once): {secret}")
+    console.print(f"  or this one-time sign-in link, valid 24 hours: {url.rstrip('/')}/sign-in/link/{token}")
+
+
+@portal_app.command("users")
+def portal_users(portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP)) -> None:
+    """List the accounts."""
+    from portal import store
+
+    table = Table("e-mail", "country", "created", "disabled")
+    for row in store.users(store.Store(_portal_config(portal_dir).store_path)):
+        table.add_row(escape(row["email"]), row["country"], row["created_at"], "yes" if row["disabled"] else "")
+    console.print(table)
+
+
+@portal_app.command("audit")
+def portal_audit(
+    limit: int = typer.Option(50, help="How many of the latest entries."),
+    portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
+) -> None:
+    """The latest entries of the audit log: sign-ins, uploads, downloads, submissions, refusals."""
+    from portal import store
+
+    table = Table("at", "event", "outcome", "e-mail", "country", "object", "detail", "client")
+    for row in store.audit_entries(store.Store(_portal_config(portal_dir).store_path), limit):
+        table.add_row(*(escape(str(row[name] or "")) for name in
+                        ("at", "event", "outcome", "email", "country", "object", "detail", "client")))
+    console.print(table)
+
+
 def _say_unpublished(unpublished: bool) -> None:
     if unpublished:
         console.print("[red]The analysts' snapshot was not republished (see the log above); it "

@@ -29,10 +29,11 @@ COUNTRIES = "country"
 COUNTRIES_WITH_SPECIALS = "country_or_special"
 
 
-def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> Path:
+def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE, country: str | None = None) -> Path:
     """The template in English (codes as sheet names, headers and dropdown values), or in one
     of the other UN languages (sheet names, headers, notes, dropdown labels and instructions
-    translated). The readers map all of them back to codes."""
+    translated). The readers map all of them back to codes. With `country` (ISO3), the
+    submission sheet names it already, as its dropdown would."""
     path = Path(path)
     english = language == i18n.DEFAULT_LANGUAGE
 
@@ -78,6 +79,9 @@ def write_template(path: str | Path, language: str = i18n.DEFAULT_LANGUAGE) -> P
             if not english:
                 sheet.cell(row=2, column=spec.columns.index("language") + 1,
                            value=i18n.code_label(cl.LANGUAGE.name, language, language))
+            if country:
+                sheet.cell(row=2, column=spec.columns.index("country") + 1,
+                           value=country_name(country, language))
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
