@@ -769,13 +769,12 @@ app.add_typer(portal_app, name="portal")
 PORTAL_DIR_HELP = "The portal's accounts, audit log and checks. Default: portal/ beside the warehouse."
 
 
-def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None, url: Optional[str] = None):
+def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None):
     from pipeline.settings import load_settings
     from portal.app import PortalConfig
 
     settings = load_settings(config=config)
-    folder = portal_dir or Path(settings.db).parent / "portal"
-    return PortalConfig(settings, folder, **({"url": url.rstrip("/")} if url else {}))
+    return PortalConfig(settings, portal_dir or Path(settings.db).parent / "portal")
 
 
 @portal_app.callback(invoke_without_command=True)
@@ -795,7 +794,7 @@ def portal(
 
     from portal.app import create_app
 
-    settings = _portal_config(portal_dir, config, url=f"http://{host}:{port}")
+    settings = _portal_config(portal_dir, config)
     console.print(f"Portal on http://{host}:{port}: inbox {settings.settings.inbox}, warehouse "
                   f"{settings.settings.db}, records in {settings.portal_dir}. Ctrl-C stops it.")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False,

@@ -50,7 +50,6 @@ class PortalConfig:
     upload_seconds: float = 300.0  # a whole upload
     upload_idle_seconds: float = 30.0  # no byte for this long: the upload is dropped
     checks_at_once: int = 2  # validations at the same time (2 cores)
-    url: str = "http://127.0.0.1:8765"
 
     @property
     def store_path(self) -> Path:

@@ -1,0 +1,202 @@
+"""The submitters' portal, in process: a self-check is the ingestion's own validation and loads
+nothing; a checked file is submitted into the inbox, and once a run has taken it the portal
+shows its status as the register holds it; templates per country and language; the page's
+language. (Access between countries, CSRF, uploads: test_portal_security.py; a real browser:
+test_portal_browser.py; 50 uploads at once: test_portal_load.py.)"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline import submission as sequence
+from pipeline.settings import Settings
+from portal import store
+from portal.app import PortalConfig, create_app
+from schemas.countries import country_name
+from tests.conftest import SAMPLES
+from tests.portal_support import GLOTIP, form_token
+from warehouse import snapshot
+from warehouse.session import Warehouse
+
+
+def portal(tmp_path: Path):
+    settings = Settings(inbox=str(tmp_path / "inbox"), db=str(tmp_path / "glotip.duckdb"),
+                        reports=str(tmp_path / "reports"), archive=str(tmp_path / "archive"),
+                        settle_seconds=0)
+    return create_app(PortalConfig(settings, tmp_path / "portal"))
+
+
+def signed_in(app, email: str, country: str | None, language: str = "en") -> TestClient:
+    secret = store.add_user(app.state.store, email, country or store.TEAM)
+    client = TestClient(app, base_url="https://testserver", headers={"Accept-Language": language})
+    page = client.get("/sign-in")
+    home = client.post("/sign-in", data={"email": email, "secret": secret, "csrf": form_token(page.text)})
+    assert home.status_code == 200 and email in home.text
+    return client
+
+
+def check(client: TestClient, path: Path) -> tuple[str, str]:
+    """Upload `path` for a self-check: (the check's id, its page)."""
+    token = form_token(client.get("/").text)
+    with path.open("rb") as handle:
+        response = client.post("/checks", data={"csrf": token}, files={"file": (path.name, handle)})
+    assert response.status_code == 200, response.text
+    return str(response.url).rsplit("/", 1)[1], response.text
+
+
+def submit(client: TestClient, check_id: str):
+    page = client.get(f"/checks/{check_id}")
+    return client.post(f"/checks/{check_id}/submit", data={"csrf": form_token(page.text)})
+
+
+def run_ingestion(app) -> list[sequence.Outcome]:
+    """What the next scheduled run does with the inbox (the flow's own sequence, then the
+    analysts' snapshot the portal reads)."""
+    settings = app.state.config.settings
+    options = sequence.InboxOptions(settings.inbox, settings.reports, settings.archive, settle_seconds=0)
+    warehouse = Warehouse(settings.db)
+    try:
+        outcomes = [sequence.ingest_entry(entry, warehouse, options, run_id="portal-test")
+                    for entry in sorted(Path(settings.inbox).iterdir()) if not entry.name.startswith(".")]
+        snapshot.publish(warehouse)
+    finally:
+        warehouse.close()
+    return outcomes
+
+
+def text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_a_self_check_is_the_ingestion_s_own_validation_and_loads_nothing(tmp_path):
+    app = portal(tmp_path)
+    client = signed_in(app, "focal.point@example.org", "PHL")
+    check_id, page = check(client, SAMPLES / "PHL_2022_errors.xlsx")
+
+    # the findings of `glotip validate`'s path (the same sequence, called directly)
+    direct = sequence.process(sequence.assess_file(SAMPLES / "PHL_2022_errors.xlsx", start_method="fork"),
+                              None, reports_dir=tmp_path / "direct", load=False)
+    shown = json.loads(client.get(f"/checks/{check_id}/files/report.json").content)
+    expected = json.loads((Path(direct.report) / "report.json").read_text(encoding="utf-8"))
+    assert [(f["rule"], f["location"], f["message"]) for f in shown["findings"]] == \
+        [(f["rule"], f["location"], f["message"]) for f in expected["findings"]]
+    assert shown["status"] == "rejected" and shown["stats"]["errors"] == direct.errors > 0
+    assert "Rejected" in page and "victims!A19" in page  # the findings, cell by cell
+    assert "Correct the errors below" in text(page)  # no submit button for a rejected file
+    assert 'action="/checks/' not in page
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/checks/{check_id}/files/annotated.xlsx").content))
+    assert any(cell.comment for sheet in workbook for row in sheet.iter_rows() for cell in row)
+    # nothing loaded, nothing in the inbox
+    assert not Path(app.state.config.settings.db).exists()
+    assert not any(Path(app.state.config.settings.inbox).glob("*"))
+
+
+def test_a_checked_file_is_submitted_once_and_shows_its_status_as_the_register_holds_it(tmp_path):
+    app = portal(tmp_path)
+    client = signed_in(app, "egypt@example.org", "EGY")
+    first, page = check(client, SAMPLES / "EGY_2022.xlsx")
+    assert "Submit this file" in page
+    submit(client, first)
+    submit(client, first)  # a double click submits once
+    inbox = Path(app.state.config.settings.inbox)
+    assert [entry.name for entry in inbox.iterdir()] == [f"EGY_portal_{first}.xlsx"]
+    assert 'id="submission-status">Received' in client.get(f"/checks/{first}").text
+
+    (outcome,) = run_ingestion(app)
+    assert outcome.status == "accepted"
+    page = client.get(f"/checks/{first}").text
+    assert f'href="/submissions/{outcome.submission_id}"' in page
+    assert 'id="submission-status">Accepted' in page
+
+    # a corrected version replaces it; the history says so
+    second, _ = check(client, SAMPLES / "EGY_2022_ar_template.xlsx")
+    submit(client, second)
+    for entry in inbox.iterdir():
+        if entry.name != f"EGY_portal_{second}.xlsx":
+            entry.unlink()  # the first entry, already recorded (a run with move_processed removes it)
+    (replacing,) = run_ingestion(app)
+    assert replacing.supersedes == [outcome.submission_id]
+    submission = client.get(f"/submissions/{replacing.submission_id}").text
+    assert f'href="/submissions/{outcome.submission_id}"' in submission  # "Replaces"
+    earlier = client.get(f"/submissions/{outcome.submission_id}").text
+    assert 'id="submission-status">Superseded' in earlier
+    home = client.get("/").text
+    assert home.count("Superseded") == 2  # the first check's status and its row in the history
+
+
+def test_a_file_of_another_country_is_checked_but_not_submitted(tmp_path):
+    app = portal(tmp_path)
+    client = signed_in(app, "philippines@example.org", "PHL")
+    check_id, page = check(client, SAMPLES / "EGY_2022.xlsx")
+    assert f"This file is for {country_name('EGY')}" in text(page)
+    submit(client, check_id)
+    assert not any(Path(app.state.config.settings.inbox).glob("*"))
+    refused = app.state.store.query(
+        "SELECT detail FROM audit WHERE event = 'submit' AND outcome = 'refused'")
+    assert [row["detail"] for row in refused] == ["other_country_file"]
+
+
+def test_templates_name_the_user_s_country_in_any_of_the_six_languages(tmp_path):
+    app = portal(tmp_path)
+    client = signed_in(app, "philippines@example.org", "PHL")
+    response = client.get("/templates/PHL/fr.xlsx")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="glotip-template-PHL-fr.xlsx"'
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    values = [cell.value for row in workbook.worksheets[1:] for cells in [row[2]] for cell in cells]
+    assert country_name("PHL", "fr") in values
+    assert client.get("/templates/blank/ar.xlsx").status_code == 200
+    assert client.get("/templates/PHL/xx.xlsx").status_code == 404
+
+
+def test_the_page_speaks_the_browser_s_language_or_the_one_chosen(tmp_path):
+    app = portal(tmp_path)
+    client = TestClient(app, base_url="https://testserver")
+    arabic = client.get("/sign-in", headers={"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"}).text
+    assert '<html lang="ar" dir="rtl">' in arabic
+    assert '<html lang="zh" dir="ltr">' in client.get("/sign-in", headers={"Accept-Language": "zh-CN"}).text
+    assert '<html lang="en" dir="ltr">' in client.get("/sign-in", headers={"Accept-Language": "de-DE"}).text
+    client.get("/sign-in?lang=fr")  # the chooser: kept in a cookie
+    assert '<html lang="fr" dir="ltr">' in client.get("/sign-in", headers={"Accept-Language": "ar"}).text
+
+
+def test_the_data_team_issues_accounts_whose_secrets_are_shown_once_and_stored_hashed(tmp_path):
+    folder = tmp_path / "portal"
+
+    def add(*arguments):
+        return subprocess.run([GLOTIP, "portal", "add-user", *arguments, "--portal-dir", str(folder)],
+                              capture_output=True, text=True, timeout=60)
+
+    made = add("--email", "senegal@example.org", "--country", "sen")
+    assert made.returncode == 0, made.stderr
+    secret = re.search(r"secret \(shown once\): (\S+)", made.stdout).group(1)
+    link = re.search(r"/sign-in/link/(\S+)", made.stdout).group(1)
+    records = store.Store(folder / "portal.sqlite")
+    (row,) = records.query("SELECT country, secret_hash FROM users")
+    assert row["country"] == "SEN" and row["secret_hash"].startswith("$argon2id$")
+    raw = (folder / "portal.sqlite").read_bytes()
+    assert secret.encode() not in raw and link.encode() not in raw
+    assert store.check_secret(records, "SENEGAL@example.org", secret).country == "SEN"
+    assert add("--email", "senegal@example.org", "--country", "SEN").returncode == 1  # exists
+    assert add("--email", "x@example.org", "--country", "XYZ").returncode == 2
+    assert add("--email", "not an address", "--country", "SEN").returncode == 2
+    assert add("--email", "team@example.org", "--team").returncode == 0
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("name", ["NGA_2021-2022.zip"])
+def test_a_zip_of_csv_files_is_checked_like_a_workbook(tmp_path, name):
+    app = portal(tmp_path)
+    client = signed_in(app, "nigeria@example.org", "NGA")
+    _, page = check(client, SAMPLES / name)
+    assert "Submit this file" in page
