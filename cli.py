@@ -797,8 +797,9 @@ def portal(
     settings = _portal_config(portal_dir, config)
     console.print(f"Portal on http://{host}:{port}: inbox {settings.settings.inbox}, warehouse "
                   f"{settings.settings.db}, records in {settings.portal_dir}. Ctrl-C stops it.")
+    # past 100 open connections uvicorn answers 503 at once instead of queueing without end
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False,
-                timeout_keep_alive=5)
+                timeout_keep_alive=5, limit_concurrency=100)
 
 
 @portal_app.command("add-user")

@@ -289,20 +289,22 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
             store.audit(db, "check", "failed", user=v.user, object=check_id, detail=result.problem[:500])
         return RedirectResponse(f"/checks/{check_id}", status_code=303)
 
-    def own_check(v: Visit, check_id: str):
+    def own_check(request: Request, check_id: str):
+        """(the visit, the check, None), or (the visit, None, the answer instead): to sign in,
+        or not found."""
+        v = visit(request)
+        if v.user is None:
+            return v, None, to_sign_in()
         row = store.find_check(db, check_id[:64])
         if row is None or not v.user.may_see(row["country"]):
-            return None, not_found(v, f"check {check_id}", row is not None)
-        return row, None
+            return v, None, not_found(v, f"check {check_id}", row is not None)
+        return v, row, None
 
     @app.get("/checks/{check_id}")
     def check_page(check_id: str, request: Request):
-        v = visit(request)
-        if v.user is None:
-            return to_sign_in()
-        row, refused = own_check(v, check_id)
-        if refused:
-            return refused
+        v, row, stop = own_check(request, check_id)
+        if stop:
+            return stop
         report = checks.report_json(row["report_dir"])
         registered = checks.register_rows(config.settings.db, sha256=row["sha256"], limit=1) if (
             row["submitted_at"] and row["sha256"]) else []
@@ -321,12 +323,9 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
 
     @app.get("/checks/{check_id}/files/{name}")
     def check_file(check_id: str, name: str, request: Request):
-        v = visit(request)
-        if v.user is None:
-            return to_sign_in()
-        row, refused = own_check(v, check_id)
-        if refused:
-            return refused
+        v, row, stop = own_check(request, check_id)
+        if stop:
+            return stop
         return _report_file(v, row["report_dir"], name, f"check {check_id}", f"glotip-check-{check_id}")
 
     def _report_file(v: Visit, report_dir: str | None, name: str, what: str, stem: str) -> Response:
@@ -344,13 +343,10 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
 
     @app.post("/checks/{check_id}/submit")
     async def submit(check_id: str, request: Request):
-        v = visit(request)
         form = await _small_form(request)
-        if v.user is None:
-            return to_sign_in()
-        row, refused = own_check(v, check_id)
-        if refused:
-            return refused
+        v, row, stop = own_check(request, check_id)
+        if stop:
+            return stop
         if not csrf_ok(v, form.get("csrf")):
             return refused_form(v, f"submit {check_id}")
         why_not = _may_submit(v.user, row)
@@ -369,29 +365,27 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
 
     @app.get("/submissions/{submission_id}")
     def submission_page(submission_id: str, request: Request):
-        v = visit(request)
-        if v.user is None:
-            return to_sign_in()
-        row, refused = own_submission(v, submission_id)
-        if refused:
-            return refused
+        v, row, stop = own_submission(request, submission_id)
+        if stop:
+            return stop
         return page(v, "submission.html.j2", submission=row, report=checks.report_json(row["report_dir"]),
                     history=checks.register_rows(config.settings.db, row["country"]))
 
-    def own_submission(v: Visit, submission_id: str):
+    def own_submission(request: Request, submission_id: str):
+        """As `own_check`, for a submission in the register."""
+        v = visit(request)
+        if v.user is None:
+            return v, None, to_sign_in()
         rows = checks.register_rows(config.settings.db, submission_id=submission_id[:64], limit=1)
         if not rows or not v.user.may_see(rows[0]["country"]):
-            return None, not_found(v, f"submission {submission_id}", bool(rows))
-        return rows[0], None
+            return v, None, not_found(v, f"submission {submission_id}", bool(rows))
+        return v, rows[0], None
 
     @app.get("/submissions/{submission_id}/files/{name}")
     def submission_file(submission_id: str, name: str, request: Request):
-        v = visit(request)
-        if v.user is None:
-            return to_sign_in()
-        row, refused = own_submission(v, submission_id)
-        if refused:
-            return refused
+        v, row, stop = own_submission(request, submission_id)
+        if stop:
+            return stop
         return _report_file(v, row["report_dir"], name, f"submission {submission_id}",
                             f"glotip-{row['submission_id']}")
 

@@ -17,12 +17,13 @@ import hashlib
 import secrets
 import sqlite3
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from warehouse.session import transaction
 
 TEAM = "*"  # the data team's `country`: sees every country
 
@@ -151,16 +152,10 @@ class Store:
             self._local.connection = connection
         return connection
 
-    @contextmanager
     def transaction(self):
-        connection = self.connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        # IMMEDIATE: the write lock is taken at the start, so two writers queue (busy timeout)
+        # instead of one failing when its read turns into a write
+        return transaction(self.connection(), "BEGIN IMMEDIATE")
 
     def query(self, sql: str, parameters: tuple = ()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, parameters).fetchall()

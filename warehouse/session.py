@@ -166,9 +166,10 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def transaction(connection: duckdb.DuckDBPyConnection):
-    """All or nothing: commit when the block ends, roll back on any exception (Ctrl-C too)."""
-    connection.execute("BEGIN TRANSACTION")
+def transaction(connection: duckdb.DuckDBPyConnection, begin: str = "BEGIN TRANSACTION"):
+    """All or nothing: commit when the block ends, roll back on any exception (Ctrl-C too).
+    Any DB-API connection in autocommit mode (the portal's SQLite file: `BEGIN IMMEDIATE`)."""
+    connection.execute(begin)
     try:
         yield connection
     except BaseException:
