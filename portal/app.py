@@ -160,12 +160,18 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
             return RedirectResponse("/", status_code=303)
         return _sign_in_form(v, 200)
 
-    def _sign_in_form(v: Visit, status: int, problem: str | None = None) -> HTMLResponse:
+    def _sign_in_form(v: Visit, status: int, problem: str | None = None, link: str | None = None) -> HTMLResponse:
         token = secrets.token_urlsafe(32)
-        response = page(v, "sign_in.html.j2", status, sign_in_token=token, problem=problem)
+        response = page(v, "sign_in.html.j2", status, sign_in_token=token, problem=problem, link=link)
         response.set_cookie(cookie_name(config, SIGN_IN_COOKIE), token, max_age=3600, httponly=True,
                             secure=config.secure_cookies, samesite="strict", path="/")
         return response
+
+    def sign_in_form_ok(request: Request, form: dict) -> bool:
+        """Before a session, the form's token must match the one its page set as a cookie."""
+        expected = request.cookies.get(cookie_name(config, SIGN_IN_COOKIE), "")
+        given = form.get("csrf", "")
+        return bool(expected) and same_origin(request) and hmac.compare_digest(expected.encode(), given.encode())
 
     @app.post("/sign-in")
     async def sign_in(request: Request):
@@ -173,9 +179,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         form = await _small_form(request)
         email = form.get("email", "").strip()[:320]
         secret = form.get("secret", "")[:200]
-        expected = request.cookies.get(cookie_name(config, SIGN_IN_COOKIE), "")
-        given = form.get("csrf", "")
-        if not (expected and same_origin(request) and hmac.compare_digest(expected.encode(), given.encode())):
+        if not sign_in_form_ok(request, form):
             store.audit(db, "sign-in", "refused", email=email, detail="csrf", client=client(request))
             return _sign_in_form(v, 403, "form_expired_text")
         window = dt.timedelta(minutes=config.failure_window_minutes)
@@ -192,10 +196,20 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
             return _sign_in_form(v, 401, "sign_in_failed")
         return _signed_in(user, request)
 
+    # A one-time link opens a page with a button: e-mail scanners that follow links (a GET) do
+    # not spend it; only the person pressing the button (a POST from this page) does.
     @app.get("/sign-in/link/{token}")
-    def sign_in_link(token: str, request: Request):
+    def sign_in_link_page(token: str, request: Request):
+        return _sign_in_form(visit(request), 200, link=token[:100])
+
+    @app.post("/sign-in/link")
+    async def sign_in_link(request: Request):
         v = visit(request)
-        user = store.use_sign_in_link(db, token[:100])
+        form = await _small_form(request)
+        if not sign_in_form_ok(request, form):
+            store.audit(db, "sign-in-link", "refused", detail="csrf", client=client(request))
+            return _sign_in_form(v, 403, "form_expired_text")
+        user = store.use_sign_in_link(db, form.get("link", "")[:100])
         if user is None:
             store.audit(db, "sign-in-link", "refused", client=client(request))
             return _sign_in_form(v, 401, "link_used")

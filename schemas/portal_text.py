@@ -13,6 +13,7 @@ PORTAL: dict[str, str] = {
     "sign_in": "Sign in",
     "sign_out": "Sign out",
     "sign_in_intro": "Sign in with the e-mail address and the secret the UNODC data team gave you.",
+    "link_intro": "This one-time link signs you in once. Press the button to sign in.",
     "email": "E-mail address",
     "secret": "Secret",
     "no_account": "No account yet? Your country's focal point asks the UNODC data team for one.",

@@ -200,3 +200,19 @@ def test_a_zip_of_csv_files_is_checked_like_a_workbook(tmp_path, name):
     client = signed_in(app, "nigeria@example.org", "NGA")
     _, page = check(client, SAMPLES / name)
     assert "Submit this file" in page
+
+
+def test_a_one_time_link_signs_in_once_and_only_from_its_page_s_button(tmp_path):
+    app = portal(tmp_path)
+    store.add_user(app.state.store, "senegal@example.org", "SEN")
+    token = store.sign_in_link(app.state.store, "senegal@example.org")
+    client = TestClient(app, base_url="https://testserver")
+    for _ in range(2):  # following the link (as an e-mail scanner would) does not spend it
+        page = client.get(f"/sign-in/link/{token}")
+        assert page.status_code == 200 and 'action="/sign-in/link"' in page.text
+    home = client.post("/sign-in/link", data={"link": token, "csrf": form_token(page.text)})
+    assert home.status_code == 200 and "senegal@example.org" in home.text
+    other = TestClient(app, base_url="https://testserver")
+    page = other.get(f"/sign-in/link/{token}")
+    spent = other.post("/sign-in/link", data={"link": token, "csrf": form_token(page.text)})
+    assert spent.status_code == 401 and "has been used or has expired" in spent.text
