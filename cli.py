@@ -875,6 +875,24 @@ def portal_users(portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR
     console.print(table)
 
 
+@portal_app.command("prune")
+def portal_prune(
+    days: float = typer.Option(30, help="Delete the files and reports of checks older than this."),
+    portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
+) -> None:
+    """Delete old self-checks' uploaded files and reports (victims' data is kept no longer than
+    needed; submitted files stay in the ingestion's archive). Their rows and the audit log stay."""
+    import datetime as dt
+
+    from portal import store
+
+    config = _portal_config(portal_dir)
+    records = store.Store(config.store_path)
+    removed = store.prune_checks(records, dt.timedelta(days=days), config.portal_dir / "checks")
+    store.audit(records, "prune", "ok", detail=f"{removed} checks older than {days:g} days")
+    console.print(f"{removed} check{'s' if removed != 1 else ''} older than {days:g} days removed.")
+
+
 @portal_app.command("audit")
 def portal_audit(
     limit: int = typer.Option(50, help="How many of the latest entries."),

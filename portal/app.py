@@ -329,6 +329,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         """None when the check's file may be submitted; else why not (a text key)."""
         if row["submitted_at"]:
             return "already_submitted"
+        if row["removed_at"]:
+            return "check_removed"
         if row["status"] not in checks.PASSING:
             return "fix_first"
         if not user.is_team and row["file_country"] != user.country:

@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS checks (
     report_dir    TEXT,
     created_at    TEXT NOT NULL,
     submitted_at  TEXT,
-    submitted_as  TEXT                       -- the inbox entry's name
+    submitted_as  TEXT,                      -- the inbox entry's name
+    removed_at    TEXT                       -- its file and report deleted (`glotip portal prune`)
 );
 CREATE TABLE IF NOT EXISTS audit (
     at            TEXT NOT NULL,
@@ -336,6 +337,21 @@ def checks_of(store: Store, user: User, limit: int = 50) -> list[sqlite3.Row]:
         return store.query("SELECT * FROM checks ORDER BY created_at DESC LIMIT ?", (limit,))
     return store.query("SELECT * FROM checks WHERE country = ? ORDER BY created_at DESC LIMIT ?",
                        (user.country, limit))
+
+
+def prune_checks(store: Store, older_than: dt.timedelta, checks_dir: Path) -> int:
+    """Delete the uploaded file and report of every check older than `older_than` (a
+    submitted file is kept by the ingestion's archive); their rows stay, marked removed."""
+    import shutil
+
+    cutoff = _stamp(now() - older_than)
+    rows = store.query("SELECT check_id FROM checks WHERE created_at < ? AND removed_at IS NULL", (cutoff,))
+    for row in rows:
+        shutil.rmtree(checks_dir / row["check_id"], ignore_errors=True)
+        with store.transaction() as connection:
+            connection.execute("UPDATE checks SET removed_at = ?, report_dir = NULL WHERE check_id = ?",
+                               (_stamp(now()), row["check_id"]))
+    return len(rows)
 
 
 # -- the audit log ------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ PORTAL: dict[str, str] = {
     "upload_no_file": "No file was received. Choose a file, then check it.",
     "checked_at": "Checked",
     "check_failed": "The file could not be checked just now, for a reason on our side. Try again later; the data team has been told.",
+    "check_removed": "The file and its report have been deleted, as every check's are after some weeks. Check the file again to see its report or to submit it.",
     "submit_title": "Submit",
     "submit_intro": "The file passed the checks. Submit it to UNODC: it will be taken by the next scheduled run.",
     "submit_button": "Submit this file",

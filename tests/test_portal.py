@@ -216,3 +216,18 @@ def test_a_one_time_link_signs_in_once_and_only_from_its_page_s_button(tmp_path)
     page = other.get(f"/sign-in/link/{token}")
     spent = other.post("/sign-in/link", data={"link": token, "csrf": form_token(page.text)})
     assert spent.status_code == 401 and "has been used or has expired" in spent.text
+
+
+def test_old_checks_lose_their_file_and_report_but_not_their_record(tmp_path):
+    app = portal(tmp_path)
+    client = signed_in(app, "egypt@example.org", "EGY")
+    check_id, _ = check(client, SAMPLES / "EGY_2022.xlsx")
+    folder = tmp_path / "portal" / "checks" / check_id
+    assert (folder / "upload.xlsx").exists()
+    done = subprocess.run([GLOTIP, "portal", "prune", "--days", "0", "--portal-dir", str(tmp_path / "portal")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "1 check older than 0 days removed" in done.stdout, done.stdout + done.stderr
+    assert not folder.exists()
+    page = client.get(f"/checks/{check_id}").text
+    assert "have been deleted" in page and "Submit this file" not in page
+    assert client.get(f"/checks/{check_id}/files/findings.csv").status_code == 404
