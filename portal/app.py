@@ -19,9 +19,11 @@ import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.settings import Settings
@@ -50,6 +52,9 @@ class PortalConfig:
     upload_seconds: float = 300.0  # a whole upload
     upload_idle_seconds: float = 30.0  # no byte for this long: the upload is dropped
     checks_at_once: int = 2  # validations at the same time (2 cores)
+    # called (in the background) after each submission: `glotip portal --run-on-submit` passes
+    # one that asks Prefect for an ingestion run now; None waits for the next scheduled run
+    after_submit: Callable[[], object] | None = None
 
     @property
     def store_path(self) -> Path:
@@ -331,6 +336,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
             return "already_submitted"
         if row["removed_at"]:
             return "check_removed"
+        if row["status"] == "failed":
+            return "check_failed"
         if row["status"] not in checks.PASSING:
             return "fix_first"
         if not user.is_team and row["file_country"] != user.country:
@@ -375,7 +382,19 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         if not store.mark_submitted(db, row["check_id"], entry):  # a double click
             (Path(config.settings.inbox) / entry).unlink(missing_ok=True)
         store.audit(db, "submit", "ok", user=v.user, object=check_id, detail=entry, client=client(request))
-        return RedirectResponse(f"/checks/{check_id}", status_code=303)
+        return RedirectResponse(f"/checks/{check_id}", status_code=303,
+                                background=BackgroundTask(start_run, v.user, check_id) if config.after_submit else None)
+
+    def start_run(user: store.User, check_id: str) -> None:
+        """The ingestion asked for now; if that fails the file waits in the inbox for the next
+        scheduled run, and the audit log says why."""
+        try:
+            run = config.after_submit()
+        except Exception as problem:  # noqa: BLE001 - the submission stands either way
+            store.audit(db, "run-on-submit", "failed", user=user, object=check_id,
+                        detail=f"{type(problem).__name__}: {problem}"[:500])
+            return
+        store.audit(db, "run-on-submit", "ok", user=user, object=check_id, detail=str(run)[:200])
 
     # -- the register ------------------------------------------------------------------------------
 
