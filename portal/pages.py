@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from schemas import i18n, messages
 from schemas.countries import country_name
+from schemas.findings import Finding
 from schemas.history import change_counts
 
 STATIC = Path(__file__).parent / "static"
@@ -50,8 +51,10 @@ def render(template: str, visit, config, **values) -> str:
         return i18n.text(f"rule.{code}.title", language)
 
     report = values.get("report")
-    if report and report.get("changes"):
-        values["changes"] = change_counts(report["changes"])
+    if report:
+        values["findings"] = localised_findings(report["findings"][:SHOWN_FINDINGS], language)
+        if report.get("changes"):
+            values["changes"] = change_counts(report["changes"])
 
     def csrf() -> str:
         return visit.session.csrf_token if visit.session else ""
@@ -62,6 +65,19 @@ def render(template: str, visit, config, **values) -> str:
         languages=language_names(), user=visit.user,
         path=visit.request.url.path, rule_title=rule_title, shown_findings=SHOWN_FINDINGS, years=i18n.format_years, severity=lambda s: messages.severity(s, language),
         **values)
+
+
+def localised_findings(records: list[dict], language: str) -> list[dict]:
+    """Findings of a report.json said in the page's language (the report's own files stay in
+    the language it was written in): findings are data, so any language can say them."""
+    shown = []
+    for record in records:
+        finding = Finding.from_dict(record)
+        shown.append({"severity": finding.severity,
+                      "location": messages.render_location(finding.location, language),
+                      "message": messages.render_message(finding, language, marked=False),
+                      "hint": messages.render_hint(finding, language, marked=False)})
+    return shown
 
 
 def negotiate(accept_language: str) -> str:
