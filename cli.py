@@ -769,12 +769,14 @@ app.add_typer(portal_app, name="portal")
 PORTAL_DIR_HELP = "The portal's accounts, audit log and checks. Default: portal/ beside the warehouse."
 
 
-def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None):
+def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None, **options):
+    """The portal's settings: the scheduled deployment's (`[ingest]` then `[deployment]`), so
+    that a submitted file goes into the inbox the scheduled run takes, never the demo's."""
     from pipeline.settings import load_settings
     from portal.app import PortalConfig
 
-    settings = load_settings(config=config)
-    return PortalConfig(settings, portal_dir or Path(settings.db).parent / "portal")
+    settings = load_settings(deployment=True, config=config)
+    return PortalConfig(settings, portal_dir or Path(settings.db).parent / "portal", **options)
 
 
 @portal_app.callback(invoke_without_command=True)
@@ -785,6 +787,10 @@ def portal(
     port: int = typer.Option(8765, help="Port to listen on."),
     portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
     config: Optional[Path] = typer.Option(None, help="Config file. Default: GLOTIP_CONFIG, else glotip.toml."),
+    run_on_submit: bool = typer.Option(
+        False, "--run-on-submit", help="After each submission, ask Prefect for a run of the ingestion "
+        "deployment now (needs PREFECT_API_URL and a worker or `glotip serve`). Default: the file "
+        "waits for the next scheduled run."),
 ) -> None:
     """Serve the portal (until Ctrl-C). Focal points sign in, check a file against the rules
     (nothing loaded), read its report and submit it into the inbox of the scheduled run."""
@@ -794,7 +800,22 @@ def portal(
 
     from portal.app import create_app
 
-    settings = _portal_config(portal_dir, config)
+    after_submit = None
+    if run_on_submit:
+        import functools
+        import os
+
+        from pipeline.settings import load_settings
+
+        if not os.environ.get("PREFECT_API_URL"):
+            console.print("[red]--run-on-submit needs PREFECT_API_URL (the server the deployment is on).[/red]")
+            raise typer.Exit(2)
+        from flows import offline_defaults
+        from flows.deployment import run_now
+
+        offline_defaults()
+        after_submit = functools.partial(run_now, load_settings(deployment=True, config=config))
+    settings = _portal_config(portal_dir, config, after_submit=after_submit)
     console.print(f"Portal on http://{host}:{port}: inbox {settings.settings.inbox}, warehouse "
                   f"{settings.settings.db}, records in {settings.portal_dir}. Ctrl-C stops it.")
     # past 100 open connections uvicorn answers 503 at once instead of queueing without end

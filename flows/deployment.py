@@ -42,3 +42,12 @@ def serve_ingestion(settings: Settings) -> None:
                     f"({settings.cron}, {settings.timezone}).",
         tags=["glotip", "ingestion"],
     )
+
+
+def run_now(settings: Settings) -> str:
+    """Ask the Prefect server for a run of the ingestion deployment now, without waiting for
+    it (`glotip portal --run-on-submit`, after a focal point submits); returns the run's id.
+    A worker (or `glotip serve`) runs it as it would a scheduled run."""
+    from prefect.deployments import run_deployment
+
+    return str(run_deployment(deployment_name(settings), timeout=0).id)

@@ -87,6 +87,8 @@ class PortalServer:
 
     folder: Path
     port: int = field(default_factory=free_port)
+    options: tuple[str, ...] = ()  # more options of `glotip portal`
+    env: dict | None = None  # its environment (default: this process's)
     process: subprocess.Popen | None = None
 
     @property
@@ -103,8 +105,8 @@ class PortalServer:
         log = (self.folder / "portal.log").open("w")
         self.process = subprocess.Popen(
             [GLOTIP, "portal", "--port", str(self.port), "--config", str(self.config),
-             "--portal-dir", str(self.folder / "portal")],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder)
+             "--portal-dir", str(self.folder / "portal"), *self.options],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder, env=self.env)
         deadline = time.monotonic() + timeout
         while True:
             try:
