@@ -167,8 +167,8 @@ def test_another_countrys_records_answer_as_unknown_ones_do_and_are_audited(worl
     assert (npl_email, "NPL", "other-country", "template EGY/en") in refused
     assert (npl_email, "NPL", "not-found", "template QQQ/en") in refused
     assert len([row for row in refused if row[0] == npl_email]) == 2 * len(asked_pairs(world))
-    assert not (Path(world["app"].state.config.settings.inbox)).exists() or not any(
-        Path(world["app"].state.config.settings.inbox).iterdir())  # nothing submitted by the refused POST
+    inbox = Path(app.state.config.settings.inbox)
+    assert not inbox.exists() or not any(inbox.iterdir())  # nothing submitted by the refused POST
 
 
 def test_the_owner_and_the_data_team_see_what_others_may_not(world):
