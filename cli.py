@@ -769,14 +769,23 @@ app.add_typer(portal_app, name="portal")
 PORTAL_DIR_HELP = "The portal's accounts, audit log and checks. Default: portal/ beside the warehouse."
 
 
+# what the config's `[portal]` table (or GLOTIP_PORTAL_<NAME>) may set; the rest is the command's
+PORTAL_SETTINGS = ("session_hours", "failures_per_email", "failures_per_client", "failure_window_minutes",
+                   "upload_seconds", "upload_idle_seconds", "checks_at_once")
+
+
 def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None, **options):
     """The portal's settings: the scheduled deployment's (`[ingest]` then `[deployment]`), so
-    that a submitted file goes into the inbox the scheduled run takes, never the demo's."""
-    from pipeline.settings import load_settings
+    that a submitted file goes into the inbox the scheduled run takes, never the demo's; then
+    the `[portal]` table."""
+    from dataclasses import fields
+
+    from pipeline.settings import load_settings, load_table
     from portal.app import PortalConfig
 
     settings = load_settings(deployment=True, config=config)
-    return PortalConfig(settings, portal_dir or Path(settings.db).parent / "portal", **options)
+    tuned = load_table("portal", {f.name: f for f in fields(PortalConfig) if f.name in PORTAL_SETTINGS}, config)
+    return PortalConfig(settings, portal_dir or Path(settings.db).parent / "portal", **tuned, **options)
 
 
 @portal_app.callback(invoke_without_command=True)

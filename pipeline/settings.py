@@ -77,6 +77,20 @@ def load_settings(deployment: bool = False, config: str | Path | None = None,
     return replace(settings, **values)
 
 
+def load_table(name: str, known: dict, config: str | Path | None = None,
+               environ: dict | None = None) -> dict:
+    """Another command's own table of the config file (`[portal]`), then `GLOTIP_<NAME>_<KEY>`
+    variables, typed by `known` (a dataclass's fields by name); only the values given."""
+    environ = os.environ if environ is None else environ
+    path = Path(config or environ.get("GLOTIP_CONFIG") or CONFIG_FILE)
+    table = tomllib.loads(path.read_text(encoding="utf-8")).get(name, {}) if path.is_file() else {}
+    values = _given(table, known, environ, f"GLOTIP_{name.upper()}_", f"{path} [{name}]: unknown setting(s)")
+    bad = sorted(key for key, value in values.items() if value <= 0)
+    if bad:
+        raise ValueError(f"{path} [{name}]: {', '.join(bad)} must be above zero")
+    return values
+
+
 def load_limits(table: dict, environ: dict, path: Path) -> Limits:
     """The `[limits]` table, then `GLOTIP_LIMITS_<NAME>` variables, over the defaults."""
     known = {f.name: f for f in fields(Limits)}
