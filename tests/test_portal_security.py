@@ -357,21 +357,6 @@ def test_sign_in_is_refused_after_five_failures_even_with_the_right_secret(tmp_p
     assert sign_in(browser(app), "focal.point@nepal.example", other).status_code == 200
 
 
-def test_a_one_time_link_signs_in_once(tmp_path):
-    app = portal_in(tmp_path)
-    store.add_user(app.state.store, "focal.point@egypt.example", "EGY")
-    token = store.sign_in_link(app.state.store, "focal.point@egypt.example")
-    first = browser(app)
-    used = first.get(f"/sign-in/link/{token}", follow_redirects=False)
-    assert (used.status_code, used.headers["location"]) == (303, "/")
-    assert first.get("/", follow_redirects=False).status_code == 200
-    second = browser(app)
-    again = second.get(f"/sign-in/link/{token}", follow_redirects=False)
-    assert again.status_code == 401 and "__Host-glotip_session" not in second.cookies
-    assert second.get("/", follow_redirects=False).status_code == 303
-    assert [row["outcome"] for row in audit_rows(app, "sign-in-link")] == ["refused"]
-
-
 def test_secrets_and_tokens_are_stored_only_as_hashes(tmp_path):
     """The real `glotip portal add-user`, then a sign-in: the SQLite file (and its write-ahead
     log) holds argon2 hashes of secrets and SHA-256 of tokens, never one in clear."""
