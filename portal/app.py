@@ -444,6 +444,14 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
     async def unknown_page(request: Request, problem):
         return page(visit(request), "message.html.j2", 404, title_key="not_found", text_key="not_found_text")
 
+    @app.exception_handler(Exception)
+    async def our_fault(request: Request, problem: Exception):
+        """A page that says so, never a traceback; the cause goes to the audit log."""
+        store.audit(db, "error", "failed", object=request.url.path[:200],
+                    detail=f"{type(problem).__name__}: {problem}"[:500], client=client(request))
+        return page(Visit(request, _language(request)), "message.html.j2", 500,
+                    title_key="server_error", text_key="server_error_text")
+
 
 async def _small_form(request: Request) -> dict[str, str]:
     """A URL-encoded form of a few fields; anything else or larger is an empty form."""

@@ -22,6 +22,8 @@ PORTAL: dict[str, str] = {
     "link_used": "This sign-in link has been used or has expired. Ask the UNODC data team for a new one.",
     "form_expired": "The form has expired",
     "form_expired_text": "The form was not accepted (it may have been open too long, or sent from another site). Open the page again and repeat what you did.",
+    "server_error": "Something went wrong on our side",
+    "server_error_text": "The page could not be shown. Try again in a few minutes; the data team has been told.",
     "back_home": "Back to your submissions",
     "not_found": "Not found",
     "not_found_text": "There is no such page, or it is not yours to see.",

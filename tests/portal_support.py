@@ -103,10 +103,13 @@ class PortalServer:
         if not self.config.exists():
             write_config(self.folder)
         log = (self.folder / "portal.log").open("w")
+        # the config names every folder: no GLOTIP_DB & co. of the test session over it
+        env = {name: value for name, value in (self.env or os.environ).items()
+               if name not in ("GLOTIP_INBOX", "GLOTIP_DB", "GLOTIP_REPORTS", "GLOTIP_ARCHIVE")}
         self.process = subprocess.Popen(
             [GLOTIP, "portal", "--port", str(self.port), "--config", str(self.config),
              "--portal-dir", str(self.folder / "portal"), *self.options],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder, env=self.env)
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder, env=env)
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -231,3 +231,18 @@ def test_old_checks_lose_their_file_and_report_but_not_their_record(tmp_path):
     page = client.get(f"/checks/{check_id}").text
     assert "have been deleted" in page and "Submit this file" not in page
     assert client.get(f"/checks/{check_id}/files/findings.csv").status_code == 404
+
+
+def test_a_failure_of_ours_is_a_page_that_says_so_and_the_audit_log_has_the_cause(tmp_path):
+    app = portal(tmp_path)
+    client = signed_in(app, "egypt@example.org", "EGY")
+    check_id, _ = check(client, SAMPLES / "EGY_2022.xlsx")
+    for report in (tmp_path / "portal" / "checks" / check_id).rglob("report.json"):
+        report.write_text("{not json", encoding="utf-8")  # a report folder damaged on disk
+    broken = TestClient(app, base_url="https://testserver", raise_server_exceptions=False,
+                        cookies=client.cookies)
+    page = broken.get(f"/checks/{check_id}")
+    assert page.status_code == 500 and "Something went wrong on our side" in page.text
+    assert "Traceback" not in page.text and "JSONDecodeError" not in page.text
+    (row,) = app.state.store.query("SELECT object, detail FROM audit WHERE event = 'error'")
+    assert row["object"] == f"/checks/{check_id}" and row["detail"].startswith("JSONDecodeError")
