@@ -34,8 +34,8 @@ def test_a_submission_starts_the_deployed_ingestion_and_its_status_follows(prefe
         submitted = client.post(f"{checked.url.path}/submit", data={"csrf": form_token(checked.text)})
         assert 'id="submission-status">Received' in submitted.text
         deadline = time.monotonic() + WAIT
-        while 'id="submission-status">Accepted' not in client.get(checked.url.path).text:
-            assert time.monotonic() < deadline, _logs(tmp_path)
+        while 'id="submission-status">Accepted' not in (page := client.get(checked.url.path)).text:
+            assert time.monotonic() < deadline, f"{page.status_code} {page.text[-3000:]}\n{_logs(tmp_path)}"
             assert all(process.poll() is None for process in started), _logs(tmp_path)
             time.sleep(1)
     assert not any((tmp_path / "inbox").iterdir())  # taken by the run (move_processed)
