@@ -104,7 +104,10 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
             "frame-ancestors 'none'; base-uri 'none'")
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # not no-referrer: under it browsers send `Origin: null` with every form post, and
+        # same_origin() (the CSRF check) would refuse them all; same-origin still sends no
+        # address to any other site
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -328,7 +331,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         registered = checks.register_rows(config.settings.db, sha256=row["sha256"], limit=1) if (
             row["submitted_at"] and row["sha256"]) else []
         return page(v, "check.html.j2", check=row, report=report, registered=registered[0] if registered else None,
-                    may_submit=_may_submit(v.user, row))
+                    may_submit=_may_submit(v.user, row), has_annotated=_has_annotated(row["report_dir"]))
 
     def _may_submit(user: store.User, row) -> str | None:
         """None when the check's file may be submitted; else why not (a text key)."""
@@ -343,6 +346,10 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         if not user.is_team and row["file_country"] != user.country:
             return "other_country_file"
         return None
+
+    def _has_annotated(report_dir: str | None) -> bool:
+        # only workbooks get one (a CSV upload has no cells to comment on)
+        return bool(report_dir) and (Path(report_dir) / "annotated.xlsx").is_file()
 
     @app.get("/checks/{check_id}/files/{name}")
     def check_file(check_id: str, name: str, request: Request):
@@ -404,7 +411,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         if stop:
             return stop
         return page(v, "submission.html.j2", submission=row, report=checks.report_json(row["report_dir"]),
-                    history=checks.register_rows(config.settings.db, row["country"]))
+                    history=checks.register_rows(config.settings.db, row["country"]),
+                    has_annotated=_has_annotated(row["report_dir"]))
 
     def own_submission(request: Request, submission_id: str):
         """As `own_check`, for a submission in the register."""

@@ -265,7 +265,7 @@ def test_a_file_name_is_only_ever_shown_and_sanitised(tmp_path, name, shown):
     assert outside == []
     assert (check_dir / ("upload.csv" if name.endswith(".csv") else "upload.xlsx")).is_file()
     assert not any((tmp_path / "portal" / "checks" / ".incoming").iterdir())
-    heading = re.search(r'<h1 dir="auto">(.*?)</h1>', response.text, re.S).group(1)
+    heading = re.search(r'<h1><bdi>(.*?)</bdi></h1>', response.text, re.S).group(1)
     stored = app.state.store.query("SELECT file_name FROM checks")[0][0]
     if shown is not None:
         assert stored == shown
