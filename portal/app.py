@@ -385,7 +385,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
             return RedirectResponse(f"/checks/{check_id}", status_code=303)
         check_dir = config.portal_dir / "checks" / row["check_id"]
         upload = check_dir / f"upload.{row['file_format']}"
-        entry = checks.submit(upload, config.settings.inbox, row["file_country"], row["check_id"])
+        entry = checks.submit(upload, config.settings.inbox, row["file_name"], row["file_country"],
+                              row["check_id"])
         if not store.mark_submitted(db, row["check_id"], entry):  # a double click
             (Path(config.settings.inbox) / entry).unlink(missing_ok=True)
         store.audit(db, "submit", "ok", user=v.user, object=check_id, detail=entry, client=client(request))

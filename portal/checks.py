@@ -9,6 +9,7 @@ locked), the same report folder. Nothing is written to the warehouse.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 from dataclasses import dataclass
@@ -68,14 +69,19 @@ def figures_held(db: str | Path) -> Warehouse | None:
     return Warehouse(path, read_only=True) if path.exists() else None
 
 
-def submit(upload: Path, inbox: str | Path, country: str, check_id: str) -> str:
-    """Put a checked file into the inbox for the next scheduled run; returns the entry's name.
+def submit(upload: Path, inbox: str | Path, shown_name: str, country: str, check_id: str) -> str:
+    """Put a checked file into the inbox for the next scheduled run; returns the entry's name:
+    the name the user gave it, in letters, digits, `.`, `-` and `_` only, then the check's id
+    (two submissions of `PHL_2022.xlsx` never meet).
 
     Written under a hidden name and renamed: the run never sees half a file (it skips hidden
     entries, and waits for an entry to settle)."""
     inbox = Path(inbox)
     inbox.mkdir(parents=True, exist_ok=True)
-    name = f"{country}_portal_{check_id}{upload.suffix.lower()}"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(shown_name).stem)[:80].lstrip("._-~")
+    if not stem or stem.startswith("withheld"):  # nothing left, or a name withheld as personal data
+        stem = f"{country}_portal"
+    name = f"{stem}_{check_id}{upload.suffix.lower()}"
     partial = inbox / f".{name}.partial"
     shutil.copyfile(upload, partial)
     os.replace(partial, inbox / name)

@@ -109,7 +109,7 @@ def test_a_checked_file_is_submitted_once_and_shows_its_status_as_the_register_h
     submit(client, first)
     submit(client, first)  # a double click submits once
     inbox = Path(app.state.config.settings.inbox)
-    assert [entry.name for entry in inbox.iterdir()] == [f"EGY_portal_{first}.xlsx"]
+    assert [entry.name for entry in inbox.iterdir()] == [f"EGY_2022_{first}.xlsx"]
     assert 'id="submission-status">Received' in client.get(f"/checks/{first}").text
 
     (outcome,) = run_ingestion(app)
@@ -122,7 +122,7 @@ def test_a_checked_file_is_submitted_once_and_shows_its_status_as_the_register_h
     second, _ = check(client, SAMPLES / "EGY_2022_ar_template.xlsx")
     submit(client, second)
     for entry in inbox.iterdir():
-        if entry.name != f"EGY_portal_{second}.xlsx":
+        if entry.name != f"EGY_2022_ar_template_{second}.xlsx":
             entry.unlink()  # the first entry, already recorded (a run with move_processed removes it)
     (replacing,) = run_ingestion(app)
     assert replacing.supersedes == [outcome.submission_id]
@@ -246,3 +246,19 @@ def test_a_failure_of_ours_is_a_page_that_says_so_and_the_audit_log_has_the_caus
     assert "Traceback" not in page.text and "JSONDecodeError" not in page.text
     (row,) = app.state.store.query("SELECT object, detail FROM audit WHERE event = 'error'")
     assert row["object"] == f"/checks/{check_id}" and row["detail"].startswith("JSONDecodeError")
+
+
+def test_a_submitted_file_keeps_its_name_in_safe_characters_or_none_that_is_personal():
+    from portal.checks import submit
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        upload = Path(folder) / "upload.xlsx"
+        upload.write_bytes(b"x")
+        inbox = Path(folder) / "inbox"
+        assert submit(upload, inbox, "Données PHL 2022 (v2).xlsx", "PHL", "abc") == "Donn_es_PHL_2022_v2__abc.xlsx"
+        assert submit(upload, inbox, "..__.xlsx", "PHL", "abd") == "PHL_portal_abd.xlsx"
+        assert submit(upload, inbox, "(withheld).xlsx", "PHL", "abe") == "PHL_portal_abe.xlsx"
+        assert sorted(entry.name for entry in inbox.iterdir()) == [
+            "Donn_es_PHL_2022_v2__abc.xlsx", "PHL_portal_abd.xlsx", "PHL_portal_abe.xlsx"]

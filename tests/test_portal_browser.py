@@ -183,13 +183,13 @@ def test_focal_point_checks_fixes_submits_and_sees_it_accepted(portal, browser, 
         expect(page.locator("#submit button")).to_have_count(0)
         screenshots(page, shots, "4-check-submitted")
         inbox = portal.folder / "inbox"
-        assert [entry.name for entry in inbox.iterdir()] == [f"PHL_portal_{fixed_id}.xlsx"]
+        assert [entry.name for entry in inbox.iterdir()] == [f"PHL_2022_{fixed_id}.xlsx"]
 
         # the scheduled run takes it: the warehouse registers it and publishes the snapshot
         outcomes = ingest_submissions(str(inbox), str(portal.folder / "glotip.duckdb"),
                                       str(portal.folder / "reports"), str(portal.folder / "archive"),
                                       settle_seconds=0)
-        assert [(o["file_name"], o["status"]) for o in outcomes] == [(f"PHL_portal_{fixed_id}.xlsx", "accepted")], outcomes
+        assert [(o["file_name"], o["status"]) for o in outcomes] == [(f"PHL_2022_{fixed_id}.xlsx", "accepted")], outcomes
         submission_id = outcomes[0]["submission_id"]
         page.reload()
         expect(page.locator("#submission-status")).to_have_text("Accepted")
