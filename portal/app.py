@@ -328,7 +328,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         registered = checks.register_rows(config.settings.db, sha256=row["sha256"], limit=1) if (
             row["submitted_at"] and row["sha256"]) else []
         return page(v, "check.html.j2", check=row, report=report, registered=registered[0] if registered else None,
-                    may_submit=_may_submit(v.user, row))
+                    may_submit=_may_submit(v.user, row), has_annotated=checks.offers(row["report_dir"], "annotated.xlsx"))
 
     def _may_submit(user: store.User, row) -> str | None:
         """None when the check's file may be submitted; else why not (a text key)."""
@@ -404,7 +404,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         if stop:
             return stop
         return page(v, "submission.html.j2", submission=row, report=checks.report_json(row["report_dir"]),
-                    history=checks.register_rows(config.settings.db, row["country"]))
+                    history=checks.register_rows(config.settings.db, row["country"]),
+                    has_annotated=checks.offers(row["report_dir"], "annotated.xlsx"))
 
     def own_submission(request: Request, submission_id: str):
         """As `own_check`, for a submission in the register."""
