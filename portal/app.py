@@ -331,7 +331,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         registered = checks.register_rows(config.settings.db, sha256=row["sha256"], limit=1) if (
             row["submitted_at"] and row["sha256"]) else []
         return page(v, "check.html.j2", check=row, report=report, registered=registered[0] if registered else None,
-                    may_submit=_may_submit(v.user, row), has_annotated=_has_annotated(row["report_dir"]))
+                    may_submit=_may_submit(v.user, row), has_annotated=checks.offers(row["report_dir"], "annotated.xlsx"))
 
     def _may_submit(user: store.User, row) -> str | None:
         """None when the check's file may be submitted; else why not (a text key)."""
@@ -347,10 +347,6 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
             return "other_country_file"
         return None
 
-    def _has_annotated(report_dir: str | None) -> bool:
-        # only workbooks get one (a CSV upload has no cells to comment on)
-        return bool(report_dir) and (Path(report_dir) / "annotated.xlsx").is_file()
-
     @app.get("/checks/{check_id}/files/{name}")
     def check_file(check_id: str, name: str, request: Request):
         v, row, stop = own_check(request, check_id)
@@ -359,7 +355,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         return _report_file(v, row["report_dir"], name, f"check {check_id}", f"glotip-check-{check_id}")
 
     def _report_file(v: Visit, report_dir: str | None, name: str, what: str, stem: str) -> Response:
-        if name not in checks.DOWNLOADS or not report_dir or not (Path(report_dir) / name).is_file():
+        if not checks.offers(report_dir, name):
             return not_found(v, f"{what} {name}", False)
         store.audit(db, "download", "ok", user=v.user, object=f"{what} {name}", client=client(v.request))
         response = FileResponse(Path(report_dir) / name, media_type=checks.DOWNLOADS[name])
@@ -413,7 +409,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
             return stop
         return page(v, "submission.html.j2", submission=row, report=checks.report_json(row["report_dir"]),
                     history=checks.register_rows(config.settings.db, row["country"]),
-                    has_annotated=_has_annotated(row["report_dir"]))
+                    has_annotated=checks.offers(row["report_dir"], "annotated.xlsx"))
 
     def own_submission(request: Request, submission_id: str):
         """As `own_check`, for a submission in the register."""

@@ -88,6 +88,12 @@ def submit(upload: Path, inbox: str | Path, shown_name: str, country: str, check
     return name
 
 
+def offers(report_dir: str | Path | None, name: str) -> bool:
+    """Whether a report folder holds `name` for download (an annotated workbook is written for
+    a workbook with findings only)."""
+    return bool(report_dir) and name in DOWNLOADS and (Path(report_dir) / name).is_file()
+
+
 def report_json(report_dir: str | Path | None) -> dict | None:
     if not report_dir:
         return None
