@@ -245,8 +245,12 @@ def validate(
     smtp_host: Optional[str] = typer.Option(None, envvar="GLOTIP_SMTP_HOST", help="SMTP server for --send. Default: GLOTIP_SMTP_HOST, else none."),
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port for --send."),
 ) -> None:
-    """Validate one submission without loading it, and write its reports."""
+    """Validate one submission without loading it, and write its reports.
+
+    Its message.eml attaches the reports and has no portal link, whatever `attach_report` says:
+    nothing is loaded, so the portal has nothing to show, and the data team sends it by hand."""
     from pipeline import submission as sequence
+    from reporting.notice import BY_HAND
 
     settings = _settings(db=db, reports=reports)
     if not file.exists():
@@ -263,8 +267,9 @@ def validate(
         # opened yet, runs no other thread for the fork to copy.
         assessment = sequence.assess_file(file, limits=settings.limits, start_method="fork")
         warehouse = _warehouse_to_compare(warehouse_path)
+        # not in the portal's register: no link; the report attached, as the data team sends it
         outcome = sequence.process(assessment, warehouse, reports_dir=settings.reports, load=False,
-                                   language=language, source_path=str(file))
+                                   language=language, source_path=str(file), notice=BY_HAND)
     except sequence.TRANSIENT_ERRORS as problem:  # a full disk, a reports folder we cannot write
         console.print(f"[red]{_shown(sequence.why_failed(problem, 'validating and writing the report'))}[/red]")
         raise typer.Exit(2)
@@ -538,7 +543,7 @@ def _decide_held(submission_id: str, release: bool, db, reports, archive) -> Non
     try:
         try:
             decided = decide_held(submission_id, release, warehouse, settings.reports,
-                                  settings.archive, limits=settings.limits)
+                                  settings.archive, limits=settings.limits, notice=settings.notice())
         except (LookupError, ValueError) as problem:
             console.print(f"[red]{_shown(problem)}[/red]")
             raise typer.Exit(1)
