@@ -245,8 +245,12 @@ def validate(
     smtp_host: Optional[str] = typer.Option(None, envvar="GLOTIP_SMTP_HOST", help="SMTP server for --send. Default: GLOTIP_SMTP_HOST, else none."),
     smtp_port: int = typer.Option(25, envvar="GLOTIP_SMTP_PORT", help="SMTP port for --send."),
 ) -> None:
-    """Validate one submission without loading it, and write its reports."""
+    """Validate one submission without loading it, and write its reports.
+
+    Its message.eml attaches the reports and has no portal link, whatever `attach_report` says:
+    nothing is loaded, so the portal has nothing to show, and the data team sends it by hand."""
     from pipeline import submission as sequence
+    from reporting.notice import BY_HAND
 
     settings = _settings(db=db, reports=reports)
     if not file.exists():
@@ -263,8 +267,9 @@ def validate(
         # opened yet, runs no other thread for the fork to copy.
         assessment = sequence.assess_file(file, limits=settings.limits, start_method="fork")
         warehouse = _warehouse_to_compare(warehouse_path)
+        # not in the portal's register: no link; the report attached, as the data team sends it
         outcome = sequence.process(assessment, warehouse, reports_dir=settings.reports, load=False,
-                                   language=language, source_path=str(file))
+                                   language=language, source_path=str(file), notice=BY_HAND)
     except sequence.TRANSIENT_ERRORS as problem:  # a full disk, a reports folder we cannot write
         console.print(f"[red]{_shown(sequence.why_failed(problem, 'validating and writing the report'))}[/red]")
         raise typer.Exit(2)
@@ -538,7 +543,7 @@ def _decide_held(submission_id: str, release: bool, db, reports, archive) -> Non
     try:
         try:
             decided = decide_held(submission_id, release, warehouse, settings.reports,
-                                  settings.archive, limits=settings.limits)
+                                  settings.archive, limits=settings.limits, notice=settings.notice())
         except (LookupError, ValueError) as problem:
             console.print(f"[red]{_shown(problem)}[/red]")
             raise typer.Exit(1)
@@ -839,8 +844,8 @@ def portal_add_user(
                                           "submissions they see."),
     team: bool = typer.Option(False, "--team", help="A member of the UNODC data team: sees every country."),
     portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
-    url: str = typer.Option("http://127.0.0.1:8765", envvar="GLOTIP_PORTAL_URL",
-                            help="The portal's address, for the one-time sign-in link."),
+    url: Optional[str] = typer.Option(None, help="The portal's address, for the one-time sign-in link. "
+                                      "Default: portal_url of glotip.toml or GLOTIP_PORTAL_URL."),
 ) -> None:
     """Create an account. Prints its secret and a one-time sign-in link, once: neither is stored."""
     from portal import store
@@ -870,8 +875,8 @@ def portal_add_user(
 def portal_reset_secret(
     email: str = typer.Option(..., help="The account's e-mail address."),
     portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
-    url: str = typer.Option("http://127.0.0.1:8765", envvar="GLOTIP_PORTAL_URL",
-                            help="The portal's address, for the one-time sign-in link."),
+    url: Optional[str] = typer.Option(None, help="The portal's address, for the one-time sign-in link. "
+                                      "Default: portal_url of glotip.toml or GLOTIP_PORTAL_URL."),
 ) -> None:
     """Give an account a new secret (the old one stops working and its sessions end)."""
     from portal import store
@@ -885,10 +890,11 @@ def portal_reset_secret(
     _print_secret(records, email.strip(), secret, url)
 
 
-def _print_secret(records, email: str, secret: str, url: str) -> None:
+def _print_secret(records, email: str, secret: str, url: str | None) -> None:
     from portal import store
 
     token = store.sign_in_link(records, email)
+    url = url or _portal_config(None).settings.portal_url
     console.print(f"Account {_shown(email)}. Give the focal point, by a channel other than e-mail if you can:")
     console.print(f"  secret (shown once): {secret}")
     console.print(f"  or this one-time sign-in link, valid 24 hours: {url.rstrip('/')}/sign-in/link/{token}")

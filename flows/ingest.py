@@ -30,6 +30,7 @@ from prefect.utilities.annotations import opaque
 
 from flows.concurrency import LOAD_CONCURRENCY_LIMIT, LoadTurns
 from pipeline import submission as sequence
+from reporting.notice import DEFAULT_PORTAL_URL, Notice
 from schemas.printable import printable
 from transforms import inbox as inbox_files
 from transforms.isolated import start_reader_server
@@ -111,7 +112,8 @@ def publish_task(warehouse: Warehouse) -> dict[str, str]:
 @flow(name="ingest_submissions", log_prints=True)
 def ingest_submissions(inbox: str, db_path: str, reports_dir: str, archive_dir: str,
                        move_processed: bool = False, settle_seconds: float = 2.0,
-                       warehouse_wait_seconds: float = 120.0, limits: dict | None = None) -> list[dict]:
+                       warehouse_wait_seconds: float = 120.0, limits: dict | None = None,
+                       portal_url: str = DEFAULT_PORTAL_URL, attach_report: bool = False) -> list[dict]:
     """Ingest every submission in `inbox` into the warehouse at `db_path`, archiving each file
     as received under `archive_dir` (every folder it writes to is named by its caller).
 
@@ -121,11 +123,13 @@ def ingest_submissions(inbox: str, db_path: str, reports_dir: str, archive_dir: 
     in parallel; loads also take turns through the `glotip-load` concurrency limit.
     `move_processed` removes each entry from the inbox once its outcome is recorded (off for the
     demo: sample_submissions/ is never emptied). `limits`: the `[limits]` settings
-    (schemas/limits.py) as a mapping; the defaults when None.
+    (schemas/limits.py) as a mapping; the defaults when None. Each report's message.eml links
+    to it at `portal_url` (the submitters' portal) and attaches it only with `attach_report`.
     """
     options = sequence.InboxOptions(str(inbox), str(reports_dir), str(archive_dir),
                                     move_processed, settle_seconds,
-                                    sequence.Limits(**(limits or {})))
+                                    sequence.Limits(**(limits or {})),
+                                    Notice(str(portal_url), bool(attach_report)))
     run_id = _new_run_id()
     alive = locks.run_marker(db_path, run_id)  # held while this run lives
     try:

@@ -13,6 +13,10 @@ explicitly, never read from anywhere else.
 
 `move_processed` is off by default: the demo inbox (sample_submissions/) must never be
 emptied. The deployment turns it on for its own inbox.
+
+`portal_url` and `attach_report` say what each report's message.eml carries
+(reporting/notice.py): the link to the report in the submitters' portal, and (only when the data
+team turns it on) the report files attached.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from reporting.notice import DEFAULT_PORTAL_URL, Notice
 from schemas.limits import Limits
 
 CONFIG_FILE = Path("glotip.toml")
@@ -41,6 +46,10 @@ class Settings:
     # solver time for the secondary suppression of one release (`glotip report`); past it the
     # safe fallback: every cell linked to a small count hidden (reporting/disclosure.py)
     suppression_seconds: float = 120.0
+    # where focal points reach the submitters' portal (`glotip portal`): the e-mail's link
+    portal_url: str = DEFAULT_PORTAL_URL
+    # attach report.html, findings.csv and annotated.xlsx to the e-mail too (off: confidentiality)
+    attach_report: bool = False
     # the scheduled deployment (`glotip serve`)
     deployment_name: str = "scheduled-ingestion"
     cron: str = "*/15 * * * *"
@@ -51,7 +60,13 @@ class Settings:
         return {"inbox": self.inbox, "db_path": self.db, "reports_dir": self.reports,
                 "archive_dir": self.archive, "move_processed": self.move_processed,
                 "settle_seconds": self.settle_seconds, "warehouse_wait_seconds": self.warehouse_wait_seconds,
-                "limits": asdict(self.limits)}
+                "limits": asdict(self.limits), "portal_url": self.portal_url,
+                "attach_report": self.attach_report}
+
+    def notice(self) -> Notice:
+        """What a report's message.eml carries; a `portal_url` that is no http(s) address is
+        a ValueError."""
+        return Notice(self.portal_url, self.attach_report)
 
     def with_flags(self, **flags) -> Settings:
         """These settings with each flag the user gave (not None) taking precedence."""
@@ -74,7 +89,9 @@ def load_settings(deployment: bool = False, config: str | Path | None = None,
     known = {f.name: f for f in fields(Settings) if f.name != "limits"}
     values = _given(table, known, environ, "GLOTIP_", f"{path}: unknown setting(s)")
     values["limits"] = load_limits(limits_table, environ, path)
-    return replace(settings, **values)
+    settings = replace(settings, **values)
+    settings.notice()  # a bad portal_url stops the command here, before any file is read
+    return settings
 
 
 def load_table(name: str, known: dict, config: str | Path | None = None,

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import duckdb
 
+from reporting.notice import BY_HAND, Notice
 from reporting.render import ReportSummary, report_complete, write_reports
 from schemas.catalogue import ERROR
 from schemas.findings import (MORE_FINDINGS, Finding, ParsedSubmission, capped, make_finding, outcome,
@@ -144,6 +145,7 @@ class InboxOptions:
     move_processed: bool = False
     settle_seconds: float = 2.0
     limits: Limits = Limits()  # what any one file may take (schemas/limits.py)
+    notice: Notice = Notice()  # what message.eml carries: the portal link, the report attached
 
 
 # -- the steps ----------------------------------------------------------------------------------
@@ -215,10 +217,16 @@ def find_in_register(warehouse: Warehouse, sha256: str) -> tuple[str, str] | Non
 def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir: str | Path,
             run_id: str | None = None, load: bool = True, language: str | None = None,
             received_at: dt.datetime | None = None, source_path: str | None = None,
-            step: Step = call) -> Outcome:
+            step: Step = call, notice: Notice | None = None) -> Outcome:
     """Compare an assessed file with history, record and load it (when `load`), and write its
     report. Without `load` nothing is written to the warehouse (`glotip validate`); with no
-    `warehouse`, nothing is compared either."""
+    `warehouse`, nothing is compared either.
+
+    `notice`: what the report's message.eml carries (reporting/notice.py). When None: loaded,
+    the link to the portal at its default address; not loaded, nothing is in the portal's
+    register, so no link and the report attached (`BY_HAND`)."""
+    if notice is None:
+        notice = Notice() if load else BY_HAND
     history = step("compare-with-history", compare_with_history, assessment, warehouse)
     # history warnings: stored and reported alike, and listed within the same limit
     findings = capped([*assessment.findings, *history.findings], assessment.limits.findings_per_rule)
@@ -254,7 +262,8 @@ def process(assessment: Assessment, warehouse: Warehouse | None, *, reports_dir:
                               received_at=received_at if load else None, rows_loaded=rows,
                               supersedes=supersedes,
                               note=None if load else "note_validated_only", language=language,
-                              source_path=source_path, loaded=False if held else None)
+                              source_path=source_path, loaded=False if held else None,
+                              notice=notice)
 
     if not load:
         report = step("report", write_report, record.report_dir, summary(), findings)
@@ -337,11 +346,11 @@ def _ingest_entry(path: str | Path, name: str, warehouse: Warehouse, options: In
         existing = find_in_register(warehouse, archived.sha256)
         if existing:
             result = finish_received(archived.path, existing, warehouse, options.reports_dir, step,
-                                     options.limits)
+                                     options.limits, options.notice)
         else:
             assessment = assess_file(archived.path, step, options.limits)
             result = process(assessment, warehouse, reports_dir=options.reports_dir, run_id=run_id,
-                             source_path=str(archived.path), step=step)
+                             source_path=str(archived.path), step=step, notice=options.notice)
     except TRANSIENT_ERRORS as problem:  # nothing recorded (a load is one transaction)
         return Outcome(name, None, "failed", note=_retried(why_failed(problem, "processing it", warehouse.path)))
     except RuntimeError as problem:
@@ -382,7 +391,7 @@ def refuse_unreceived(path: str | Path, problem: LimitExceeded, options: InboxOp
     assessment = validate_parsed(parsed, options.limits)
     summary = report_summary(assessment, assessment.findings, status="rejected", history=None,
                              received_at=None, rows_loaded=None, supersedes=[],
-                             note="note_refused_unreceived")
+                             note="note_refused_unreceived")  # nothing read: no contact, no e-mail
     # the same entry gets the same folder every run
     report = write_report(Path(options.reports_dir) / assessment.submission_id, summary, assessment.findings)
     return Outcome(name, None, "rejected", errors=len(assessment.findings), report=report,
@@ -390,7 +399,8 @@ def refuse_unreceived(path: str | Path, problem: LimitExceeded, options: InboxOp
 
 
 def finish_received(archived_path: str | Path, existing: tuple[str, str], warehouse: Warehouse,
-                    reports_dir: str | Path, step: Step = call, limits: Limits = Limits()) -> Outcome:
+                    reports_dir: str | Path, step: Step = call, limits: Limits = Limits(),
+                    notice: Notice = Notice()) -> Outcome:
     """A file already in the register: nothing is loaded again. If the run that recorded it
     stopped before writing its report, the report is written now, with the findings the
     register holds for it (history warnings included), so it says what the first run found."""
@@ -401,7 +411,7 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
                        note=f"same file already received as {submission_id} ({status})")
     report, problem = report_from_register(
         archived_path, submission_id, warehouse, reports_dir, step, limits, status=status,
-        rows_loaded=None, supersedes=[], loaded=status in loader.LOADED_STATUSES)
+        rows_loaded=None, supersedes=[], loaded=status in loader.LOADED_STATUSES, notice=notice)
     if problem:
         return Outcome(Path(archived_path).name, submission_id, "duplicate", report_pending=True,
                        note=f"recorded as {submission_id} ({status}) by an earlier run; its report "
@@ -412,9 +422,11 @@ def finish_received(archived_path: str | Path, existing: tuple[str, str], wareho
 
 
 def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports_dir: str | Path,
-                archive_dir: str | Path, step: Step = call, limits: Limits = Limits()) -> Outcome:
+                archive_dir: str | Path, step: Step = call, limits: Limits = Limits(),
+                notice: Notice = Notice()) -> Outcome:
     """The data team's decision on a held submission (`glotip release` / `glotip reject`), then
-    its report written again, so that the submitter reads the decision."""
+    its report written again, so that the submitter reads the decision (its message.eml as
+    `notice` says)."""
     with warehouse.turn() as connection:
         decided = loader.decide_held(connection, submission_id, release=release, at=loader.now())
         sha256, file_name = loader.file_of(connection, submission_id)
@@ -424,7 +436,7 @@ def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports
         report, problem = report_from_register(
             archived, submission_id, warehouse, reports_dir, step, limits, status=decided.status,
             rows_loaded=decided.rows_loaded, supersedes=decided.supersedes, loaded=release,
-            note="note_released" if release else "note_held_rejected")
+            note="note_released" if release else "note_held_rejected", notice=notice)
     return Outcome(file_name, submission_id, decided.status, sum(decided.rows_loaded.values()),
                    report=report, report_pending=problem is not None,
                    note=f"the decision is recorded, but the report was not written again: {problem}"
@@ -434,7 +446,7 @@ def decide_held(submission_id: str, release: bool, warehouse: Warehouse, reports
 def report_from_register(archived_path: str | Path, submission_id: str, warehouse: Warehouse,
                          reports_dir: str | Path, step: Step, limits: Limits, *, status: str,
                          rows_loaded: dict[str, int] | None, supersedes: list[str], loaded: bool,
-                         note: str | None = None) -> tuple[str | None, str | None]:
+                         note: str | None = None, notice: Notice = Notice()) -> tuple[str | None, str | None]:
     """A recorded submission's report written again: its archived file read again (validation is
     deterministic) with the findings the register holds for it, history warnings included.
     (its folder, None), or (None, why not)."""
@@ -443,7 +455,7 @@ def report_from_register(archived_path: str | Path, submission_id: str, warehous
         findings = register.stored_findings(connection, submission_id)
     summary = report_summary(assessment, findings, status=status, history=None, received_at=None,
                              rows_loaded=rows_loaded, supersedes=supersedes, note=note,
-                             source_path=str(archived_path), loaded=loaded)
+                             source_path=str(archived_path), loaded=loaded, notice=notice)
     return step("report", write_report_after_load, Path(reports_dir) / submission_id, summary, findings)
 
 
@@ -451,7 +463,8 @@ def report_summary(assessment: Assessment, findings: list[Finding], *, status: s
                    history: HistoryCheck | None, received_at: dt.datetime | None,
                    rows_loaded: dict[str, int] | None, supersedes: list[str],
                    note: str | None = None, language: str | None = None,
-                   source_path: str | None = None, loaded: bool | None = None) -> ReportSummary:
+                   source_path: str | None = None, loaded: bool | None = None,
+                   notice: Notice = Notice()) -> ReportSummary:
     """What a report says about the submission besides its findings."""
     details, parsed = assessment.details, assessment.parsed
     rows = rows_loaded or {name: len(frame) for name, frame in assessment.result.tables.items()}
@@ -470,7 +483,8 @@ def report_summary(assessment: Assessment, findings: list[Finding], *, status: s
         changes=[change.to_dict() for change in history.changes] if compared else None,
         compared_with=list(history.compared_with) if compared else [],
         source_path=source_path or parsed.path, file_format=parsed.file_format,
-        source_cells=parsed.cells, max_annotated_cells=assessment.limits.annotated_cells)
+        source_cells=parsed.cells, max_annotated_cells=assessment.limits.annotated_cells,
+        notice=notice)
 
 
 def counts(outcomes: list[Outcome]) -> dict[str, int]:

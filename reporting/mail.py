@@ -1,8 +1,12 @@
 """`message.eml`: a ready e-mail to the submission's contact, in their language.
 
-Built with the standard library's `email` package: the status, the top findings and the
-report files attached. Nothing is sent unless asked: `send_message` delivers a written .eml
-through a configured SMTP server (`glotip send-report`, or `glotip validate --send`).
+Built with the standard library's `email` package. By default a notice (reporting/notice.py):
+the file received, the status and the counts of errors and warnings (no finding, no value), and
+the link to the report in the submitters' portal, where the focal point signs in; reports are not
+sent by e-mail. With `attach_report` (the data team's choice) and for `glotip validate` (no
+link: nothing is in the portal), the top findings and the report files attached, as before.
+Nothing is sent unless asked: `send_message` delivers a written .eml through a configured SMTP
+server (`glotip send-report`, or `glotip validate --send`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from reporting.notice import Notice
 from schemas import i18n, messages
 from schemas.countries import country_name
 from schemas.findings import Finding
@@ -25,7 +30,7 @@ ATTACHMENTS = (("report.html", "text", "html"), ("findings.csv", "text", "csv"),
 
 
 def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: str,
-                  sender: str = DEFAULT_SENDER) -> EmailMessage:
+                  notice: Notice, sender: str = DEFAULT_SENDER) -> EmailMessage:
     language = data.get("language") or i18n.DEFAULT_LANGUAGE
     status = i18n.ui(f"status.{data['status']}", language) if i18n.known(f"ui.status.{data['status']}") else data["status"]
     years = i18n.format_years(data.get("year_from"), data.get("year_to"))
@@ -36,7 +41,11 @@ def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: 
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="glotip.unodc.org")
     message["Content-Language"] = language
-    message.set_content(_body(data, findings, report_dir, language, status, years), charset="utf-8")
+    link = notice.link(data["submission_id"])
+    message.set_content(_body(data, findings, report_dir, language, status, years, link,
+                              notice.attach_report), charset="utf-8")
+    if not notice.attach_report:
+        return message
     for name, maintype, subtype in ATTACHMENTS:
         path = report_dir / name
         if path.exists():
@@ -45,7 +54,7 @@ def build_message(data: dict, findings: list[Finding], report_dir: Path, *, to: 
 
 
 def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, status: str,
-          years: str) -> str:
+          years: str, link: str | None, attached: bool) -> str:
     def t(key: str, count: float | None = None, **values) -> str:
         return i18n.ui(key, language, count=count, **values)
 
@@ -55,6 +64,29 @@ def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, 
              t("email_received", file_name=data["file_name"], country=country, years=years),
              "", t("email_result", status=status, errors=t("error_count", count=errors, n=errors),
                    warnings=t("warning_count", count=warnings, n=warnings))]
+    if attached:
+        lines += _findings_and_attachments(findings, report_dir, language)
+    if link:  # on a line of its own: no mail client takes the next word into the address
+        lines += ["", t("email_report_in_portal" if attached else "email_report_ready"), link]
+        if not attached:
+            lines.append(t("email_sign_in"))
+    lines.append("")
+    if errors:
+        lines.append(t("email_resubmit"))
+    elif warnings:
+        lines.append(t("email_confirm"))
+    else:
+        lines.append(t("email_thanks"))
+    lines += ["", t("email_signature")]
+    return "\n".join(lines) + "\n"
+
+
+def _findings_and_attachments(findings: list[Finding], report_dir: Path, language: str) -> list[str]:
+    """The top findings and the files attached: only when the report travels with the e-mail."""
+    def t(key: str, count: float | None = None, **values) -> str:
+        return i18n.ui(key, language, count=count, **values)
+
+    lines = []
     ordered = sorted(findings, key=lambda f: f.severity != "error")
     if ordered:
         lines += ["", t("email_top_findings")]
@@ -68,15 +100,7 @@ def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, 
     lines += ["", t("email_attached")]
     if (report_dir / "annotated.xlsx").exists():
         lines.append(t("email_annotated"))
-    lines.append("")
-    if data["stats"]["errors"]:
-        lines.append(t("email_resubmit"))
-    elif data["stats"]["warnings"]:
-        lines.append(t("email_confirm"))
-    else:
-        lines.append(t("email_thanks"))
-    lines += ["", t("email_signature")]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _one_line(text: str) -> str:

@@ -9,7 +9,8 @@ All formats come from the same findings (plus a small summary), so that the ware
   per rule, then the listing (capped), the changes against the data already held;
 - `findings.csv`: every finding, in the report language, safe to open in a spreadsheet;
 - `annotated.xlsx` (Excel submissions): the submitter's workbook with the findings on its cells;
-- `message.eml`: the e-mail to the submission's contact, with the reports attached (not sent).
+- `message.eml`: the e-mail to the submission's contact (not sent): a notice with the link to the
+  report in the submitters' portal, or with the reports attached (`ReportSummary.notice`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
+from reporting.notice import Notice
 from reporting.safe import neutralise_formula
 from schemas import i18n, messages
 from schemas.catalogue import CATALOGUE
@@ -66,6 +68,8 @@ class ReportSummary:
     # openpyxl holds a whole workbook in memory (about 1 KB per cell): beyond this many cells
     # (Limits.annotated_cells), no annotated copy; findings.csv still gives every cell
     max_annotated_cells: int | None = None
+    # what message.eml carries: the portal link, the reports attached (reporting/notice.py)
+    notice: Notice = Notice()
 
 
 def report_data(summary: ReportSummary, findings: list[Finding]) -> dict:
@@ -143,7 +147,8 @@ def write_reports(report_dir: str | Path, summary: ReportSummary, findings: list
         if summary.contact_email:
             from reporting.mail import build_message
 
-            message = build_message(data, findings, staging, to=summary.contact_email)
+            message = build_message(data, findings, staging, to=summary.contact_email,
+                                    notice=summary.notice)
             (staging / "message.eml").write_bytes(bytes(message))
         _replace_folder(staging, report_dir)
     except BaseException:

@@ -149,6 +149,12 @@ UI: dict[str, str] = {
                        "highlighted on its cell.",
     "email_resubmit": "Please correct the errors and send the whole file again.",
     "email_confirm": "Please confirm or correct the figures marked with a warning.",
+    # the notice (reporting/notice.py): the report's link in the submitters' portal, on the next line
+    "email_report_ready": "Your report is ready in the GLOTIP portal:",
+    "email_sign_in": "Sign in with your portal account to read it in your language. Reports are "
+                     "not sent by e-mail.",
+    "email_report_in_portal": "The report is also in the GLOTIP portal (sign in with your portal "
+                              "account):",
     "email_thanks": "No correction is needed. Thank you.",
     "email_signature": "UNODC, Global Report on Trafficking in Persons team",
     # annotated workbook and template

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from pipeline import submission as sequence
+from reporting.mail import read_message
 from schemas.messages import render_message
 from schemas.submission import country_in_file_name
 from tests.builders import csv_submission
@@ -30,6 +31,10 @@ def ingest(path: Path, tmp_path: Path):
     with Warehouse(tmp_path / "w.duckdb") as warehouse:
         return sequence.process(sequence.assess_file(archived.path), warehouse,
                                 reports_dir=tmp_path / "reports", source_path=str(archived.path))
+
+
+def _body(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def marked_as(country: str, sample: str, target: Path) -> Path:
@@ -67,13 +72,23 @@ def test_a_workbook_of_another_country_marked_as_france_is_held_not_loaded(tmp_p
     assert "Held for confirmation" in page and "waits for the UNODC data team" in page
     assert "differs from the figures already held for its country in" in page
 
+    message = read_message(Path(held.report) / "message.eml")  # the notice: the link, no report
+    assert f"http://127.0.0.1:8765/submissions/{held.submission_id}" in _body(message)
+    assert list(message.iter_attachments()) == []
+
     listed = CliRunner().invoke(app, ["held", "--db", str(db)])
     assert listed.exit_code == 0 and held.submission_id in listed.output
 
+    # the decision's e-mail as the settings say: here another portal, and the report attached
     released = CliRunner().invoke(app, ["release", held.submission_id, "--db", str(db),
                                         "--reports", str(tmp_path / "reports"),
-                                        "--archive", str(tmp_path / "archive")])
+                                        "--archive", str(tmp_path / "archive")],
+                                  env={"GLOTIP_PORTAL_URL": "https://portal.example.org",
+                                       "GLOTIP_ATTACH_REPORT": "yes"})
     assert released.exit_code == 0, released.output
+    message = read_message(Path(held.report) / "message.eml")
+    assert f"https://portal.example.org/submissions/{held.submission_id}" in _body(message)
+    assert {part.get_filename() for part in message.iter_attachments()} >= {"report.html", "findings.csv"}
     assert "released" in released.output
     assert scalar(db, FRANCE_2021_TOTAL) == 200  # the released file's figures are current now
     assert scalar(db, f"SELECT held_decision FROM submissions WHERE submission_id = '{held.submission_id}'") == "released"

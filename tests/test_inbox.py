@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from pipeline.settings import load_settings
+from reporting.notice import Notice
 from tests.builders import write_csv_folder, write_csv_zip, write_workbook
 from transforms import inbox as inbox_files
 from transforms.readers import sha256_of
@@ -153,6 +154,24 @@ def test_settings_file_then_environment(tmp_path):
     defaults = load_settings(config=tmp_path / "absent.toml", environ={})
     assert (defaults.inbox, defaults.db, defaults.reports, defaults.move_processed) == (
         "sample_submissions", "var/glotip.duckdb", "var/reports", False)
+    assert (defaults.portal_url, defaults.attach_report) == ("http://127.0.0.1:8765", False)
+    assert defaults.notice() == Notice("http://127.0.0.1:8765", attach_report=False)
+
+
+def test_the_e_mail_settings_come_from_the_file_then_the_environment(tmp_path):
+    config = tmp_path / "glotip.toml"
+    config.write_text('[ingest]\nportal_url = "https://portal.example.org/glotip"\nattach_report = true\n')
+    settings = load_settings(config=config, environ={})
+    assert (settings.portal_url, settings.attach_report) == ("https://portal.example.org/glotip", True)
+    parameters = settings.flow_parameters()  # what a scheduled run is given
+    assert (parameters["portal_url"], parameters["attach_report"]) == ("https://portal.example.org/glotip", True)
+    settings = load_settings(config=config, environ={"GLOTIP_PORTAL_URL": "https://glotip.example.int",
+                                                     "GLOTIP_ATTACH_REPORT": "no"})
+    assert settings.notice() == Notice("https://glotip.example.int", attach_report=False)
+    with pytest.raises(ValueError, match="GLOTIP_ATTACH_REPORT"):
+        load_settings(config=config, environ={"GLOTIP_ATTACH_REPORT": "sometimes"})
+    with pytest.raises(ValueError, match="portal_url"):  # stopped before any file is read
+        load_settings(config=config, environ={"GLOTIP_PORTAL_URL": "portal.example.org"})
     config.write_text("[ingest]\ninbox_folder = 'x'\n")
     with pytest.raises(ValueError, match="inbox_folder"):
         load_settings(config=config, environ={})

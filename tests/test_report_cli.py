@@ -27,6 +27,14 @@ def test_validate_writes_every_format_in_the_asked_language(tmp_path):
     assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "findings.csv",
                                                    "annotated.xlsx", "message.eml"}
     assert '<html lang="ar" dir="rtl">' in (folder / "report.html").read_text(encoding="utf-8")
+    # nothing loaded, nothing in the portal: the e-mail attaches the reports and has no link,
+    # even with attach_report off
+    from reporting.mail import read_message
+
+    message = read_message(folder / "message.eml")
+    assert {part.get_filename() for part in message.iter_attachments()} == {
+        "report.html", "findings.csv", "annotated.xlsx"}
+    assert "/submissions/" not in message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_validate_with_db_compares_with_the_warehouse(tmp_path):

@@ -1,6 +1,7 @@
 """End to end through the Prefect flow: a submission, then its resubmission. The second report
 lists what changed and warns about a figure far from the one held; the reports and the
-findings stored in `validation_findings` agree; the e-mail is written, not sent."""
+findings stored in `validation_findings` agree; the e-mail is written, not sent: a notice with
+the link to the portal, the report attached only when the flow is asked to."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def test_resubmission_report_lists_changes_and_agrees_with_the_warehouse(prefect
     csv_submission(second_inbox / "THA_2021_v2", SECOND, years=(2021, 2021), language="es")
     archive = str(tmp_path / "archive")
     [first] = ingest_submissions(str(first_inbox), str(db), str(reports), archive)
-    [second] = ingest_submissions(str(second_inbox), str(db), str(reports), archive)
+    [second] = ingest_submissions(str(second_inbox), str(db), str(reports), archive,
+                                  portal_url="https://portal.example.org/", attach_report=True)
     assert first["status"] == "accepted" and second["status"] == "accepted_with_warnings"
 
     folder = reports / second["submission_id"]
@@ -55,10 +57,20 @@ def test_resubmission_report_lists_changes_and_agrees_with_the_warehouse(prefect
     assert not (folder / "annotated.xlsx").exists()  # CSV files: no workbook to annotate
     from reporting.mail import read_message
 
+    # the flow's defaults: the notice links to the portal, the report stays there
+    message = read_message(reports / first["submission_id"] / "message.eml")
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert message["Subject"] == "Presentación GLOTIP THA_2021: Aceptada"
+    assert f"http://127.0.0.1:8765/submissions/{first['submission_id']}" in body.splitlines()
+    assert "Su informe está disponible en el portal GLOTIP" in body and "No es necesaria ninguna corrección" in body
+    assert list(message.iter_attachments()) == [] and "report.html" not in body
+    # asked for: the report attached too, and the link to the portal named
     message = read_message(folder / "message.eml")
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert message["Subject"] == "Presentación GLOTIP THA_2021_v2: Aceptada con advertencias"
     assert "annotated.xlsx" not in body and "Le rogamos que confirme o corrija" in body
+    assert "Principales observaciones" in body  # the findings, as the report travels with it
+    assert f"https://portal.example.org/submissions/{second['submission_id']}" in body.splitlines()
     assert {part.get_filename() for part in message.iter_attachments()} == {"report.html", "findings.csv"}
 
 

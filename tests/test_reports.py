@@ -1,5 +1,6 @@
 """Every report format from one faulty Excel submission, in every language; escaping;
-the annotated workbook opened and checked; the e-mail built, parsed back and sent locally."""
+the annotated workbook opened and checked; the e-mail built (a notice with the portal link by
+default, the reports attached when asked), parsed back and sent locally."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline import submission as sequence
+from reporting.notice import BY_HAND, Notice
 from reporting.render import write_reports
 from schemas import i18n
 from schemas.catalogue import CATALOGUE
@@ -29,12 +31,12 @@ def validated(path):
     return assessment.parsed, assessment.result
 
 
-def write_all(path, report_dir, language=None):
+def write_all(path, report_dir, language=None, notice=Notice()):
     assessment = sequence.assess_file(path)
     findings = assessment.findings
     summary = sequence.report_summary(assessment, findings, status=outcome(findings), history=None,
                                       received_at=None, rows_loaded=None, supersedes=[],
-                                      language=language)
+                                      language=language, notice=notice)
     return write_reports(report_dir, summary, findings), assessment.result
 
 
@@ -121,18 +123,82 @@ def test_annotated_workbook_highlights_and_comments_each_finding(faulty):
     assert listing["A2"].hyperlink.location or listing["A2"].hyperlink.target
 
 
-def test_message_eml_is_in_french_with_the_reports_attached(faulty):
+def _body(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_message_eml_is_a_french_notice_with_the_portal_link_and_no_report(faulty):
+    """By default the report stays in the portal: the e-mail gives the counts and the link,
+    no finding, no value, no attachment."""
     from reporting.mail import read_message
 
-    _, report_dir, _ = faulty
+    _, report_dir, result = faulty
+    submission_id = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))["submission_id"]
     message = read_message(report_dir / "message.eml")
     assert message["To"] == "focal.point@example.gouv.fr"
     assert message["Subject"] == "Soumission GLOTIP FRA_2021-2022.xlsx : Rejetée"
-    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert not message.is_multipart() and list(message.iter_attachments()) == []
+    body = _body(message)
+    lines = body.splitlines()
+    link = f"http://127.0.0.1:8765/submissions/{submission_id}"
+    assert link in lines  # on a line of its own
+    assert lines[lines.index(link) - 1] == i18n.ui("email_report_ready", "fr")
+    assert lines[lines.index(link) + 1] == i18n.ui("email_sign_in", "fr")
+    assert "Rejetée, avec 4 erreurs et 0 avertissement" in body
+    assert "renvoyer le fichier complet" in body and i18n.ui("email_signature", "fr") in body
+    # no finding: neither its place, its message nor the value typed in the cell
+    assert "Principaux constats" not in body and "victims!" not in body
+    assert not any(render_message(f, "fr", marked=False) in body for f in result.findings)
+    assert FORMULA not in body and SCRIPT not in body
+    assert "report.html" not in body and "annotated.xlsx" not in body
+
+
+def test_message_eml_attaches_the_report_when_the_data_team_asks(faulty, tmp_path):
+    from reporting.mail import read_message
+
+    path, _, _ = faulty
+    report_dir, _ = write_all(path, tmp_path / "attached",
+                              notice=Notice("https://portal.example.org/glotip/", attach_report=True))
+    submission_id = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))["submission_id"]
+    message = read_message(report_dir / "message.eml")
+    assert message["Subject"] == "Soumission GLOTIP FRA_2021-2022.xlsx : Rejetée"
+    body = _body(message)
     assert "Principaux constats" in body and "victims!F2" in body and "renvoyer le fichier complet" in body
     assert "annotated.xlsx est une copie de votre classeur" in body
+    lines = body.splitlines()
+    link = f"https://portal.example.org/glotip/submissions/{submission_id}"
+    assert lines[lines.index(link) - 1] == i18n.ui("email_report_in_portal", "fr")
+    assert i18n.ui("email_sign_in", "fr") not in body  # it is sent by e-mail, this time
     attachments = {part.get_filename() for part in message.iter_attachments()}
     assert attachments == {"report.html", "findings.csv", "annotated.xlsx"}
+
+
+def test_message_eml_by_hand_attaches_the_report_without_a_link(faulty, tmp_path):
+    """`glotip validate`: nothing in the portal, so no link; the report attached as before."""
+    from reporting.mail import read_message
+
+    path, _, _ = faulty
+    report_dir, _ = write_all(path, tmp_path / "by-hand", notice=BY_HAND)
+    message = read_message(report_dir / "message.eml")
+    body = _body(message)
+    assert "/submissions/" not in body and "portail" not in body
+    assert "Principaux constats" in body and "Le rapport complet est joint" in body
+    assert {part.get_filename() for part in message.iter_attachments()} == {
+        "report.html", "findings.csv", "annotated.xlsx"}
+
+
+def test_the_portal_link_quotes_the_id_and_the_address_is_checked():
+    notice = Notice("https://portal.example.org/glotip/")
+    assert notice.link("FRA-1a2b3c4d5e6f") == "https://portal.example.org/glotip/submissions/FRA-1a2b3c4d5e6f"
+    assert notice.link("../x?y=1#z w") == "https://portal.example.org/glotip/submissions/..%2Fx%3Fy%3D1%23z%20w"
+    assert BY_HAND.link("FRA-1a2b3c4d5e6f") is None
+    for bad in ("", "portal.example.org", "javascript:alert(1)", "ftp://portal.example.org",
+                "https://portal.example.org\nBcc: someone@example.org", "https://portal.example.org/?a=1",
+                "https:///submissions"):
+        with pytest.raises(ValueError, match="portal_url"):
+            Notice(bad)
+    with pytest.raises(ValueError, match="attach"):
+        Notice(None, attach_report=False)  # an e-mail that gives neither the report nor its link
 
 
 def test_message_is_sent_only_when_asked_through_a_local_smtp_server(faulty):
@@ -195,6 +261,12 @@ def test_report_in_each_language_has_no_untranslated_string(faulty, tmp_path, la
     for rule in rules:
         assert i18n.text(f"rule.{rule}.title", language) in page
     assert CATALOGUE["parts-exceed-total"].title not in page
+    from reporting.mail import read_message
+
+    notice = _body(read_message(report_dir / "message.eml"))
+    leftovers = sorted(fragment for fragment in _english_fragments(keys) if fragment in notice)
+    assert leftovers == [], f"{language}: English left in the e-mail: {leftovers}"
+    assert i18n.ui("email_report_ready", language) in notice and "/submissions/" in notice
 
 
 def test_a_refused_workbook_is_never_opened_again_for_annotation(faulty, tmp_path):
