@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from pipeline import submission as sequence
 from pipeline.settings import Settings
 from portal import store
+from reporting.mail import read_message
 from portal.app import PortalConfig, create_app
 from schemas.countries import country_name
 from tests.conftest import SAMPLES
@@ -117,6 +118,10 @@ def test_a_checked_file_is_submitted_once_and_shows_its_status_as_the_register_h
     page = client.get(f"/checks/{first}").text
     assert f'href="/submissions/{outcome.submission_id}"' in page
     assert 'id="submission-status">Accepted' in page
+    # the e-mail notice of the run links to the submission's page in the portal
+    notice = read_message(Path(outcome.report) / "message.eml").get_body(("plain",)).get_content()
+    (link,) = re.findall(r"http://127\.0\.0\.1:8765(/submissions/\S+)", notice)
+    assert 'id="submission-status">Accepted' in client.get(link).text
 
     # a corrected version replaces it; the history says so
     second, _ = check(client, SAMPLES / "EGY_2022_ar_template.xlsx")
