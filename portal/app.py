@@ -254,14 +254,14 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         if v.user is None:
             return to_sign_in()
         own = None if v.user.is_team else v.user.country
-        return page(v, "home.html.j2", checks=store.checks_of(db, v.user),
-                    submissions=checks.register_rows(config.settings.db, own),
-                    submitted=_submitted_statuses(v.user))
+        listed = store.checks_of(db, v.user)
+        return page(v, "home.html.j2", checks=listed, submissions=checks.register_rows(config.settings.db, own),
+                    submitted=_submitted_statuses(listed))
 
-    def _submitted_statuses(user: store.User) -> dict[str, dict]:
+    def _submitted_statuses(listed) -> dict[str, dict]:
         """Of each check submitted, its row in the register once an ingestion has taken it."""
         found = {}
-        for row in store.checks_of(db, user):
+        for row in listed:
             if row["submitted_at"] and row["sha256"]:
                 rows = checks.register_rows(config.settings.db, sha256=row["sha256"], limit=1)
                 if rows:
