@@ -76,6 +76,9 @@ def loopback_client(url: str, **options) -> httpx.Client:
         if jar:
             request.headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
 
+    # a new connection per request: uvicorn closes a connection idle for 5 s, and a request
+    # sent on one at that instant fails ("Server disconnected") where a browser would retry it
+    options.setdefault("limits", httpx.Limits(max_keepalive_connections=0))
     client = httpx.Client(base_url=url, event_hooks={"request": [send], "response": [remember]}, **options)
     client.jar = jar
     return client
