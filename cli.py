@@ -900,6 +900,24 @@ def _print_secret(records, email: str, secret: str, url: str | None) -> None:
     console.print(f"  or this one-time sign-in link, valid 24 hours: {url.rstrip('/')}/sign-in/link/{token}")
 
 
+@portal_app.command("disable-user")
+def portal_disable_user(
+    email: str = typer.Option(..., help="The account's e-mail address."),
+    enable: bool = typer.Option(False, "--enable", help="Enable the account again instead."),
+    portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP),
+) -> None:
+    """Disable an account: its sessions and sign-in links end at once and it cannot sign in
+    (a focal point who has left). `--enable` undoes it (then `reset-secret` for a new secret)."""
+    from portal import store
+
+    records = store.Store(_portal_config(portal_dir).store_path)
+    if not store.set_disabled(records, email.strip(), not enable):
+        console.print(f"[red]No account for {_shown(email)}.[/red]")
+        raise typer.Exit(1)
+    store.audit(records, "enable-user" if enable else "disable-user", "ok", email=email.strip())
+    console.print(f"Account {_shown(email)} {'enabled' if enable else 'disabled'}.")
+
+
 @portal_app.command("users")
 def portal_users(portal_dir: Optional[Path] = typer.Option(None, help=PORTAL_DIR_HELP)) -> None:
     """List the accounts."""

@@ -190,8 +190,8 @@ def add_user(store: Store, email: str, country: str) -> str:
 
 
 def reset_secret(store: Store, email: str) -> str | None:
-    """A new secret for an account (the old one stops working; its sessions end); None when
-    there is no such account."""
+    """A new secret for an account (the old one stops working; its sessions and unused links
+    end); None when there is no such account."""
     secret = new_secret()
     with store.transaction() as connection:
         row = connection.execute("SELECT user_id FROM users WHERE email = ?", (email,)).fetchone()
@@ -199,9 +199,28 @@ def reset_secret(store: Store, email: str) -> str | None:
             return None
         connection.execute("UPDATE users SET secret_hash = ? WHERE user_id = ?",
                            (store.hasher.hash(secret), row["user_id"]))
-        connection.execute("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
-                           (_stamp(now()), row["user_id"]))
+        _end_access(connection, row["user_id"])
     return secret
+
+
+def set_disabled(store: Store, email: str, disabled: bool) -> bool:
+    """Disable an account (its sessions and unused links end; it cannot sign in) or enable it
+    again; False when there is no such account."""
+    with store.transaction() as connection:
+        row = connection.execute("SELECT user_id FROM users WHERE email = ?", (email,)).fetchone()
+        if row is None:
+            return False
+        connection.execute("UPDATE users SET disabled = ? WHERE user_id = ?", (int(disabled), row["user_id"]))
+        if disabled:
+            _end_access(connection, row["user_id"])
+    return True
+
+
+def _end_access(connection, user_id: int) -> None:
+    """Every session of an account ended, every unused sign-in link of it spent."""
+    moment = _stamp(now())
+    connection.execute("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", (moment, user_id))
+    connection.execute("UPDATE sign_in_links SET used_at = ? WHERE user_id = ? AND used_at IS NULL", (moment, user_id))
 
 
 def sign_in_link(store: Store, email: str, valid_for: dt.timedelta = dt.timedelta(hours=24)) -> str | None:

@@ -267,3 +267,29 @@ def test_a_submitted_file_keeps_its_name_in_safe_characters_or_none_that_is_pers
         assert submit(upload, inbox, "(withheld).xlsx", "PHL", "abe") == "PHL_portal_abe.xlsx"
         assert sorted(entry.name for entry in inbox.iterdir()) == [
             "Donn_es_PHL_2022_v2__abc.xlsx", "PHL_portal_abd.xlsx", "PHL_portal_abe.xlsx"]
+
+
+def test_a_disabled_account_loses_its_session_and_cannot_sign_in_until_enabled(tmp_path):
+    app = portal(tmp_path)
+    client = signed_in(app, "senegal@example.org", "SEN")
+    link = store.sign_in_link(app.state.store, "senegal@example.org")
+    folder = str(tmp_path / "portal")
+
+    def command(*arguments):
+        return subprocess.run([GLOTIP, "portal", *arguments, "--portal-dir", folder],
+                              capture_output=True, text=True, timeout=60)
+
+    assert command("disable-user", "--email", "senegal@example.org").returncode == 0
+    assert client.get("/", follow_redirects=False).headers["location"] == "/sign-in"  # the session ended
+    page = client.get(f"/sign-in/link/{link}")
+    assert client.post("/sign-in/link", data={"link": link, "csrf": form_token(page.text)}).status_code == 401
+    assert command("disable-user", "--email", "senegal@example.org", "--enable").returncode == 0
+    reset = command("reset-secret", "--email", "senegal@example.org")
+    secret = re.search(r"secret \(shown once\): (\S+)", reset.stdout).group(1)
+    page = client.get("/sign-in")
+    home = client.post("/sign-in", data={"email": "senegal@example.org", "secret": secret,
+                                         "csrf": form_token(page.text)})
+    assert home.status_code == 200 and "senegal@example.org" in home.text
+    assert command("disable-user", "--email", "nobody@example.org").returncode == 1
+    events = [row["event"] for row in app.state.store.query("SELECT event FROM audit WHERE event LIKE '%-user'")]
+    assert events == ["disable-user", "enable-user"]
