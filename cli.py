@@ -779,7 +779,7 @@ PORTAL_SETTINGS = ("session_hours", "failures_per_email", "failures_per_client",
                    "upload_seconds", "upload_idle_seconds", "checks_at_once")
 
 
-def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None, **options):
+def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None):
     """The portal's settings: the scheduled deployment's (`[ingest]` then `[deployment]`), so
     that a submitted file goes into the inbox the scheduled run takes, never the demo's; then
     the `[portal]` table."""
@@ -790,7 +790,7 @@ def _portal_config(portal_dir: Optional[Path], config: Optional[Path] = None, **
 
     settings = load_settings(deployment=True, config=config)
     tuned = load_table("portal", {f.name: f for f in fields(PortalConfig) if f.name in PORTAL_SETTINGS}, config)
-    return PortalConfig(settings, portal_dir or Path(settings.db).parent / "portal", **tuned, **options)
+    return PortalConfig(settings, portal_dir or Path(settings.db).parent / "portal", **tuned)
 
 
 @portal_app.callback(invoke_without_command=True)
@@ -814,12 +814,11 @@ def portal(
 
     from portal.app import create_app
 
-    after_submit = None
+    settings = _portal_config(portal_dir, config)
     if run_on_submit:
+        import dataclasses
         import functools
         import os
-
-        from pipeline.settings import load_settings
 
         if not os.environ.get("PREFECT_API_URL"):
             console.print("[red]--run-on-submit needs PREFECT_API_URL (the server the deployment is on).[/red]")
@@ -828,8 +827,8 @@ def portal(
         from flows.deployment import run_now
 
         offline_defaults()
-        after_submit = functools.partial(run_now, load_settings(deployment=True, config=config))
-    settings = _portal_config(portal_dir, config, after_submit=after_submit)
+        # the deployment's settings, which the portal already holds (its inbox is the run's)
+        settings = dataclasses.replace(settings, after_submit=functools.partial(run_now, settings.settings))
     console.print(f"Portal on http://{host}:{port}: inbox {settings.settings.inbox}, warehouse "
                   f"{settings.settings.db}, records in {settings.portal_dir}. Ctrl-C stops it.")
     # past 100 open connections uvicorn answers 503 at once instead of queueing without end

@@ -17,7 +17,7 @@ import datetime as dt
 import hmac
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -42,7 +42,6 @@ LANGUAGE_COOKIE = "glotip_lang"
 class PortalConfig:
     settings: Settings  # inbox, warehouse, limits: those of the ingestion
     portal_dir: Path  # the portal's own records, checks and templates
-    secure_cookies: bool = True  # off only for tests over plain http to a non-local host
     session_hours: float = 12.0
     # sign-in attempts that fail within `failure_window_minutes`: past these, sign-in is refused
     # for that e-mail (or from that client) until the window has passed
@@ -68,8 +67,6 @@ class Visit:
     request: Request
     language: str
     session: store.Session | None = None
-    sign_in_token: str | None = None
-    cookies: dict = field(default_factory=dict)
 
     @property
     def user(self) -> store.User | None:
@@ -86,9 +83,9 @@ def create_app(config: PortalConfig) -> FastAPI:
     return app
 
 
-def cookie_name(config: PortalConfig, name: str) -> str:
+def cookie_name(name: str) -> str:
     # `__Host-`: the browser keeps it only if Secure, for this host alone, path /
-    return f"__Host-{name}" if config.secure_cookies else name
+    return f"__Host-{name}"
 
 
 def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the other
@@ -114,7 +111,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
     def visit(request: Request) -> Visit:
         language = _language(request)
         found = None
-        token = request.cookies.get(cookie_name(config, SESSION_COOKIE))
+        token = request.cookies.get(cookie_name(SESSION_COOKIE))
         if token:
             found = store.find_session(db, token)
         return Visit(request, language, found)
@@ -126,7 +123,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         response = HTMLResponse(pages.render(template, v, config, **values), status_code=status)
         if v.request.query_params.get("lang") == v.language:
             response.set_cookie(LANGUAGE_COOKIE, v.language, max_age=365 * 86400, samesite="lax",
-                                secure=config.secure_cookies, httponly=True)
+                                secure=True, httponly=True)
         return response
 
     def not_found(v: Visit, asked: str, exists: bool) -> HTMLResponse:
@@ -171,13 +168,13 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
     def _sign_in_form(v: Visit, status: int, problem: str | None = None, link: str | None = None) -> HTMLResponse:
         token = secrets.token_urlsafe(32)
         response = page(v, "sign_in.html.j2", status, sign_in_token=token, problem=problem, link=link)
-        response.set_cookie(cookie_name(config, SIGN_IN_COOKIE), token, max_age=3600, httponly=True,
-                            secure=config.secure_cookies, samesite="strict", path="/")
+        response.set_cookie(cookie_name(SIGN_IN_COOKIE), token, max_age=3600, httponly=True,
+                            secure=True, samesite="strict", path="/")
         return response
 
     def sign_in_form_ok(request: Request, form: dict) -> bool:
         """Before a session, the form's token must match the one its page set as a cookie."""
-        expected = request.cookies.get(cookie_name(config, SIGN_IN_COOKIE), "")
+        expected = request.cookies.get(cookie_name(SIGN_IN_COOKIE), "")
         given = form.get("csrf", "")
         return bool(expected) and same_origin(request) and hmac.compare_digest(expected.encode(), given.encode())
 
@@ -227,9 +224,9 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         token, _ = store.start_session(db, user, dt.timedelta(hours=config.session_hours))
         store.audit(db, "sign-in", "ok", user=user, client=client(request))
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(cookie_name(config, SESSION_COOKIE), token, httponly=True, samesite="strict",
-                            secure=config.secure_cookies, path="/", max_age=int(config.session_hours * 3600))
-        response.delete_cookie(cookie_name(config, SIGN_IN_COOKIE), path="/", secure=config.secure_cookies)
+        response.set_cookie(cookie_name(SESSION_COOKIE), token, httponly=True, samesite="strict",
+                            secure=True, path="/", max_age=int(config.session_hours * 3600))
+        response.delete_cookie(cookie_name(SIGN_IN_COOKIE), path="/", secure=True)
         return response
 
     @app.post("/sign-out")
@@ -243,7 +240,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         store.end_session(db, v.session)
         store.audit(db, "sign-out", "ok", user=v.user, client=client(request))
         response = to_sign_in()
-        response.delete_cookie(cookie_name(config, SESSION_COOKIE), path="/", secure=config.secure_cookies)
+        response.delete_cookie(cookie_name(SESSION_COOKIE), path="/", secure=True)
         return response
 
     # -- pages -----------------------------------------------------------------------------------
@@ -260,13 +257,11 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
 
     def _submitted_statuses(listed) -> dict[str, dict]:
         """Of each check submitted, its row in the register once an ingestion has taken it."""
-        found = {}
-        for row in listed:
-            if row["submitted_at"] and row["sha256"]:
-                rows = checks.register_rows(config.settings.db, sha256=row["sha256"], limit=1)
-                if rows:
-                    found[row["check_id"]] = rows[0]
-        return found
+        submitted = {row["sha256"]: row["check_id"] for row in listed if row["submitted_at"] and row["sha256"]}
+        if not submitted:
+            return {}
+        return {submitted[found["sha256"]]: found
+                for found in checks.register_rows(config.settings.db, sha256=list(submitted))}
 
     @app.get("/portal.css")
     def stylesheet():
@@ -328,7 +323,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - the routes, one after the oth
         if stop:
             return stop
         report = checks.report_json(row["report_dir"])
-        registered = checks.register_rows(config.settings.db, sha256=row["sha256"], limit=1) if (
+        registered = checks.register_rows(config.settings.db, sha256=[row["sha256"]], limit=1) if (
             row["submitted_at"] and row["sha256"]) else []
         return page(v, "check.html.j2", check=row, report=report, registered=registered[0] if registered else None,
                     may_submit=_may_submit(v.user, row), has_annotated=checks.offers(row["report_dir"], "annotated.xlsx"))

@@ -108,20 +108,24 @@ REGISTER_COLUMNS = ("submission_id, country, year_from, year_to, file_name, sha2
 
 
 def register_rows(db: str | Path, country: str | None = None, *, submission_id: str | None = None,
-                  sha256: str | None = None, limit: int = 200) -> list[dict]:
+                  sha256: list[str] | None = None, limit: int = 200) -> list[dict]:
     """Member States' submissions in the register, newest first, as the latest snapshot holds
-    them: of `country` (None: every country), or the one with `submission_id` or `sha256`.
-    Empty when no snapshot is published yet."""
+    them: of `country` (None: every country), the one with `submission_id`, or those of the
+    files whose `sha256` is listed (one query for a page's checks). Empty when no snapshot is
+    published yet."""
     path = snapshot_path(db)
     if not path.exists():
         return []
     import duckdb
 
     conditions, parameters = ["source = 'member_state'"], []
-    for column, value in (("country", country), ("submission_id", submission_id), ("sha256", sha256)):
+    for column, value in (("country", country), ("submission_id", submission_id)):
         if value is not None:
             conditions.append(f"{column} = ?")
             parameters.append(value)
+    if sha256 is not None:
+        conditions.append("list_contains(?, sha256)")
+        parameters.append(sha256)
     with duckdb.connect(str(path), read_only=True) as connection:
         cursor = connection.execute(
             f"SELECT {REGISTER_COLUMNS} FROM submissions WHERE {' AND '.join(conditions)} "

@@ -65,7 +65,7 @@ def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, 
              "", t("email_result", status=status, errors=t("error_count", count=errors, n=errors),
                    warnings=t("warning_count", count=warnings, n=warnings))]
     if attached:
-        lines += _findings_and_attachments(findings, report_dir, language)
+        lines += _findings_and_attachments(findings, report_dir, language, t)
     if link:  # on a line of its own: no mail client takes the next word into the address
         lines += ["", t("email_report_in_portal" if attached else "email_report_ready"), link]
         if not attached:
@@ -81,11 +81,9 @@ def _body(data: dict, findings: list[Finding], report_dir: Path, language: str, 
     return "\n".join(lines) + "\n"
 
 
-def _findings_and_attachments(findings: list[Finding], report_dir: Path, language: str) -> list[str]:
-    """The top findings and the files attached: only when the report travels with the e-mail."""
-    def t(key: str, count: float | None = None, **values) -> str:
-        return i18n.ui(key, language, count=count, **values)
-
+def _findings_and_attachments(findings: list[Finding], report_dir: Path, language: str, t) -> list[str]:
+    """The top findings and the files attached: only when the report travels with the e-mail.
+    `t`: the body's own UI strings in `language`."""
     lines = []
     ordered = sorted(findings, key=lambda f: f.severity != "error")
     if ordered:

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from pipeline import submission as sequence
 from pipeline.settings import load_settings
 from portal.app import PortalConfig, create_app
-from tests.portal_support import add_user, form_token, write_config
+from tests.portal_support import add_user, form_token, sign_in, write_config
 from transforms.inbox import archive_raw
 from warehouse.session import Warehouse
 from warehouse.snapshot import publish
@@ -34,9 +34,7 @@ def test_a_file_that_would_be_held_can_be_submitted_and_offers_its_annotated_wor
     workbook.save(tmp_path / "FRA_2021-2022.xlsx")
 
     client = TestClient(create_app(PortalConfig(settings, tmp_path / "portal")), base_url="https://testserver")
-    page = client.get("/sign-in")
-    client.post("/sign-in", data={"email": "fp@example.org", "secret": secret, "csrf": form_token(page.text)})
-    home = client.get("/")
+    home = sign_in(client, "fp@example.org", secret)
     checked = client.post("/checks", files={"csrf": (None, form_token(home.text)),
                                             "file": ("FRA_2021-2022.xlsx", (tmp_path / "FRA_2021-2022.xlsx").read_bytes())})
     assert 'id="status">Held for confirmation<' in checked.text
